@@ -1,0 +1,249 @@
+namespace Mnist.Core.Data;
+
+/// <summary>
+/// The one data type every loader produces and every trainer consumes: <see cref="Count"/> images of
+/// <see cref="Height"/>×<see cref="Width"/> pixels as float32 in [0,1], optional labels 0..9 and
+/// optional ids (Kaggle's ImageId, or the record number in the source file).
+/// </summary>
+/// <remarks>
+/// Pixels live in one contiguous row-major buffer shared by a view and all its subsets; a subset is
+/// an index list into that buffer (zero-copy). A view made by a loader, or by
+/// <see cref="Materialize"/>, is contiguous: <see cref="ContiguousPixels"/> then gives the whole
+/// Count × PixelCount block for a matrix product without a copy.
+/// </remarks>
+public sealed class DigitDataView
+{
+    public const int ClassCount = 10;
+
+    private readonly float[] _pixels;     // source buffer, rows of PixelCount floats
+    private readonly byte[]? _labels;     // per source row
+    private readonly int[]? _ids;         // per source row
+    private readonly int[]? _rows;        // null = identity (rows 0..Count-1 of the source)
+
+    public DigitDataView(int height, int width, float[] pixels, byte[]? labels = null, int[]? ids = null)
+    {
+        if (height <= 0 || width <= 0) throw new ArgumentOutOfRangeException(nameof(height), "Image dimensions must be positive.");
+        ArgumentNullException.ThrowIfNull(pixels);
+        int pixelCount = checked(height * width);
+        if (pixels.Length % pixelCount != 0)
+            throw new ArgumentException($"Pixel buffer length {pixels.Length} is not a multiple of {pixelCount}.", nameof(pixels));
+        int count = pixels.Length / pixelCount;
+        if (labels is not null)
+        {
+            if (labels.Length != count) throw new ArgumentException($"{labels.Length} labels for {count} images.", nameof(labels));
+            foreach (byte label in labels)
+                if (label >= ClassCount) throw new ArgumentException($"Label {label} is outside 0..9.", nameof(labels));
+        }
+        if (ids is not null && ids.Length != count) throw new ArgumentException($"{ids.Length} ids for {count} images.", nameof(ids));
+        Height = height;
+        Width = width;
+        PixelCount = pixelCount;
+        Count = count;
+        _pixels = pixels;
+        _labels = labels;
+        _ids = ids;
+    }
+
+    private DigitDataView(DigitDataView source, int[] rows)
+    {
+        Height = source.Height;
+        Width = source.Width;
+        PixelCount = source.PixelCount;
+        Count = rows.Length;
+        _pixels = source._pixels;
+        _labels = source._labels;
+        _ids = source._ids;
+        _rows = rows;
+    }
+
+    public int Height { get; }
+    public int Width { get; }
+    /// <summary>Height × Width: the length of one image row.</summary>
+    public int PixelCount { get; }
+    public int Count { get; }
+    public bool HasLabels => _labels is not null;
+    public bool HasIds => _ids is not null;
+
+    /// <summary>True when the images are rows 0..Count-1 of one buffer (no index indirection).</summary>
+    public bool IsContiguous => _rows is null;
+
+    /// <summary>All pixels as one Count × PixelCount row-major block. Only for contiguous views.</summary>
+    public ReadOnlySpan<float> ContiguousPixels => IsContiguous
+        ? _pixels.AsSpan(0, Count * PixelCount)
+        : throw new InvalidOperationException("This view is a subset; call Materialize() for a contiguous copy.");
+
+    /// <summary>The pixels of image <paramref name="index"/> (0-based within this view).</summary>
+    public ReadOnlySpan<float> GetImage(int index) => _pixels.AsSpan(SourceRow(index) * PixelCount, PixelCount);
+
+    public int GetLabel(int index) => _labels is null
+        ? throw new InvalidOperationException("This data view has no labels.")
+        : _labels[SourceRow(index)];
+
+    public int GetId(int index) => _ids is null ? index + 1 : _ids[SourceRow(index)];
+
+    /// <summary>Copies the labels of this view, in order.</summary>
+    public byte[] GetLabels()
+    {
+        if (_labels is null) throw new InvalidOperationException("This data view has no labels.");
+        var result = new byte[Count];
+        for (int i = 0; i < Count; i++) result[i] = _labels[SourceRow(i)];
+        return result;
+    }
+
+    /// <summary>Ids of this view, in order (1-based positions when the source had none).</summary>
+    public int[] GetIds()
+    {
+        var result = new int[Count];
+        for (int i = 0; i < Count; i++) result[i] = GetId(i);
+        return result;
+    }
+
+    /// <summary>Number of images of each class 0..9.</summary>
+    public int[] ClassCounts()
+    {
+        var counts = new int[ClassCount];
+        for (int i = 0; i < Count; i++) counts[GetLabel(i)]++;
+        return counts;
+    }
+
+    /// <summary>A zero-copy view of the images at <paramref name="indices"/> (positions in this view).</summary>
+    public DigitDataView Subset(ReadOnlySpan<int> indices)
+    {
+        var rows = new int[indices.Length];
+        for (int i = 0; i < indices.Length; i++)
+        {
+            int index = indices[i];
+            if ((uint)index >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(indices), $"Index {index} is outside 0..{Count - 1}.");
+            rows[i] = _rows is null ? index : _rows[index];
+        }
+        return new DigitDataView(this, rows);
+    }
+
+    /// <summary>The first <paramref name="count"/> images (zero-copy).</summary>
+    public DigitDataView Take(int count)
+    {
+        count = Math.Clamp(count, 0, Count);
+        if (count == Count) return this;
+        if (_rows is null)
+        {
+            var rows = new int[count];
+            for (int i = 0; i < count; i++) rows[i] = i;
+            return new DigitDataView(this, rows);
+        }
+        return new DigitDataView(this, _rows[..count]);
+    }
+
+    /// <summary>A contiguous copy (or this view itself when it already is contiguous).</summary>
+    public DigitDataView Materialize()
+    {
+        if (_rows is null) return this;
+        var pixels = new float[(long)Count * PixelCount];
+        CopyPixels(0, Count, pixels);
+        return new DigitDataView(Height, Width, pixels, _labels is null ? null : GetLabels(), _ids is null ? null : GetIds());
+    }
+
+    /// <summary>Copies images [start, start+count) into <paramref name="destination"/> row by row.</summary>
+    public void CopyPixels(int start, int count, Span<float> destination)
+    {
+        if (start < 0 || count < 0 || start + count > Count) throw new ArgumentOutOfRangeException(nameof(count));
+        if (destination.Length < count * PixelCount) throw new ArgumentException("Destination is too small.", nameof(destination));
+        if (_rows is null)
+        {
+            _pixels.AsSpan(start * PixelCount, count * PixelCount).CopyTo(destination);
+            return;
+        }
+        for (int i = 0; i < count; i++)
+            GetImage(start + i).CopyTo(destination.Slice(i * PixelCount, PixelCount));
+    }
+
+    /// <summary>Gathers the images at <paramref name="positions"/> into <paramref name="destination"/>.</summary>
+    public void GatherPixels(ReadOnlySpan<int> positions, Span<float> destination)
+    {
+        if (destination.Length < positions.Length * PixelCount) throw new ArgumentException("Destination is too small.", nameof(destination));
+        for (int i = 0; i < positions.Length; i++)
+            GetImage(positions[i]).CopyTo(destination.Slice(i * PixelCount, PixelCount));
+    }
+
+    /// <summary>Gathers the labels at <paramref name="positions"/> into <paramref name="destination"/>.</summary>
+    public void GatherLabels(ReadOnlySpan<int> positions, Span<int> destination)
+    {
+        for (int i = 0; i < positions.Length; i++) destination[i] = GetLabel(positions[i]);
+    }
+
+    /// <summary>
+    /// Seeded shuffled mini-batches over this view. The returned batch object is reused from one
+    /// batch to the next (no allocation per batch); copy out anything you keep.
+    /// </summary>
+    public IEnumerable<MiniBatch> ShuffledBatches(int batchSize, Random random, bool dropLast = false)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        var order = new int[Count];
+        for (int i = 0; i < order.Length; i++) order[i] = i;
+        random.Shuffle(order);
+        return Batches(order, batchSize, dropLast);
+    }
+
+    /// <summary>Mini-batches in view order (for prediction), reusing one batch object.</summary>
+    public IEnumerable<MiniBatch> OrderedBatches(int batchSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        var order = new int[Count];
+        for (int i = 0; i < order.Length; i++) order[i] = i;
+        return Batches(order, batchSize, dropLast: false);
+    }
+
+    private IEnumerable<MiniBatch> Batches(int[] order, int batchSize, bool dropLast)
+    {
+        var batch = new MiniBatch(Math.Min(batchSize, Math.Max(1, Count)), PixelCount, HasLabels);
+        for (int start = 0; start < order.Length; start += batchSize)
+        {
+            int size = Math.Min(batchSize, order.Length - start);
+            if (dropLast && size < batchSize) yield break;
+            var positions = order.AsSpan(start, size);
+            batch.Fill(this, positions, start);
+            yield return batch;
+        }
+    }
+
+    private int SourceRow(int index)
+    {
+        if ((uint)index >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(index), $"Index {index} is outside 0..{Count - 1}.");
+        return _rows is null ? index : _rows[index];
+    }
+}
+
+/// <summary>One mini-batch gathered into contiguous buffers; reused between batches.</summary>
+public sealed class MiniBatch
+{
+    private readonly float[] _pixels;
+    private readonly int[] _labels;
+    private readonly int[] _positions;
+
+    internal MiniBatch(int capacity, int pixelCount, bool hasLabels)
+    {
+        PixelCount = pixelCount;
+        _pixels = new float[capacity * pixelCount];
+        _labels = hasLabels ? new int[capacity] : [];
+        _positions = new int[capacity];
+    }
+
+    public int PixelCount { get; }
+    /// <summary>Number of images in this batch (the last batch may be short).</summary>
+    public int Count { get; private set; }
+    /// <summary>Offset of this batch within the epoch's order.</summary>
+    public int Offset { get; private set; }
+    /// <summary>Count × PixelCount row-major pixels.</summary>
+    public ReadOnlySpan<float> Pixels => _pixels.AsSpan(0, Count * PixelCount);
+    public ReadOnlySpan<int> Labels => _labels.Length == 0 ? throw new InvalidOperationException("The data view has no labels.") : _labels.AsSpan(0, Count);
+    /// <summary>Positions of the batch's images in the source view.</summary>
+    public ReadOnlySpan<int> Positions => _positions.AsSpan(0, Count);
+
+    internal void Fill(DigitDataView view, ReadOnlySpan<int> positions, int offset)
+    {
+        Count = positions.Length;
+        Offset = offset;
+        positions.CopyTo(_positions);
+        view.GatherPixels(positions, _pixels);
+        if (_labels.Length > 0) view.GatherLabels(positions, _labels);
+    }
+}

@@ -1,0 +1,70 @@
+using Mnist.Core.Data;
+
+namespace Mnist.Core.Training;
+
+/// <summary>
+/// A learning algorithm with its hyperparameters (scikit-learn's estimator): <see cref="Fit"/> trains
+/// on a data view and returns a separate <see cref="ITrainedModel"/>; the trainer itself is unchanged
+/// and can be fitted again.
+/// </summary>
+public interface ITrainer
+{
+    /// <summary>The catalog name, e.g. "logreg".</summary>
+    string Name { get; }
+
+    /// <summary>The resolved hyperparameters, keyed by the names that <c>--param</c> and results.json use.</summary>
+    IReadOnlyDictionary<string, object> Hyperparameters { get; }
+
+    /// <summary>
+    /// Trains on <paramref name="train"/> (which must have labels). <paramref name="validation"/>, when
+    /// given, may be used for monitoring, early stopping or model selection, never for gradient steps.
+    /// Honours <paramref name="cancellationToken"/> between steps by throwing <see cref="OperationCanceledException"/>.
+    /// </summary>
+    ITrainedModel Fit(
+        DigitDataView train,
+        DigitDataView? validation = null,
+        IProgress<TrainingProgress>? progress = null,
+        CancellationToken cancellationToken = default);
+}
+
+/// <summary>A fitted model: predicts class probabilities and writes itself to a model file.</summary>
+public interface ITrainedModel
+{
+    /// <summary>The catalog name of the trainer that produced it; the model file records it for loading.</summary>
+    string TrainerName { get; }
+
+    /// <summary>The hyperparameters it was trained with (recorded in the model file).</summary>
+    IReadOnlyDictionary<string, object> Hyperparameters { get; }
+
+    /// <summary>
+    /// False when <see cref="PredictProbabilities"/> returns a softmax of decision scores rather than
+    /// calibrated probabilities (e.g. an SVM); evaluation then leaves out log-loss.
+    /// </summary>
+    bool HasCalibratedProbabilities => true;
+
+    /// <summary>Per-epoch (or per-iteration) history, when the trainer records one.</summary>
+    TrainingHistory? History => null;
+
+    /// <summary>
+    /// Writes <c>data.Count × 10</c> row-major class probabilities into <paramref name="probabilities"/>.
+    /// </summary>
+    void PredictProbabilities(DigitDataView data, Span<float> probabilities);
+
+    /// <summary>Writes the model's parameters (the payload of a model file; see <see cref="ModelFile"/>).</summary>
+    void WritePayload(BinaryWriter writer);
+}
+
+/// <summary>Conveniences over <see cref="ITrainedModel"/>.</summary>
+public static class TrainedModelExtensions
+{
+    public static float[] PredictProbabilities(this ITrainedModel model, DigitDataView data)
+    {
+        var probabilities = new float[data.Count * DigitDataView.ClassCount];
+        model.PredictProbabilities(data, probabilities);
+        return probabilities;
+    }
+
+    /// <summary>The most probable class of each image.</summary>
+    public static int[] Predict(this ITrainedModel model, DigitDataView data) =>
+        Numerics.Kernels.ArgMaxRows(model.PredictProbabilities(data), DigitDataView.ClassCount);
+}
