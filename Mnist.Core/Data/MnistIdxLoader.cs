@@ -1,0 +1,23 @@
+namespace Mnist.Core.Data;
+
+/// <summary>Loads an MNIST images file with its labels file into a <see cref="DigitDataView"/>.</summary>
+public static class MnistIdxLoader
+{
+    public static DigitDataView Load(string imagesPath, string? labelsPath)
+    {
+        var images = IdxReader.ReadImages(imagesPath);
+        byte[]? labels = null;
+        if (labelsPath is not null)
+        {
+            labels = IdxReader.ReadLabels(labelsPath);
+            if (labels.Length != images.Count)
+                throw new DataFormatException(labelsPath, $"{labels.Length} labels but {Path.GetFileName(imagesPath)} holds {images.Count} images", "header");
+        }
+        var pixels = new float[images.Pixels.Length];
+        const float scale = 1f / 255f;
+        for (int i = 0; i < pixels.Length; i++) pixels[i] = images.Pixels[i] * scale;
+        var ids = new int[images.Count];
+        for (int i = 0; i < ids.Length; i++) ids[i] = i + 1;
+        return new DigitDataView(images.Rows, images.Columns, pixels, labels, ids);
+    }
+}
