@@ -79,7 +79,7 @@ public sealed class DigitDataView
         ? throw new InvalidOperationException("This data view has no labels.")
         : _labels[SourceRow(index)];
 
-    public int GetId(int index) => _ids is null ? index + 1 : _ids[SourceRow(index)];
+    public int GetId(int index) => _ids is null ? SourceRow(index) + 1 : _ids[SourceRow(index)];
 
     /// <summary>Copies the labels of this view, in order.</summary>
     public byte[] GetLabels()
@@ -90,7 +90,7 @@ public sealed class DigitDataView
         return result;
     }
 
-    /// <summary>Ids of this view, in order (1-based positions when the source had none).</summary>
+    /// <summary>Ids of this view, in order (1-based source positions when the source had none).</summary>
     public int[] GetIds()
     {
         var result = new int[Count];

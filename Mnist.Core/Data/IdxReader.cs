@@ -20,10 +20,7 @@ public static class IdxReader
     {
         using var stream = InputFile.Open(path);
         Span<byte> header = stackalloc byte[16];
-        ReadHeader(stream, header, path, "images");
-        int magic = BinaryPrimitives.ReadInt32BigEndian(header);
-        if (magic != ImagesMagic)
-            throw new DataFormatException(path, $"wrong IDX magic 0x{magic:X8}; an images file starts with 0x{ImagesMagic:X8}", "header");
+        ReadHeader(stream, header, path, "images", ImagesMagic);
         int count = BinaryPrimitives.ReadInt32BigEndian(header[4..]);
         int rows = BinaryPrimitives.ReadInt32BigEndian(header[8..]);
         int columns = BinaryPrimitives.ReadInt32BigEndian(header[12..]);
@@ -40,10 +37,7 @@ public static class IdxReader
     {
         using var stream = InputFile.Open(path);
         Span<byte> header = stackalloc byte[8];
-        ReadHeader(stream, header, path, "labels");
-        int magic = BinaryPrimitives.ReadInt32BigEndian(header);
-        if (magic != LabelsMagic)
-            throw new DataFormatException(path, $"wrong IDX magic 0x{magic:X8}; a labels file starts with 0x{LabelsMagic:X8}", "header");
+        ReadHeader(stream, header, path, "labels", LabelsMagic);
         int count = BinaryPrimitives.ReadInt32BigEndian(header[4..]);
         if (count < 0) throw new DataFormatException(path, $"negative label count {count}", "header");
         if (count == 0) throw new DataFormatException(path, "the file declares no labels", "header");
@@ -53,9 +47,17 @@ public static class IdxReader
         return labels;
     }
 
-    private static void ReadHeader(Stream stream, Span<byte> header, string path, string kind)
+    /// <summary>Reads the magic (checked first, so a wrong kind of file says so) and then the dimensions.</summary>
+    private static void ReadHeader(Stream stream, Span<byte> header, string path, string kind, int expectedMagic)
     {
-        int read = InputFile.ReadFully(stream, header, path);
+        int read = InputFile.ReadFully(stream, header[..4], path);
+        if (read == 4)
+        {
+            int magic = BinaryPrimitives.ReadInt32BigEndian(header);
+            if (magic != expectedMagic)
+                throw new DataFormatException(path, $"wrong IDX magic 0x{magic:X8}; an IDX {kind} file starts with 0x{expectedMagic:X8}", "header");
+            read += InputFile.ReadFully(stream, header[4..], path);
+        }
         if (read < header.Length)
             throw new DataFormatException(path, $"truncated IDX {kind} header: {read} of {header.Length} bytes", "header");
     }

@@ -36,7 +36,6 @@ public static class KaggleCsvReader
         var pixels = new float[Math.Max(1, Math.Min(EstimateRows(text.Length, columnCount), 1 << 20)) * pixelCount];
         var labels = labelled ? new byte[pixels.Length / pixelCount] : null;
         int rows = 0;
-        const float scale = 1f / 255f;
         while (!text.IsEmpty)
         {
             lineNumber++;
@@ -70,7 +69,7 @@ public static class KaggleCsvReader
                 }
                 else
                 {
-                    destination[labelled ? column - 1 : column] = value * scale;
+                    destination[labelled ? column - 1 : column] = PixelScale.Table[value];
                 }
                 column++;
                 if (end < 0) break;

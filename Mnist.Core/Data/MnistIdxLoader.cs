@@ -14,8 +14,7 @@ public static class MnistIdxLoader
                 throw new DataFormatException(labelsPath, $"{labels.Length} labels but {Path.GetFileName(imagesPath)} holds {images.Count} images", "header");
         }
         var pixels = new float[images.Pixels.Length];
-        const float scale = 1f / 255f;
-        for (int i = 0; i < pixels.Length; i++) pixels[i] = images.Pixels[i] * scale;
+        PixelScale.ToUnit(images.Pixels, pixels);
         var ids = new int[images.Count];
         for (int i = 0; i < ids.Length; i++) ids[i] = i + 1;
         return new DigitDataView(images.Rows, images.Columns, pixels, labels, ids);

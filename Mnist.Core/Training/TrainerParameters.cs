@@ -47,7 +47,8 @@ public sealed class TrainerParameters
         }
         catch (FormatException)
         {
-            throw new ArgumentException($"Hyperparameter '{name}' must be a {typeof(T).Name.ToLowerInvariant()}, not '{text}'.");
+            string expected = typeof(T) == typeof(int) ? "an integer" : typeof(T) == typeof(bool) ? "true or false" : "a number";
+            throw new ArgumentException($"Hyperparameter '{name}' must be {expected}, not '{text}'.");
         }
         catch (OverflowException)
         {
