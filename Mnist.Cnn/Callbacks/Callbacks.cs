@@ -1,0 +1,134 @@
+using Mnist.Core.Training;
+
+namespace Mnist.Cnn.Callbacks;
+
+/// <summary>What callbacks see and steer between epochs.</summary>
+public sealed class TrainingState(Sequential model, Optimizers.Optimizer optimizer)
+{
+    public Sequential Model { get; } = model;
+    public Optimizers.Optimizer Optimizer { get; } = optimizer;
+    /// <summary>Set by a callback to end training after the current epoch.</summary>
+    public bool StopTraining { get; set; }
+    /// <summary>Why training stopped early, for the report.</summary>
+    public string? StopReason { get; set; }
+}
+
+/// <summary>A hook into the training loop (Keras' Callback).</summary>
+public abstract class Callback
+{
+    public virtual void OnTrainBegin(TrainingState state) { }
+    public virtual void OnEpochEnd(TrainingState state, EpochRecord epoch) { }
+    public virtual void OnTrainEnd(TrainingState state) { }
+}
+
+/// <summary>
+/// The shared "monitor" of Keras' callbacks: follows one figure of each epoch (validation accuracy by
+/// default, falling back to training loss when there is no validation set) and says when it improved.
+/// </summary>
+public abstract class MonitorCallback(string monitor, double minDelta) : Callback
+{
+    public string Monitor { get; } = monitor;
+    public double MinDelta { get; } = minDelta;
+    public double Best { get; private set; } = double.NaN;
+    public int BestEpoch { get; private set; }
+    /// <summary>Epochs since the last improvement.</summary>
+    public int Wait { get; private set; }
+
+    /// <summary>Accuracy-like figures improve upwards, losses downwards.</summary>
+    private bool Maximize => Monitor.EndsWith("accuracy", StringComparison.Ordinal);
+
+    public static double? Read(string monitor, EpochRecord epoch) => monitor switch
+    {
+        "val_accuracy" => epoch.ValidationAccuracy ?? epoch.TrainAccuracy,
+        "val_loss" => epoch.ValidationLoss ?? epoch.TrainLoss,
+        "accuracy" => epoch.TrainAccuracy,
+        "loss" => epoch.TrainLoss,
+        _ => throw new ArgumentException($"Unknown monitor '{monitor}' (val_accuracy, val_loss, accuracy, loss)."),
+    };
+
+    /// <summary>Updates Best/Wait from this epoch and returns whether it improved.</summary>
+    protected bool Observe(EpochRecord epoch)
+    {
+        double value = Read(Monitor, epoch) ?? double.NaN;
+        bool improved = double.IsNaN(Best) || (Maximize ? value > Best + MinDelta : value < Best - MinDelta);
+        if (improved)
+        {
+            Best = value;
+            BestEpoch = epoch.Epoch;
+            Wait = 0;
+        }
+        else
+        {
+            Wait++;
+        }
+        return improved;
+    }
+}
+
+/// <summary>Keeps a copy of the weights of the best epoch and restores them when training ends (Keras' ModelCheckpoint with save_best_only).</summary>
+public sealed class BestModelCheckpoint(string monitor = "val_accuracy") : MonitorCallback(monitor, 0)
+{
+    private float[][]? _bestWeights;
+
+    public override void OnEpochEnd(TrainingState state, EpochRecord epoch)
+    {
+        if (!Observe(epoch)) return;
+        var current = ModelWeights.Snapshot(state.Model);
+        _bestWeights = current;
+    }
+
+    public override void OnTrainEnd(TrainingState state)
+    {
+        if (_bestWeights is not null) ModelWeights.Restore(state.Model, _bestWeights);
+    }
+}
+
+/// <summary>Stops when the monitored figure has not improved for <paramref name="patience"/> epochs.</summary>
+public sealed class EarlyStopping(int patience, string monitor = "val_accuracy", double minDelta = 0) : MonitorCallback(monitor, minDelta)
+{
+    public int Patience { get; } = patience;
+
+    public override void OnEpochEnd(TrainingState state, EpochRecord epoch)
+    {
+        Observe(epoch);
+        if (Wait >= Patience)
+        {
+            state.StopTraining = true;
+            state.StopReason = $"early stop: {Monitor} did not improve for {Patience} epochs (best {Best:0.####} at epoch {BestEpoch})";
+        }
+    }
+}
+
+/// <summary>Multiplies the learning rate by <paramref name="factor"/> after <paramref name="patience"/> epochs without improvement.</summary>
+public sealed class ReduceLearningRateOnPlateau(double factor = 0.5, int patience = 2, double minLearningRate = 1e-5, string monitor = "val_accuracy")
+    : MonitorCallback(monitor, 1e-4)
+{
+    private int _cooldownStart;
+
+    public override void OnEpochEnd(TrainingState state, EpochRecord epoch)
+    {
+        Observe(epoch);
+        if (Wait - _cooldownStart >= patience)
+        {
+            state.Optimizer.LearningRate = Math.Max(minLearningRate, state.Optimizer.LearningRate * factor);
+            _cooldownStart = Wait;
+        }
+        if (Wait == 0) _cooldownStart = 0;
+    }
+}
+
+/// <summary>Copies of a model's parameters and state, for checkpoints.</summary>
+public static class ModelWeights
+{
+    public static float[][] Snapshot(Sequential model) =>
+        model.Parameters.Select(p => (float[])p.Value.Clone())
+             .Concat(model.Layers.SelectMany(l => l.State).Select(s => (float[])s.Clone()))
+             .ToArray();
+
+    public static void Restore(Sequential model, float[][] snapshot)
+    {
+        var targets = model.Parameters.Select(p => p.Value).Concat(model.Layers.SelectMany(l => l.State)).ToArray();
+        if (targets.Length != snapshot.Length) throw new ArgumentException("The snapshot is of another model.");
+        for (int i = 0; i < targets.Length; i++) snapshot[i].CopyTo(targets[i], 0);
+    }
+}

@@ -1,0 +1,57 @@
+namespace Mnist.Cnn.Layers;
+
+/// <summary>
+/// One layer of a <see cref="Sequential"/> network. Forward and Backward sit side by side over plain
+/// spans holding a whole mini-batch: <c>batch × InputShape.Size</c> in, <c>batch × OutputShape.Size</c> out.
+/// </summary>
+/// <remarks>
+/// Backward receives the forward's input and output again (the model keeps every activation) and
+/// overwrites each parameter's gradient for this batch. When <c>inputGradient</c> is empty (the first
+/// layer) the layer may skip computing it.
+/// </remarks>
+public abstract class Layer
+{
+    private bool _built;
+
+    public TensorShape InputShape { get; private set; }
+    public TensorShape OutputShape { get; private set; }
+
+    /// <summary>A short description for summaries, e.g. "Conv2D 32 5×5 same".</summary>
+    public abstract string Describe();
+
+    /// <summary>Trainable parameters (empty for parameter-free layers).</summary>
+    public virtual IReadOnlyList<Parameter> Parameters => [];
+
+    /// <summary>Non-trainable state saved with the model (e.g. BatchNorm running statistics).</summary>
+    public virtual IReadOnlyList<float[]> State => [];
+
+    /// <summary>Fixes the input shape, computes the output shape and initialises parameters from <paramref name="random"/>.</summary>
+    public void Build(TensorShape input, Random random)
+    {
+        if (_built) throw new InvalidOperationException($"{Describe()} is already built.");
+        InputShape = input;
+        OutputShape = ComputeOutputShape(input);
+        Initialize(random);
+        _built = true;
+    }
+
+    protected abstract TensorShape ComputeOutputShape(TensorShape input);
+
+    protected virtual void Initialize(Random random) { }
+
+    /// <summary>Prepares scratch buffers for batches of up to <paramref name="maxBatch"/> samples (called before use; no allocation afterwards).</summary>
+    public virtual void EnsureCapacity(int maxBatch) { }
+
+    public abstract void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, bool training);
+
+    public abstract void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch);
+
+    /// <summary>Writes the layer's kind and configuration (not its parameters) for the model file.</summary>
+    public abstract void WriteConfig(BinaryWriter writer);
+
+    /// <summary>Glorot/He-style uniform initialisation: U(−limit, limit).</summary>
+    protected static void FillUniform(Span<float> values, double limit, Random random)
+    {
+        for (int i = 0; i < values.Length; i++) values[i] = (float)((random.NextDouble() * 2 - 1) * limit);
+    }
+}

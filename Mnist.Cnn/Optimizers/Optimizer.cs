@@ -1,0 +1,115 @@
+using Mnist.Cnn.Layers;
+
+namespace Mnist.Cnn.Optimizers;
+
+/// <summary>Updates parameters from their gradients. State (momenta) is kept per parameter, in the order first seen.</summary>
+public abstract class Optimizer
+{
+    private readonly Dictionary<Parameter, float[][]> _state = new(ReferenceEqualityComparer.Instance);
+
+    protected Optimizer(double learningRate, double weightDecay)
+    {
+        LearningRate = learningRate;
+        WeightDecay = weightDecay;
+    }
+
+    /// <summary>The current learning rate; schedules and callbacks change it between epochs.</summary>
+    public double LearningRate { get; set; }
+
+    /// <summary>L2 weight decay applied to parameters marked for decay (decoupled for AdamW, added to the gradient otherwise).</summary>
+    public double WeightDecay { get; }
+
+    /// <summary>Number of <see cref="Step"/> calls so far.</summary>
+    public int Steps { get; private set; }
+
+    public void Step(IEnumerable<Parameter> parameters)
+    {
+        Steps++;
+        foreach (var parameter in parameters)
+        {
+            if (!_state.TryGetValue(parameter, out var state))
+            {
+                state = Enumerable.Range(0, StateSlots).Select(_ => new float[parameter.Length]).ToArray();
+                _state[parameter] = state;
+            }
+            Update(parameter, state);
+        }
+    }
+
+    /// <summary>How many per-parameter state arrays the optimizer needs.</summary>
+    protected abstract int StateSlots { get; }
+
+    protected abstract void Update(Parameter parameter, float[][] state);
+
+    /// <summary>Creates an optimizer by name: "adam", "adamw", "sgd", "nesterov", "rmsprop".</summary>
+    public static Optimizer Create(string name, double learningRate, double momentum, double weightDecay) => name.ToLowerInvariant() switch
+    {
+        "adam" => new Adam(learningRate, weightDecay, decoupled: false),
+        "adamw" => new Adam(learningRate, weightDecay, decoupled: true),
+        "sgd" => new Sgd(learningRate, momentum, nesterov: false, weightDecay),
+        "nesterov" => new Sgd(learningRate, momentum, nesterov: true, weightDecay),
+        "rmsprop" => new RmsProp(learningRate, weightDecay),
+        _ => throw new ArgumentException($"Unknown optimizer '{name}' (adam, adamw, sgd, nesterov, rmsprop)."),
+    };
+}
+
+/// <summary>Stochastic gradient descent with momentum, optionally Nesterov's.</summary>
+public sealed class Sgd(double learningRate, double momentum = 0.9, bool nesterov = false, double weightDecay = 0) : Optimizer(learningRate, weightDecay)
+{
+    protected override int StateSlots => 1;
+
+    protected override void Update(Parameter parameter, float[][] state)
+    {
+        float[] w = parameter.Value, g = parameter.Gradient, v = state[0];
+        float lr = (float)LearningRate, mu = (float)momentum, decay = parameter.Decay ? (float)WeightDecay : 0f;
+        for (int i = 0; i < w.Length; i++)
+        {
+            float grad = g[i] + decay * w[i];
+            v[i] = mu * v[i] + grad;
+            w[i] -= lr * (nesterov ? grad + mu * v[i] : v[i]);
+        }
+    }
+}
+
+/// <summary>Adam (Kingma &amp; Ba) with bias correction; with <c>decoupled</c> the weight decay is AdamW's.</summary>
+public sealed class Adam(double learningRate, double weightDecay = 0, bool decoupled = false, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-7)
+    : Optimizer(learningRate, weightDecay)
+{
+    protected override int StateSlots => 2;
+
+    protected override void Update(Parameter parameter, float[][] state)
+    {
+        float[] w = parameter.Value, g = parameter.Gradient, m = state[0], v = state[1];
+        double correction1 = 1 - Math.Pow(beta1, Steps), correction2 = 1 - Math.Pow(beta2, Steps);
+        float stepSize = (float)(LearningRate * Math.Sqrt(correction2) / correction1);
+        float b1 = (float)beta1, b2 = (float)beta2, eps = (float)(epsilon * Math.Sqrt(correction2));
+        float decay = parameter.Decay ? (float)WeightDecay : 0f;
+        float decoupledShrink = decoupled ? 1f - (float)LearningRate * decay : 1f;
+        float coupledDecay = decoupled ? 0f : decay;
+        for (int i = 0; i < w.Length; i++)
+        {
+            float grad = g[i] + coupledDecay * w[i];
+            m[i] = b1 * m[i] + (1 - b1) * grad;
+            v[i] = b2 * v[i] + (1 - b2) * grad * grad;
+            w[i] = w[i] * decoupledShrink - stepSize * m[i] / (MathF.Sqrt(v[i]) + eps);
+        }
+    }
+}
+
+/// <summary>RMSprop (Hinton): divides the step by a running RMS of recent gradients.</summary>
+public sealed class RmsProp(double learningRate, double weightDecay = 0, double rho = 0.9, double epsilon = 1e-7) : Optimizer(learningRate, weightDecay)
+{
+    protected override int StateSlots => 1;
+
+    protected override void Update(Parameter parameter, float[][] state)
+    {
+        float[] w = parameter.Value, g = parameter.Gradient, s = state[0];
+        float lr = (float)LearningRate, r = (float)rho, eps = (float)epsilon, decay = parameter.Decay ? (float)WeightDecay : 0f;
+        for (int i = 0; i < w.Length; i++)
+        {
+            float grad = g[i] + decay * w[i];
+            s[i] = r * s[i] + (1 - r) * grad * grad;
+            w[i] -= lr * grad / (MathF.Sqrt(s[i]) + eps);
+        }
+    }
+}
