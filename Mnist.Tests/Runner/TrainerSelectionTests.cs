@@ -1,0 +1,124 @@
+using Mnist.Runner;
+using Mnist.Runner.Compare;
+
+namespace Mnist.Tests.Runner;
+
+[TestFixture]
+public sealed class TrainerSelectionTests
+{
+    [Test]
+    public void NoTrainersMeansTheWholeCatalogInOrder()
+    {
+        Assert.That(TrainerSelection.ResolveNames(TestCatalogs.Centroids(), []), Is.EqualTo(new[] { "centroid", "centroid-raw" }));
+    }
+
+    [Test]
+    public void CommaListsAndRepeatsAreAcceptedCaseInsensitivelyWithoutDuplicates()
+    {
+        var names = TrainerSelection.ResolveNames(TestCatalogs.Centroids(), ["Centroid-Raw,centroid", "CENTROID"]);
+        Assert.That(names, Is.EqualTo(new[] { "centroid-raw", "centroid" }));
+    }
+
+    [Test]
+    public void UnknownTrainerListsTheKnownOnes()
+    {
+        var e = Assert.Throws<UsageException>(() => TrainerSelection.ResolveNames(TestCatalogs.Centroids(), ["svm"]));
+        Assert.That(e!.Message, Does.Contain("'svm'").And.Contain("centroid, centroid-raw"));
+    }
+
+    [Test]
+    public void UntargetedParamGoesOnlyToTrainersThatHaveIt()
+    {
+        var assigned = TrainerSelection.AssignParameters(TestCatalogs.Centroids(), ["centroid", "centroid-raw"], ["temperature=3"]);
+        Assert.That(assigned["centroid"]["temperature"], Is.EqualTo("3"));
+        Assert.That(assigned["centroid-raw"], Is.Empty);
+    }
+
+    [Test]
+    public void TargetedParamWinsOverUntargeted()
+    {
+        var assigned = TrainerSelection.AssignParameters(TestCatalogs.Centroids(), ["centroid"], ["centroid.temperature=2", "temperature=9"]);
+        Assert.That(assigned["centroid"]["temperature"], Is.EqualTo("2"));
+    }
+
+    [Test]
+    public void SingleTrainerGetsUntargetedParamsStrictly()
+    {
+        var e = Assert.Throws<UsageException>(() => TrainerSelection.Create(TestCatalogs.Centroids(), ["centroid-raw"], ["temperature=2"]));
+        Assert.That(e!.Message, Does.Contain("temperature"));
+    }
+
+    [Test]
+    public void CreatedTrainersCarryTheirOverrides()
+    {
+        var trainers = TrainerSelection.Create(TestCatalogs.Centroids(), ["centroid"], ["temperature=2.5"]);
+        Assert.That(trainers.Single().Hyperparameters["temperature"], Is.EqualTo(2.5));
+    }
+}
+
+[TestFixture]
+public sealed class DataFolderLocatorTests
+{
+    private string _root = null!;
+
+    [SetUp]
+    public void CreateTree()
+    {
+        _root = RunnerHarness.TempFolder("locate");
+        File.WriteAllText(Path.Combine(_root, "MnistExperiments.sln"), "");
+        Directory.CreateDirectory(Path.Combine(_root, "data"));
+        Directory.CreateDirectory(Path.Combine(_root, "src", "deep", "er"));
+    }
+
+    [TearDown]
+    public void DeleteTree() => RunnerHarness.DeleteQuietly(_root);
+
+    [Test]
+    public void FindsDataBesideTheSolutionWalkingUpFromTheCurrentDirectory()
+    {
+        Assert.That(DataFolderLocator.Find(Path.Combine(_root, "src", "deep", "er"), null), Is.EqualTo(Path.Combine(_root, "data")));
+    }
+
+    [Test]
+    public void FallsBackToTheApplicationFolder()
+    {
+        string elsewhere = RunnerHarness.TempFolder("elsewhere");
+        try
+        {
+            Assert.That(DataFolderLocator.Find(elsewhere, Path.Combine(_root, "src", "deep")), Is.EqualTo(Path.Combine(_root, "data")));
+        }
+        finally
+        {
+            RunnerHarness.DeleteQuietly(elsewhere);
+        }
+    }
+
+    [Test]
+    public void PrefersDataInTheCurrentDirectory()
+    {
+        string local = Path.Combine(_root, "src", "data");
+        Directory.CreateDirectory(local);
+        Assert.That(DataFolderLocator.Find(Path.Combine(_root, "src"), null), Is.EqualTo(local));
+    }
+
+    [Test]
+    public void ReturnsNullWhenThereIsNoRepository()
+    {
+        string elsewhere = RunnerHarness.TempFolder("nothing");
+        try
+        {
+            Assert.That(DataFolderLocator.Find(elsewhere, elsewhere), Is.Null);
+        }
+        finally
+        {
+            RunnerHarness.DeleteQuietly(elsewhere);
+        }
+    }
+
+    [Test]
+    public void TheRealRepositoryDataIsFoundFromTheTestFolder()
+    {
+        string testDirectory = TestContext.CurrentContext.TestDirectory;
+        Assert.That(DataFolderLocator.Find(testDirectory, testDirectory), Is.EqualTo(RunnerHarness.RealDataFolder()));
+    }
+}
