@@ -3,6 +3,13 @@ namespace Mnist.Runner;
 /// <summary>A bad command-line value: reported as one "error:" line with exit code 2.</summary>
 public sealed class UsageException(string message) : Exception(message);
 
+/// <summary>A trainer threw while fitting or predicting; the run stops without writing results.</summary>
+public sealed class TrainerFailedException(string trainer, Exception inner)
+    : Exception($"trainer '{trainer}' failed: {inner.GetType().Name}: {inner.Message}", inner)
+{
+    public string Trainer { get; } = trainer;
+}
+
 /// <summary>Process exit codes of the runner.</summary>
 public static class ExitCodes
 {

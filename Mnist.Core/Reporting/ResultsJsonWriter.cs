@@ -51,20 +51,23 @@ public static class ResultsJsonWriter
 
         public override void Write(Utf8JsonWriter writer, int[][] value, JsonSerializerOptions options)
         {
-            writer.WriteStartArray();
-            var row = new StringBuilder();
-            foreach (int[] cells in value)
+            // One raw value with its own line breaks: Utf8JsonWriter does not indent raw values.
+            bool indented = options.WriteIndented;
+            string inner = indented ? "\n" + new string(' ', 2 * (writer.CurrentDepth + 1)) : "";
+            string outer = indented ? "\n" + new string(' ', 2 * writer.CurrentDepth) : "";
+            var text = new StringBuilder("[");
+            for (int r = 0; r < value.Length; r++)
             {
-                row.Clear().Append('[');
-                for (int i = 0; i < cells.Length; i++)
+                text.Append(r > 0 ? "," : "").Append(inner).Append('[');
+                for (int i = 0; i < value[r].Length; i++)
                 {
-                    if (i > 0) row.Append(", ");
-                    row.Append(cells[i].ToString(CultureInfo.InvariantCulture));
+                    if (i > 0) text.Append(", ");
+                    text.Append(value[r][i].ToString(CultureInfo.InvariantCulture));
                 }
-                row.Append(']');
-                writer.WriteRawValue(row.ToString(), skipInputValidation: true);
+                text.Append(']');
             }
-            writer.WriteEndArray();
+            text.Append(value.Length > 0 ? outer : "").Append(']');
+            writer.WriteRawValue(text.ToString(), skipInputValidation: true);
         }
     }
 }

@@ -97,6 +97,13 @@ public sealed class CompareCommand(RunnerEnvironment environment)
             environment.Error.WriteLine("interrupted: no results written");
             return ExitCodes.Interrupted;
         }
+        catch (TrainerFailedException e)
+        {
+            // A bug in a trainer: one line saying which, then the stack trace to find it.
+            environment.Error.WriteLine($"error: {e.Message}; no results written");
+            environment.Error.WriteLine(e.InnerException);
+            return ExitCodes.Failure;
+        }
     }
 
     private void Run(CompareOptions options)
@@ -195,18 +202,30 @@ public sealed class CompareCommand(RunnerEnvironment environment)
         DigitDataView train, DigitDataView? validation, DigitDataView? test,
         string predictSet, DigitDataView predictView, CancellationToken cancel)
     {
-        progress.Start();
-        ITrainedModel model;
-        var fitClock = Stopwatch.StartNew();
         try
         {
-            model = trainer.Fit(train, validation, progress, cancel);
+            return FitAndEvaluateCore(trainer, progress, train, validation, test, predictSet, predictView, cancel);
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
             progress.Fail("interrupted");
             throw;
         }
+        catch (Exception e) when (e is not (OperationCanceledException or OutOfMemoryException))
+        {
+            progress.Fail("failed");
+            throw new TrainerFailedException(trainer.Name, e);
+        }
+    }
+
+    private static ModelResult FitAndEvaluateCore(
+        ITrainer trainer, ITrainerProgress progress,
+        DigitDataView train, DigitDataView? validation, DigitDataView? test,
+        string predictSet, DigitDataView predictView, CancellationToken cancel)
+    {
+        progress.Start();
+        var fitClock = Stopwatch.StartNew();
+        ITrainedModel model = trainer.Fit(train, validation, progress, cancel);
         double fitSeconds = fitClock.Elapsed.TotalSeconds;
         cancel.ThrowIfCancellationRequested();
 
@@ -229,8 +248,8 @@ public sealed class CompareCommand(RunnerEnvironment environment)
         var testMetrics = Metrics(test);
         var result = ModelResult.Create(trainer.Name, model.Hyperparameters, trainMetrics, validationMetrics, testMetrics,
             fitSeconds, predictSeconds, predictSet, predictView.Count, model.History);
-        progress.Complete($"done in {MarkdownReportWriter.Seconds(fitSeconds)}: train {MarkdownReportWriter.Percent(result.TrainAccuracy)}, " +
-                          $"validation {MarkdownReportWriter.Percent(result.ValidationAccuracy)}, test {MarkdownReportWriter.Percent(result.TestAccuracy)}");
+        progress.Complete($"done in {MarkdownReportWriter.Seconds(fitSeconds)}, test {MarkdownReportWriter.Percent(result.TestAccuracy)}, " +
+                          $"validation {MarkdownReportWriter.Percent(result.ValidationAccuracy)}, train {MarkdownReportWriter.Percent(result.TrainAccuracy)}");
         return result;
     }
 

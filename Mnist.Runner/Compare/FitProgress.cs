@@ -23,23 +23,38 @@ public static class FitProgress
 {
     public static T Run<T>(IAnsiConsole console, bool live, IReadOnlyList<string> trainers, Func<IReadOnlyList<ITrainerProgress>, T> body)
     {
+        // A terminal too short for one row per trainer (e.g. a pty without a size) would only show "…".
+        if (live && console.Profile.Height < trainers.Count + 2) live = false;
         if (!live)
             return body(trainers.Select(t => (ITrainerProgress)new PlainProgress(console, t)).ToList());
+        // Rows wider than the terminal make Spectre replace the whole display with "…": keep each
+        // description within what the bar (20), percentage, elapsed time and spinner leave over.
+        int descriptionWidth = Math.Max(20, console.Profile.Width - 41);
         return console.Progress()
             .AutoClear(false)
             .HideCompleted(false)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn { Width = 20 }, new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
             .Start(context =>
             {
-                var sinks = trainers.Select(t => (ITrainerProgress)new LiveProgress(context.AddTask(Describe(t, "waiting"), autoStart: false, maxValue: 100), t)).ToList();
+                var sinks = trainers.Select(t => (ITrainerProgress)new LiveProgress(
+                    context.AddTask(Describe(t, "waiting", descriptionWidth), autoStart: false, maxValue: 100), t, descriptionWidth)).ToList();
                 return body(sinks);
             });
     }
 
-    private static string Describe(string trainer, string stage) => $"[bold]{Markup.Escape(trainer)}[/] {Markup.Escape(stage)}";
-
-    private sealed class LiveProgress(ProgressTask task, string trainer) : ITrainerProgress
+    /// <summary>"trainer stage" as markup, the plain text cut to <paramref name="width"/> characters.</summary>
+    internal static string Describe(string trainer, string stage, int width)
     {
+        if (trainer.Length >= width) return $"[bold]{Markup.Escape(trainer[..Math.Max(1, width - 1)])}…[/]";
+        int room = width - trainer.Length - 1;
+        string shown = stage.Length <= room ? stage : stage[..Math.Max(0, room - 1)] + "…";
+        return $"[bold]{Markup.Escape(trainer)}[/] {Markup.Escape(shown)}";
+    }
+
+    private sealed class LiveProgress(ProgressTask task, string trainer, int width) : ITrainerProgress
+    {
+        private string Describe(string trainerName, string stage) => FitProgress.Describe(trainerName, stage, width);
+
         public void Start()
         {
             task.Description = Describe(trainer, "starting");

@@ -214,4 +214,28 @@ public sealed class CompareErrorTests
         Assert.That(File.Exists(Path.Combine(output, "results.json")), Is.False);
         Assert.That(outcome.Output, Does.Contain("[centroid] done"), "the trainer before the interruption ran");
     }
+
+    [Test]
+    public void CrashingTrainerNamesTheTrainerExitsWith1AndWritesNoResults()
+    {
+        string data = KaggleData(trainPerClass: 5, testPerClass: 1);
+        string output = Path.Combine(_folder, "out");
+        var outcome = RunnerHarness.Run(TestCatalogs.WithCrash(), _folder, "compare", "--data", data, "--out", output);
+
+        Assert.That(outcome.ExitCode, Is.EqualTo(1));
+        Assert.That(outcome.ErrorLines[0], Is.EqualTo("error: trainer 'boom' failed: InvalidOperationException: weights exploded; no results written"));
+        Assert.That(File.Exists(Path.Combine(output, "results.json")), Is.False);
+    }
+
+    [Test]
+    public void ThreadsOptionIsRecordedInTheResults()
+    {
+        string data = KaggleData(trainPerClass: 3, testPerClass: 0);
+        string output = Path.Combine(_folder, "out");
+        var outcome = Compare("--data", data, "--out", output, "--threads", "1", "--trainers", "centroid");
+        Assert.That(outcome.ExitCode, Is.Zero, outcome.Error);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "results.json")));
+        Assert.That(json.RootElement.GetProperty("threads").GetInt32(), Is.EqualTo(1));
+        Assert.That(Mnist.Core.Numerics.ComputeSettings.Threads, Is.EqualTo(Environment.ProcessorCount), "the harness restores the process-wide setting");
+    }
 }

@@ -154,6 +154,17 @@ internal sealed class CancellingTrainer(CancellationTokenSource source) : ITrain
     }
 }
 
+/// <summary>A trainer with a bug: it throws from Fit.</summary>
+internal sealed class CrashingTrainer : ITrainer
+{
+    public const string Name = "boom";
+    string ITrainer.Name => Name;
+    public IReadOnlyDictionary<string, object> Hyperparameters { get; } = new Dictionary<string, object>();
+
+    public ITrainedModel Fit(DigitDataView train, DigitDataView? validation = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        throw new InvalidOperationException("weights exploded");
+}
+
 /// <summary>Catalogs for runner tests.</summary>
 internal static class TestCatalogs
 {
@@ -164,4 +175,8 @@ internal static class TestCatalogs
     public static TrainerCatalog WithCtrlC(CancellationTokenSource source) => Centroids()
         .Add(new TrainerRegistration(CancellingTrainer.Name, "Simulates Ctrl+C", _ => new CancellingTrainer(source),
             _ => throw new NotSupportedException()));
+
+    /// <summary>The centroid trainer followed by one that crashes.</summary>
+    public static TrainerCatalog WithCrash() => Centroids()
+        .Add(new TrainerRegistration(CrashingTrainer.Name, "Throws from Fit", _ => new CrashingTrainer(), _ => throw new NotSupportedException()));
 }

@@ -30,7 +30,17 @@ internal static class RunnerHarness
             BaseDirectory = currentDirectory,
             Now = () => FixedNow,
         };
-        int exitCode = Cli.Run(args, environment);
+        // --threads sets a process-wide value; do not leak it into other tests.
+        int threads = Mnist.Core.Numerics.ComputeSettings.Threads;
+        int exitCode;
+        try
+        {
+            exitCode = Cli.Run(args, environment);
+        }
+        finally
+        {
+            Mnist.Core.Numerics.ComputeSettings.Threads = threads;
+        }
         return new RunOutcome(exitCode, output.ToString(), error.ToString());
     }
 

@@ -122,3 +122,27 @@ public sealed class DataFolderLocatorTests
         Assert.That(DataFolderLocator.Find(testDirectory, testDirectory), Is.EqualTo(RunnerHarness.RealDataFolder()));
     }
 }
+
+[TestFixture]
+public sealed class FitProgressTests
+{
+    [Test]
+    public void LiveDescriptionsAreCutToFitAndEscaped()
+    {
+        Assert.That(FitProgress.Describe("logreg", "epoch [3/12]", 40), Is.EqualTo("[bold]logreg[/] epoch [[3/12]]"));
+        Assert.That(FitProgress.Describe("logreg", "done in 11.2 s, test 92.58%, validation 92.52%", 20), Is.EqualTo("[bold]logreg[/] done in 11.2…"), "6 + 1 + 13 = 20 visible characters");
+        Assert.That(FitProgress.Describe("a-very-long-trainer-name", "x", 10), Is.EqualTo("[bold]a-very-lo…[/]"));
+    }
+
+    [Test]
+    public void PlainProgressPrintsAboutTenLinesNotOnePerReport()
+    {
+        var output = new StringWriter();
+        var progress = new FitProgress.PlainProgress(RunnerEnvironment.PlainConsole(output), "t");
+        progress.Start();
+        for (int i = 1; i <= 5000; i++) progress.Report(new Mnist.Core.Training.TrainingProgress(i / 5000.0, $"step {i}"));
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines, Has.Length.InRange(10, 12));
+        Assert.That(lines[^1], Does.Contain("100% step 5000"));
+    }
+}
