@@ -6,8 +6,10 @@ namespace Mnist.Runner;
 public static class Catalogs
 {
     /// <summary>Every trainer this build ships, in report order.</summary>
-    public static TrainerCatalog Default() =>
-        new TrainerCatalog()
-            // .AddBaselines() is added when Mnist.Baselines lands
-            ;
+    public static TrainerCatalog Default()
+    {
+        var catalog = new TrainerCatalog();
+        // .AddBaselines() is added when Mnist.Baselines lands: catalog.AddBaselines(); (using Mnist.Baselines;)
+        return catalog;
+    }
 }
