@@ -39,7 +39,7 @@ public sealed class CompareCommand(RunnerEnvironment environment)
             DefaultValueFactory = _ => 0.1,
             HelpName = "F",
         };
-        var seed = new Option<int>("--seed") { Description = "Seed for the split and the trainers", DefaultValueFactory = _ => 42, HelpName = "S" };
+        var seed = new Option<int>("--seed") { Description = "Seed for the validation split, and for trainers with a 'seed' hyperparameter unless --param sets it", DefaultValueFactory = _ => 42, HelpName = "S" };
         var threads = new Option<int?>("--threads") { Description = "Compute threads (default: all cores)", HelpName = "T" };
         var output = new Option<string?>("--out") { Description = "Output folder (default: reports/<yyyyMMdd-HHmmss>/)", HelpName = "DIR" };
         var parameters = new Option<string[]>("--param")
@@ -111,7 +111,7 @@ public sealed class CompareCommand(RunnerEnvironment environment)
         options.Validate();
         var catalog = environment.Catalog;
         var names = TrainerSelection.ResolveNames(catalog, options.Trainers);
-        var trainers = TrainerSelection.Create(catalog, names, options.Params);
+        var trainers = TrainerSelection.Create(catalog, names, options.Params, options.Seed);
 
         string dataFolder = options.Data is not null
             ? Path.GetFullPath(options.Data, environment.CurrentDirectory)

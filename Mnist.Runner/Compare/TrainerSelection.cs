@@ -70,13 +70,21 @@ public static class TrainerSelection
         return assigned;
     }
 
-    /// <summary>Creates each chosen trainer with its overrides; a bad name or value is a <see cref="UsageException"/>.</summary>
-    public static IReadOnlyList<ITrainer> Create(TrainerCatalog catalog, IReadOnlyList<string> trainers, IEnumerable<string> parameters)
+    /// <summary>The hyperparameter name that receives the run's --seed, for trainers that have it.</summary>
+    public const string SeedParameter = "seed";
+
+    /// <summary>
+    /// Creates each chosen trainer with its overrides; a bad name or value is a <see cref="UsageException"/>.
+    /// With <paramref name="seed"/>, trainers that have a "seed" hyperparameter get it unless --param sets one.
+    /// </summary>
+    public static IReadOnlyList<ITrainer> Create(TrainerCatalog catalog, IReadOnlyList<string> trainers, IEnumerable<string> parameters, int? seed = null)
     {
         var assigned = AssignParameters(catalog, trainers, parameters);
         var result = new List<ITrainer>();
         foreach (string name in trainers)
         {
+            if (seed is int s && !assigned[name].ContainsKey(SeedParameter) && Accepts(catalog.Find(name), SeedParameter))
+                assigned[name][SeedParameter] = s.ToString(System.Globalization.CultureInfo.InvariantCulture);
             try
             {
                 result.Add(catalog.Create(name, assigned[name]));

@@ -1,3 +1,4 @@
+using Mnist.Core.Training;
 using Mnist.Runner;
 using Mnist.Runner.Compare;
 
@@ -46,6 +47,27 @@ public sealed class TrainerSelectionTests
     {
         var e = Assert.Throws<UsageException>(() => TrainerSelection.Create(TestCatalogs.Centroids(), ["centroid-raw"], ["temperature=2"]));
         Assert.That(e!.Message, Does.Contain("temperature"));
+    }
+
+    [Test]
+    public void RunSeedGoesToTrainersWithASeedUnlessParamSetsIt()
+    {
+        var catalog = TestCatalogs.Centroids().Add(new TrainerRegistration("seeded", "has a seed",
+            p => new SeededTrainer(p.Int("seed", 0)), _ => throw new NotSupportedException()));
+        var trainers = TrainerSelection.Create(catalog, ["centroid", "seeded"], [], seed: 7);
+        Assert.That(trainers[1].Hyperparameters["seed"], Is.EqualTo(7));
+        Assert.That(trainers[0].Hyperparameters.ContainsKey("seed"), Is.False, "trainers without a seed are left alone");
+
+        var overridden = TrainerSelection.Create(catalog, ["seeded"], ["seed=3"], seed: 7);
+        Assert.That(overridden[0].Hyperparameters["seed"], Is.EqualTo(3));
+    }
+
+    private sealed class SeededTrainer(int seed) : ITrainer
+    {
+        public string Name => "seeded";
+        public IReadOnlyDictionary<string, object> Hyperparameters => new Dictionary<string, object> { ["seed"] = seed };
+        public ITrainedModel Fit(Mnist.Core.Data.DigitDataView train, Mnist.Core.Data.DigitDataView? validation = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException();
     }
 
     [Test]
