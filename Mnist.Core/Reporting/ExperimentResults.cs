@@ -1,0 +1,128 @@
+using Mnist.Core.Evaluation;
+using Mnist.Core.Training;
+
+namespace Mnist.Core.Reporting;
+
+/// <summary>
+/// Everything one experiment run (compare, and later kaggle/cv/grid) reports: the settings, the
+/// machine and one <see cref="ModelResult"/> per trained model. Serialized as results.json by
+/// <see cref="ResultsJsonWriter"/> and rendered as report.md by <see cref="MarkdownReportWriter"/>.
+/// </summary>
+/// <remarks>
+/// The property names of the first block (version … models, and the contract fields of
+/// <see cref="ModelResult"/>) are a published contract: add fields freely, never rename these.
+/// </remarks>
+public sealed record ExperimentResults
+{
+    /// <summary>Informational version of the software that produced the results.</summary>
+    public required string Version { get; init; }
+    public required int Seed { get; init; }
+    public required int Threads { get; init; }
+    /// <summary>Images the models were fitted on (after the limit and the validation split).</summary>
+    public required int TrainCount { get; init; }
+    /// <summary>Images held out for validation; 0 when there is no validation set.</summary>
+    public required int ValidationCount { get; init; }
+    /// <summary>Test images (labelled or not); 0 when the data has no test set.</summary>
+    public required int TestCount { get; init; }
+
+    // ---- extras (free to extend) ----
+    /// <summary>Which command produced the results, e.g. "compare".</summary>
+    public string Kind { get; init; } = "compare";
+    public DateTime CreatedUtc { get; init; } = DateTime.UtcNow;
+    /// <summary>The command line as typed (for reproducing the run).</summary>
+    public string? Command { get; init; }
+    public string? DataFolder { get; init; }
+    /// <summary>"mnist-idx" or "kaggle-csv".</summary>
+    public string? DataFormat { get; init; }
+    public IReadOnlyList<string> DataFiles { get; init; } = [];
+    /// <summary>Whether the test set has labels (false for Kaggle's test.csv).</summary>
+    public bool TestHasLabels { get; init; }
+    public double ValidationFraction { get; init; }
+    public int? TrainLimit { get; init; }
+    public int? TestLimit { get; init; }
+    public MachineInfo? Machine { get; init; }
+
+    public required IReadOnlyList<ModelResult> Models { get; init; }
+}
+
+/// <summary>One trained model's figures. Accuracies are fractions in [0,1].</summary>
+public sealed record ModelResult
+{
+    public required string Trainer { get; init; }
+    public required IReadOnlyDictionary<string, object> Hyperparameters { get; init; }
+    public required double TrainAccuracy { get; init; }
+    /// <summary>Null when there is no validation set.</summary>
+    public required double? ValidationAccuracy { get; init; }
+    /// <summary>Null when there is no test set or its labels are unknown.</summary>
+    public required double? TestAccuracy { get; init; }
+    public required double FitSeconds { get; init; }
+    /// <summary>Seconds to predict the <see cref="PredictSet"/> (the test set when there is one).</summary>
+    public required double PredictSeconds { get; init; }
+    /// <summary>Rows = true class, columns = predicted, on the <see cref="EvaluationSet"/>.</summary>
+    public required int[][] ConfusionMatrix { get; init; }
+
+    // ---- extras ----
+    /// <summary>The set the confusion matrix and per-class figures come from: "test", "validation" or "train".</summary>
+    public string EvaluationSet { get; init; } = "test";
+    /// <summary>The set <see cref="PredictSeconds"/> was measured on: "test", "validation" or "train".</summary>
+    public string PredictSet { get; init; } = "test";
+    public int PredictCount { get; init; }
+    public double MacroF1 { get; init; }
+    /// <summary>Mean log-loss on the evaluation set; null without calibrated probabilities.</summary>
+    public double? LogLoss { get; init; }
+    public double? TrainLogLoss { get; init; }
+    public double? ValidationLogLoss { get; init; }
+    public IReadOnlyList<ClassResult> PerClass { get; init; } = [];
+    public IReadOnlyList<ConfusedPair> MostConfused { get; init; } = [];
+    /// <summary>Per-epoch records when the trainer keeps a history; otherwise null.</summary>
+    public IReadOnlyList<EpochRecord>? History { get; init; }
+
+    /// <summary>
+    /// Builds a result from the metrics of each set. The confusion matrix and per-class figures come
+    /// from the test metrics when present, else validation, else train.
+    /// </summary>
+    public static ModelResult Create(
+        string trainer,
+        IReadOnlyDictionary<string, object> hyperparameters,
+        ClassificationMetrics train,
+        ClassificationMetrics? validation,
+        ClassificationMetrics? test,
+        double fitSeconds,
+        double predictSeconds,
+        string predictSet,
+        int predictCount,
+        TrainingHistory? history = null)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        var (evaluationSet, metrics) = test is not null ? ("test", test)
+            : validation is not null ? ("validation", validation)
+            : ("train", train);
+        return new ModelResult
+        {
+            Trainer = trainer,
+            Hyperparameters = new SortedDictionary<string, object>(hyperparameters.ToDictionary(), StringComparer.Ordinal),
+            TrainAccuracy = train.Accuracy,
+            ValidationAccuracy = validation?.Accuracy,
+            TestAccuracy = test?.Accuracy,
+            FitSeconds = fitSeconds,
+            PredictSeconds = predictSeconds,
+            ConfusionMatrix = metrics.ConfusionMatrix(),
+            EvaluationSet = evaluationSet,
+            PredictSet = predictSet,
+            PredictCount = predictCount,
+            MacroF1 = metrics.MacroF1,
+            LogLoss = metrics.LogLoss,
+            TrainLogLoss = train.LogLoss,
+            ValidationLogLoss = validation?.LogLoss,
+            PerClass = metrics.PerClass.Select(c => new ClassResult(c.Class, c.Precision, c.Recall, c.F1, c.Support)).ToList(),
+            MostConfused = metrics.MostConfusedPairs().Select(p => new ConfusedPair(p.True, p.Predicted, p.Count)).ToList(),
+            History = history is { Epochs.Count: > 0 } ? history.Epochs.ToList() : null,
+        };
+    }
+}
+
+/// <summary>Precision, recall and F1 of one class on the evaluation set.</summary>
+public sealed record ClassResult(int Class, double Precision, double Recall, double F1, int Support);
+
+/// <summary>An off-diagonal confusion-matrix cell: <see cref="Count"/> images of <see cref="True"/> predicted as <see cref="Predicted"/>.</summary>
+public sealed record ConfusedPair(int True, int Predicted, int Count);

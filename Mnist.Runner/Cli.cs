@@ -1,0 +1,35 @@
+using System.CommandLine;
+using Mnist.Runner.Compare;
+
+namespace Mnist.Runner;
+
+/// <summary>The <c>mnist</c> command line, runnable in-process with an injected <see cref="RunnerEnvironment"/>.</summary>
+public static class Cli
+{
+    public static RootCommand CreateRootCommand(RunnerEnvironment environment)
+    {
+        var root = new RootCommand("MnistExperiments: train MNIST digit classifiers on one data pipeline and compare them.");
+        root.Add(CompareCommand.Create(environment));
+        return root;
+    }
+
+    /// <summary>Parses and runs <paramref name="args"/>; returns the exit code (2 for any usage error).</summary>
+    public static int Run(string[] args, RunnerEnvironment environment)
+    {
+        var root = CreateRootCommand(environment);
+        var parseResult = root.Parse(args);
+        if (parseResult.Errors.Count > 0)
+        {
+            foreach (var error in parseResult.Errors) environment.Error.WriteLine($"error: {error.Message}");
+            string command = parseResult.CommandResult.Command is RootCommand ? "mnist" : $"mnist {parseResult.CommandResult.Command.Name}";
+            environment.Error.WriteLine($"Run '{command} --help' for usage.");
+            return ExitCodes.BadInput;
+        }
+        return parseResult.Invoke(new InvocationConfiguration
+        {
+            Output = environment.Out,
+            Error = environment.Error,
+            ProcessTerminationTimeout = null,
+        });
+    }
+}

@@ -1,0 +1,241 @@
+using System.IO.Compression;
+using System.Text.Json;
+
+namespace Mnist.Tests.Runner;
+
+/// <summary>Kaggle-style data without test labels, bad input, clobbering and interruption, on tiny synthetic data.</summary>
+[TestFixture]
+public sealed class CompareErrorTests
+{
+    private string _folder = null!;
+
+    [SetUp]
+    public void CreateFolder() => _folder = RunnerHarness.TempFolder("cmp");
+
+    [TearDown]
+    public void DeleteFolder() => RunnerHarness.DeleteQuietly(_folder);
+
+    private string KaggleData(int trainPerClass = 10, int testPerClass = 2)
+    {
+        string data = Path.Combine(_folder, "kaggle");
+        Directory.CreateDirectory(data);
+        KaggleFixture.WriteTrain(Path.Combine(data, "train.csv"), trainPerClass);
+        if (testPerClass > 0) KaggleFixture.WriteTest(Path.Combine(data, "test.csv"), testPerClass);
+        return data;
+    }
+
+    private RunOutcome Compare(params string[] args) => RunnerHarness.Run(TestCatalogs.Centroids(), _folder, ["compare", .. args]);
+
+    [Test]
+    public void UnlabelledTestSetGivesNullTestAccuracyAndValidationConfusionMatrix()
+    {
+        string data = KaggleData();
+        string output = Path.Combine(_folder, "out");
+        var outcome = Compare("--data", data, "--out", output, "--validation-fraction", "0.2");
+        Assert.That(outcome.ExitCode, Is.Zero, outcome.Error);
+
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "results.json")));
+        var root = json.RootElement;
+        Assert.Multiple(() =>
+        {
+            Assert.That(root.GetProperty("trainCount").GetInt32(), Is.EqualTo(80));
+            Assert.That(root.GetProperty("validationCount").GetInt32(), Is.EqualTo(20));
+            Assert.That(root.GetProperty("testCount").GetInt32(), Is.EqualTo(20));
+            Assert.That(root.GetProperty("testHasLabels").GetBoolean(), Is.False);
+            Assert.That(root.GetProperty("dataFormat").GetString(), Is.EqualTo("kaggle-csv"));
+        });
+        foreach (var model in root.GetProperty("models").EnumerateArray())
+        {
+            Assert.Multiple(() =>
+            {
+                Assert.That(model.GetProperty("testAccuracy").ValueKind, Is.EqualTo(JsonValueKind.Null));
+                Assert.That(model.GetProperty("validationAccuracy").GetDouble(), Is.InRange(0.9, 1.0));
+                Assert.That(model.GetProperty("evaluationSet").GetString(), Is.EqualTo("validation"));
+                Assert.That(model.GetProperty("predictSet").GetString(), Is.EqualTo("test"));
+                Assert.That(model.GetProperty("confusionMatrix").EnumerateArray().Sum(r => r.EnumerateArray().Sum(c => c.GetInt32())), Is.EqualTo(20));
+            });
+        }
+        string report = File.ReadAllText(Path.Combine(output, "report.md"));
+        Assert.That(report, Does.Contain("#### Confusion matrix (validation set, 20 images").And.Contain("test set has no labels"));
+        Assert.That(report, Does.Match(@"\| centroid \| \d+\.\d\d% \| \d+\.\d\d% \| — \|"));
+    }
+
+    [Test]
+    public void WithoutValidationOrTestLabelsTheMatrixComesFromTrain()
+    {
+        string data = KaggleData(trainPerClass: 5, testPerClass: 0);
+        string output = Path.Combine(_folder, "out");
+        var outcome = Compare("--data", data, "--out", output, "--validation-fraction", "0", "--trainers", "centroid");
+        Assert.That(outcome.ExitCode, Is.Zero, outcome.Error);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "results.json")));
+        var model = json.RootElement.GetProperty("models")[0];
+        Assert.Multiple(() =>
+        {
+            Assert.That(json.RootElement.GetProperty("validationCount").GetInt32(), Is.Zero);
+            Assert.That(json.RootElement.GetProperty("testCount").GetInt32(), Is.Zero);
+            Assert.That(model.GetProperty("validationAccuracy").ValueKind, Is.EqualTo(JsonValueKind.Null));
+            Assert.That(model.GetProperty("testAccuracy").ValueKind, Is.EqualTo(JsonValueKind.Null));
+            Assert.That(model.GetProperty("evaluationSet").GetString(), Is.EqualTo("train"));
+        });
+    }
+
+    [Test]
+    public void DefaultOutputFolderIsTimestampedUnderReports()
+    {
+        string data = KaggleData(trainPerClass: 5, testPerClass: 1);
+        var outcome = Compare("--data", data, "--trainers", "centroid");
+        Assert.That(outcome.ExitCode, Is.Zero, outcome.Error);
+        Assert.That(File.Exists(Path.Combine(_folder, "reports", "20250102-030405", "results.json")), Is.True);
+        Assert.That(File.Exists(Path.Combine(_folder, "reports", "20250102-030405", "report.md")), Is.True);
+    }
+
+    [Test]
+    public void CsvWithWrongColumnCountIsOneLineErrorNamingTheFile()
+    {
+        string data = Path.Combine(_folder, "bad");
+        Directory.CreateDirectory(data);
+        string header = "label," + string.Join(',', Enumerable.Range(0, 784).Select(i => $"pixel{i}"));
+        File.WriteAllText(Path.Combine(data, "train.csv"), header + "\n1," + string.Join(',', Enumerable.Repeat("0", 783)) + "\n");
+        string output = Path.Combine(_folder, "out");
+
+        var outcome = Compare("--data", data, "--out", output);
+
+        Assert.That(outcome.ExitCode, Is.EqualTo(2));
+        Assert.That(outcome.ErrorLines, Has.Length.EqualTo(1));
+        Assert.That(outcome.ErrorLines[0], Does.StartWith("error: ").And.Contain("train.csv").And.Contain("line 2"));
+        Assert.That(File.Exists(Path.Combine(output, "results.json")), Is.False);
+        Assert.That(Directory.Exists(output), Is.False);
+    }
+
+    [Test]
+    public void TruncatedGzipIsOneLineErrorNamingTheFile()
+    {
+        string source = KaggleData(trainPerClass: 20, testPerClass: 0);
+        string data = Path.Combine(_folder, "gz");
+        Directory.CreateDirectory(data);
+        using (var memory = new MemoryStream())
+        {
+            using (var gzip = new GZipStream(memory, CompressionLevel.Fastest, leaveOpen: true))
+                gzip.Write(File.ReadAllBytes(Path.Combine(source, "train.csv")));
+            byte[] whole = memory.ToArray();
+            File.WriteAllBytes(Path.Combine(data, "train.csv.gz"), whole.AsSpan(0, whole.Length / 2).ToArray());
+        }
+        string output = Path.Combine(_folder, "out");
+
+        var outcome = Compare("--data", data, "--out", output);
+
+        Assert.That(outcome.ExitCode, Is.EqualTo(2));
+        Assert.That(outcome.ErrorLines, Has.Length.EqualTo(1));
+        Assert.That(outcome.ErrorLines[0], Does.StartWith("error: ").And.Contain("train.csv.gz"));
+        Assert.That(File.Exists(Path.Combine(output, "results.json")), Is.False);
+    }
+
+    [Test]
+    public void MissingDataFolderIsOneLineError()
+    {
+        var outcome = Compare("--data", Path.Combine(_folder, "nowhere"), "--out", Path.Combine(_folder, "out"));
+        Assert.That(outcome.ExitCode, Is.EqualTo(2));
+        Assert.That(outcome.ErrorLines, Has.Length.EqualTo(1));
+        Assert.That(outcome.ErrorLines[0], Does.Contain("nowhere").And.Contain("not found"));
+    }
+
+    [Test]
+    public void ExistingResultsAreNotClobberedWithoutForce()
+    {
+        string data = KaggleData(trainPerClass: 5, testPerClass: 1);
+        string output = Path.Combine(_folder, "out");
+        Directory.CreateDirectory(output);
+        string results = Path.Combine(output, "results.json");
+        File.WriteAllText(results, "{\"precious\": true}");
+
+        var refused = Compare("--data", data, "--out", output);
+        Assert.That(refused.ExitCode, Is.EqualTo(2));
+        Assert.That(refused.ErrorLines, Has.Length.EqualTo(1));
+        Assert.That(refused.ErrorLines[0], Does.Contain("results.json").And.Contain("--force"));
+        Assert.That(File.ReadAllText(results), Is.EqualTo("{\"precious\": true}"));
+        Assert.That(File.Exists(Path.Combine(output, "report.md")), Is.False);
+
+        var forced = Compare("--data", data, "--out", output, "--force");
+        Assert.That(forced.ExitCode, Is.Zero, forced.Error);
+        using var json = JsonDocument.Parse(File.ReadAllText(results));
+        Assert.That(json.RootElement.TryGetProperty("models", out _), Is.True);
+    }
+
+    [TestCase("--trainers", "nope", "unknown trainer 'nope'")]
+    [TestCase("--validation-fraction", "1", "--validation-fraction")]
+    [TestCase("--validation-fraction", "-0.1", "--validation-fraction")]
+    [TestCase("--param", "temperature", "name=value")]
+    [TestCase("--param", "nosuch=1", "'nosuch'")]
+    [TestCase("--param", "temperature=hot", "temperature")]
+    [TestCase("--train-limit", "0", "--train-limit")]
+    [TestCase("--threads", "0", "--threads")]
+    public void BadValuesAreOneClearLineWithExitCode2(string option, string value, string expected)
+    {
+        string data = KaggleData(trainPerClass: 2, testPerClass: 0);
+        var outcome = Compare("--data", data, "--out", Path.Combine(_folder, "out"), option, value);
+        Assert.That(outcome.ExitCode, Is.EqualTo(2));
+        Assert.That(outcome.ErrorLines, Has.Length.EqualTo(1));
+        Assert.That(outcome.ErrorLines[0], Does.StartWith("error: ").And.Contain(expected));
+        Assert.That(Directory.Exists(Path.Combine(_folder, "out")), Is.False);
+    }
+
+    [Test]
+    public void ParamTargetingATrainerThatIsNotChosenIsRejected()
+    {
+        string data = KaggleData(trainPerClass: 2, testPerClass: 0);
+        var outcome = Compare("--data", data, "--trainers", "centroid-raw", "--param", "centroid.temperature=3");
+        Assert.That(outcome.ExitCode, Is.EqualTo(2));
+        Assert.That(outcome.ErrorLines[0], Does.Contain("not among the chosen trainers"));
+    }
+
+    [Test]
+    public void CommandLineParseErrorsExitNonZero()
+    {
+        var outcome = Compare("--no-such-option");
+        Assert.That(outcome.ExitCode, Is.EqualTo(2));
+        Assert.That(outcome.Error, Does.Contain("--no-such-option"));
+
+        var notANumber = Compare("--seed", "abc");
+        Assert.That(notANumber.ExitCode, Is.EqualTo(2));
+    }
+
+    [Test]
+    public void CtrlCInterruptsWithExitCode130AndNoResults()
+    {
+        string data = KaggleData(trainPerClass: 5, testPerClass: 1);
+        string output = Path.Combine(_folder, "out");
+        using var source = new CancellationTokenSource();
+        var outcome = RunnerHarness.Run(TestCatalogs.WithCtrlC(source), _folder, source.Token,
+            "compare", "--data", data, "--out", output);
+
+        Assert.That(outcome.ExitCode, Is.EqualTo(130));
+        Assert.That(outcome.Error, Does.Contain("interrupted"));
+        Assert.That(outcome.Error, Does.Not.Contain("   at "));
+        Assert.That(File.Exists(Path.Combine(output, "results.json")), Is.False);
+        Assert.That(outcome.Output, Does.Contain("[centroid] done"), "the trainer before the interruption ran");
+    }
+
+    [Test]
+    public void CrashingTrainerNamesTheTrainerExitsWith1AndWritesNoResults()
+    {
+        string data = KaggleData(trainPerClass: 5, testPerClass: 1);
+        string output = Path.Combine(_folder, "out");
+        var outcome = RunnerHarness.Run(TestCatalogs.WithCrash(), _folder, "compare", "--data", data, "--out", output);
+
+        Assert.That(outcome.ExitCode, Is.EqualTo(1));
+        Assert.That(outcome.ErrorLines[0], Is.EqualTo("error: trainer 'boom' failed: InvalidOperationException: weights exploded; no results written"));
+        Assert.That(File.Exists(Path.Combine(output, "results.json")), Is.False);
+    }
+
+    [Test]
+    public void ThreadsOptionIsRecordedInTheResults()
+    {
+        string data = KaggleData(trainPerClass: 3, testPerClass: 0);
+        string output = Path.Combine(_folder, "out");
+        var outcome = Compare("--data", data, "--out", output, "--threads", "1", "--trainers", "centroid");
+        Assert.That(outcome.ExitCode, Is.Zero, outcome.Error);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "results.json")));
+        Assert.That(json.RootElement.GetProperty("threads").GetInt32(), Is.EqualTo(1));
+        Assert.That(Mnist.Core.Numerics.ComputeSettings.Threads, Is.EqualTo(Environment.ProcessorCount), "the harness restores the process-wide setting");
+    }
+}

@@ -1,0 +1,182 @@
+using System.Diagnostics;
+using Mnist.Core.Data;
+using Mnist.Core.Training;
+
+namespace Mnist.Tests.Runner;
+
+/// <summary>
+/// A tiny but real classifier for runner tests: each class is its mean image; an image's class
+/// probabilities are a softmax of minus its squared distances to the means over a temperature
+/// (about 82% test accuracy on MNIST). "centroid" is calibrated and has a temperature;
+/// "centroid-raw" reports uncalibrated scores and has no hyperparameters.
+/// </summary>
+internal sealed class NearestCentroidTrainer : ITrainer
+{
+    public const string Name = "centroid";
+    public const string RawName = "centroid-raw";
+    private const int Chunk = 250;
+
+    private readonly bool _calibrated;
+    private readonly double _temperature;
+
+    private NearestCentroidTrainer(bool calibrated, double temperature)
+    {
+        _calibrated = calibrated;
+        _temperature = temperature;
+    }
+
+    string ITrainer.Name => _calibrated ? Name : RawName;
+
+    public IReadOnlyDictionary<string, object> Hyperparameters =>
+        _calibrated ? new Dictionary<string, object> { ["temperature"] = _temperature } : new Dictionary<string, object>();
+
+    public static TrainerCatalog AddCentroidTrainers(TrainerCatalog catalog) => catalog
+        .Add(new TrainerRegistration(Name, "Nearest class centroid (test trainer)",
+            p =>
+            {
+                double temperature = p.Double("temperature", 8.0);
+                if (temperature <= 0) throw new ArgumentException("Hyperparameter 'temperature' must be positive.");
+                return new NearestCentroidTrainer(true, temperature);
+            },
+            reader => Model.Read(reader, calibrated: true)))
+        .Add(new TrainerRegistration(RawName, "Nearest class centroid, uncalibrated scores (test trainer)",
+            _ => new NearestCentroidTrainer(false, 1.0),
+            reader => Model.Read(reader, calibrated: false)));
+
+    public ITrainedModel Fit(DigitDataView train, DigitDataView? validation = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var clock = Stopwatch.StartNew();
+        int pixels = train.PixelCount;
+        var sums = new double[DigitDataView.ClassCount * pixels];
+        var counts = new int[DigitDataView.ClassCount];
+        for (int start = 0; start < train.Count; start += Chunk)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int end = Math.Min(train.Count, start + Chunk);
+            for (int i = start; i < end; i++)
+            {
+                int label = train.GetLabel(i);
+                counts[label]++;
+                var image = train.GetImage(i);
+                var sum = sums.AsSpan(label * pixels, pixels);
+                for (int p = 0; p < pixels; p++) sum[p] += image[p];
+            }
+            progress?.Report(new TrainingProgress(0.9 * end / train.Count, $"averaging {end}/{train.Count}"));
+        }
+        var centroids = new float[sums.Length];
+        for (int c = 0; c < DigitDataView.ClassCount; c++)
+            for (int p = 0; p < pixels; p++)
+                centroids[c * pixels + p] = counts[c] == 0 ? 0f : (float)(sums[c * pixels + p] / counts[c]);
+        var model = new Model(pixels, centroids, _temperature, _calibrated);
+
+        // One "epoch": mean squared distance to the own centroid, and validation figures for the history.
+        double loss = 0;
+        for (int i = 0; i < train.Count; i++) loss += model.Distance(train.GetImage(i), train.GetLabel(i));
+        double? validationAccuracy = null;
+        if (validation is { Count: > 0, HasLabels: true })
+        {
+            var predicted = model.Predict(validation);
+            validationAccuracy = predicted.Where((p, i) => p == validation.GetLabel(i)).Count() / (double)validation.Count;
+        }
+        double seconds = clock.Elapsed.TotalSeconds;
+        var record = new EpochRecord(1, loss / Math.Max(1, train.Count), null, null, validationAccuracy, 1.0, seconds, train.Count / Math.Max(seconds, 1e-9));
+        model.History.Add(record);
+        progress?.Report(new TrainingProgress(1.0, "epoch 1/1", record));
+        return model;
+    }
+
+    private sealed class Model(int pixelCount, float[] centroids, double temperature, bool calibrated) : ITrainedModel
+    {
+        public string TrainerName => calibrated ? Name : RawName;
+        public IReadOnlyDictionary<string, object> Hyperparameters =>
+            calibrated ? new Dictionary<string, object> { ["temperature"] = temperature } : new Dictionary<string, object>();
+        public bool HasCalibratedProbabilities => calibrated;
+        public TrainingHistory History { get; } = new();
+
+        public double Distance(ReadOnlySpan<float> image, int c)
+        {
+            var centroid = centroids.AsSpan(c * pixelCount, pixelCount);
+            double d = 0;
+            for (int p = 0; p < pixelCount; p++)
+            {
+                double diff = image[p] - centroid[p];
+                d += diff * diff;
+            }
+            return d;
+        }
+
+        public void PredictProbabilities(DigitDataView data, Span<float> probabilities)
+        {
+            Span<double> logits = stackalloc double[DigitDataView.ClassCount];
+            for (int i = 0; i < data.Count; i++)
+            {
+                var image = data.GetImage(i);
+                for (int c = 0; c < logits.Length; c++) logits[c] = -Distance(image, c) / temperature;
+                double max = double.NegativeInfinity;
+                foreach (double l in logits) max = Math.Max(max, l);
+                double total = 0;
+                for (int c = 0; c < logits.Length; c++) total += logits[c] = Math.Exp(logits[c] - max);
+                for (int c = 0; c < logits.Length; c++) probabilities[i * DigitDataView.ClassCount + c] = (float)(logits[c] / total);
+            }
+        }
+
+        public void WritePayload(BinaryWriter writer)
+        {
+            writer.Write(pixelCount);
+            writer.Write(temperature);
+            foreach (float value in centroids) writer.Write(value);
+        }
+
+        public static Model Read(BinaryReader reader, bool calibrated)
+        {
+            int pixelCount = reader.ReadInt32();
+            double temperature = reader.ReadDouble();
+            var centroids = new float[DigitDataView.ClassCount * pixelCount];
+            for (int i = 0; i < centroids.Length; i++) centroids[i] = reader.ReadSingle();
+            return new Model(pixelCount, centroids, temperature, calibrated);
+        }
+    }
+}
+
+/// <summary>A trainer that simulates Ctrl+C halfway through its fit: it cancels the run's token source, then honours it.</summary>
+internal sealed class CancellingTrainer(CancellationTokenSource source) : ITrainer
+{
+    public const string Name = "ctrl-c";
+    string ITrainer.Name => Name;
+    public IReadOnlyDictionary<string, object> Hyperparameters { get; } = new Dictionary<string, object>();
+
+    public ITrainedModel Fit(DigitDataView train, DigitDataView? validation = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        progress?.Report(new TrainingProgress(0.5, "halfway"));
+        source.Cancel();
+        cancellationToken.ThrowIfCancellationRequested();
+        throw new InvalidOperationException("The runner did not pass its cancellation token to Fit.");
+    }
+}
+
+/// <summary>A trainer with a bug: it throws from Fit.</summary>
+internal sealed class CrashingTrainer : ITrainer
+{
+    public const string Name = "boom";
+    string ITrainer.Name => Name;
+    public IReadOnlyDictionary<string, object> Hyperparameters { get; } = new Dictionary<string, object>();
+
+    public ITrainedModel Fit(DigitDataView train, DigitDataView? validation = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        throw new InvalidOperationException("weights exploded");
+}
+
+/// <summary>Catalogs for runner tests.</summary>
+internal static class TestCatalogs
+{
+    /// <summary>The two centroid trainers.</summary>
+    public static TrainerCatalog Centroids() => NearestCentroidTrainer.AddCentroidTrainers(new TrainerCatalog());
+
+    /// <summary>The centroid trainer followed by one that presses Ctrl+C on <paramref name="source"/>.</summary>
+    public static TrainerCatalog WithCtrlC(CancellationTokenSource source) => Centroids()
+        .Add(new TrainerRegistration(CancellingTrainer.Name, "Simulates Ctrl+C", _ => new CancellingTrainer(source),
+            _ => throw new NotSupportedException()));
+
+    /// <summary>The centroid trainer followed by one that crashes.</summary>
+    public static TrainerCatalog WithCrash() => Centroids()
+        .Add(new TrainerRegistration(CrashingTrainer.Name, "Throws from Fit", _ => new CrashingTrainer(), _ => throw new NotSupportedException()));
+}

@@ -1,0 +1,107 @@
+using Mnist.Core.Training;
+using Mnist.Runner;
+
+namespace Mnist.Tests.Runner;
+
+/// <summary>The outcome of one in-process run of the mnist command line.</summary>
+internal sealed record RunOutcome(int ExitCode, string Output, string Error)
+{
+    public string[] ErrorLines => Error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}
+
+/// <summary>Runs the runner in-process with an injected catalog, plain console and captured writers.</summary>
+internal static class RunnerHarness
+{
+    public static readonly DateTime FixedNow = new(2025, 1, 2, 3, 4, 5, DateTimeKind.Local);
+
+    public static RunOutcome Run(TrainerCatalog catalog, string currentDirectory, CancellationToken cancellation, params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var environment = new RunnerEnvironment
+        {
+            Catalog = catalog,
+            Console = RunnerEnvironment.PlainConsole(output),
+            Out = output,
+            Error = error,
+            Cancellation = cancellation,
+            LiveProgress = false,
+            CurrentDirectory = currentDirectory,
+            BaseDirectory = currentDirectory,
+            Now = () => FixedNow,
+        };
+        // --threads sets a process-wide value; do not leak it into other tests.
+        int threads = Mnist.Core.Numerics.ComputeSettings.Threads;
+        int exitCode;
+        try
+        {
+            exitCode = Cli.Run(args, environment);
+        }
+        finally
+        {
+            Mnist.Core.Numerics.ComputeSettings.Threads = threads;
+        }
+        return new RunOutcome(exitCode, output.ToString(), error.ToString());
+    }
+
+    public static RunOutcome Run(TrainerCatalog catalog, string currentDirectory, params string[] args) =>
+        Run(catalog, currentDirectory, CancellationToken.None, args);
+
+    /// <summary>The repository root: the folder holding MnistExperiments.sln above the test assembly.</summary>
+    public static string RepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(TestContext.CurrentContext.TestDirectory); directory is not null; directory = directory.Parent)
+            if (File.Exists(Path.Combine(directory.FullName, "MnistExperiments.sln"))) return directory.FullName;
+        throw new InvalidOperationException("MnistExperiments.sln not found above " + TestContext.CurrentContext.TestDirectory);
+    }
+
+    public static string RealDataFolder() => Path.Combine(RepositoryRoot(), "data");
+
+    /// <summary>A fresh empty temporary folder.</summary>
+    public static string TempFolder(string prefix)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"mnist-{prefix}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(path);
+        return path;
+    }
+
+    public static void DeleteQuietly(string path)
+    {
+        try
+        {
+            if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+}
+
+/// <summary>Writes small synthetic Kaggle-style CSV datasets: each class lights its own horizontal band.</summary>
+internal static class KaggleFixture
+{
+    public static void WriteTrain(string path, int perClass, int seed = 1) => Write(path, perClass, labelled: true, seed);
+
+    public static void WriteTest(string path, int perClass, int seed = 2) => Write(path, perClass, labelled: false, seed);
+
+    private static void Write(string path, int perClass, bool labelled, int seed)
+    {
+        var random = new Random(seed);
+        using var writer = new StreamWriter(path);
+        var header = Enumerable.Range(0, 784).Select(i => $"pixel{i}");
+        writer.WriteLine(string.Join(',', labelled ? header.Prepend("label") : header));
+        for (int n = 0; n < perClass; n++)
+            for (int label = 0; label < 10; label++)
+            {
+                var cells = new List<string>(785);
+                if (labelled) cells.Add(label.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                for (int p = 0; p < 784; p++)
+                {
+                    int row = p / 28;
+                    bool band = row >= 2 + label * 2 && row < 4 + label * 2;
+                    int value = band ? 200 + random.Next(56) : random.Next(40);
+                    cells.Add(value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                }
+                writer.WriteLine(string.Join(',', cells));
+            }
+    }
+}
