@@ -1,3 +1,4 @@
+using Mnist.Cnn;
 using Mnist.Core.Training;
 
 namespace Mnist.Runner;
@@ -5,11 +6,11 @@ namespace Mnist.Runner;
 /// <summary>The one place the runner's trainer catalog is assembled.</summary>
 public static class Catalogs
 {
-    /// <summary>Every trainer this build ships, in report order.</summary>
+    /// <summary>Every trainer this build ships, in report order: fast classical baselines first, then the networks.</summary>
     public static TrainerCatalog Default()
     {
         var catalog = new TrainerCatalog();
-        // .AddBaselines() is added when Mnist.Baselines lands: catalog.AddBaselines(); (using Mnist.Baselines;)
+        catalog.AddNeuralNetworks();
         return catalog;
     }
 }
