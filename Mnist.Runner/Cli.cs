@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Mnist.Runner.Common;
 using Mnist.Runner.Compare;
 
 namespace Mnist.Runner;
@@ -13,7 +14,11 @@ public static class Cli
         return root;
     }
 
-    /// <summary>Parses and runs <paramref name="args"/>; returns the exit code (2 for any usage error).</summary>
+    /// <summary>
+    /// Parses and runs <paramref name="args"/>; returns the exit code (2 for any usage error). With
+    /// <c>--config FILE</c>, the file's values are parsed as if typed after the command line, for the
+    /// options the command line does not set.
+    /// </summary>
     public static int Run(string[] args, RunnerEnvironment environment)
     {
         var root = CreateRootCommand(environment);
@@ -25,6 +30,29 @@ public static class Cli
             environment.Error.WriteLine($"Run '{command} --help' for usage.");
             return ExitCodes.BadInput;
         }
+
+        var selected = parseResult.CommandResult.Command;
+        if (selected.Options.OfType<Option<string?>>().FirstOrDefault(o => o.Name == ConfigFile.OptionName) is { } configOption
+            && parseResult.GetValue(configOption) is string configPath)
+        {
+            string path = Path.GetFullPath(configPath, environment.CurrentDirectory);
+            try
+            {
+                var config = ConfigFile.Load(path);
+                parseResult = root.Parse([.. args, .. config.Tokens(selected, parseResult)]);
+            }
+            catch (UsageException e)
+            {
+                environment.Error.WriteLine($"error: {e.Message}");
+                return ExitCodes.BadInput;
+            }
+            if (parseResult.Errors.Count > 0)
+            {
+                environment.Error.WriteLine($"error: {path}: {parseResult.Errors[0].Message}");
+                return ExitCodes.BadInput;
+            }
+        }
+
         return parseResult.Invoke(new InvocationConfiguration
         {
             Output = environment.Out,

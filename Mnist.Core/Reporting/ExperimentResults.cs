@@ -42,6 +42,22 @@ public sealed record ExperimentResults
     public int? TestLimit { get; init; }
     public MachineInfo? Machine { get; init; }
 
+    /// <summary>
+    /// The resolved options of the run (command line over config file over defaults), keyed by option
+    /// name without dashes: a valid <c>--config</c> file for re-running the same experiment.
+    /// </summary>
+    public IReadOnlyDictionary<string, object?>? Configuration { get; init; }
+    /// <summary>The <c>--config</c> file the run read, if any.</summary>
+    public string? ConfigFile { get; init; }
+    /// <summary>Set by <c>mnist cv</c>.</summary>
+    public CrossValidationResult? CrossValidation { get; init; }
+    /// <summary>Set by <c>mnist grid</c>.</summary>
+    public GridSearchResult? GridSearch { get; init; }
+    /// <summary>Set by <c>mnist kaggle</c>.</summary>
+    public SubmissionResult? Submission { get; init; }
+    /// <summary>The pictures written beside report.md (relative file names).</summary>
+    public IReadOnlyList<ReportFigure> Figures { get; init; } = [];
+
     public required IReadOnlyList<ModelResult> Models { get; init; }
 }
 
@@ -126,3 +142,93 @@ public sealed record ClassResult(int Class, double Precision, double Recall, dou
 
 /// <summary>An off-diagonal confusion-matrix cell: <see cref="Count"/> images of <see cref="True"/> predicted as <see cref="Predicted"/>.</summary>
 public sealed record ConfusedPair(int True, int Predicted, int Count);
+
+/// <summary>A picture written beside report.md.</summary>
+/// <param name="File">File name relative to the report's folder.</param>
+/// <param name="Caption">Alt text and caption.</param>
+/// <param name="Kind">What it shows (see <see cref="ReportFigures"/>'s kind constants); places it in the report.</param>
+/// <param name="Trainer">The model it belongs to, or null for a picture of the whole run.</param>
+public sealed record ReportFigure(string File, string Caption, string Kind, string? Trainer = null);
+
+/// <summary>What <c>mnist kaggle</c> wrote: the submission file and its predicted class counts.</summary>
+public sealed record SubmissionResult(string Path, int Rows, IReadOnlyList<int> PredictedClassCounts);
+
+/// <summary>Stratified k-fold cross-validation of one or more trainers (<c>mnist cv</c>).</summary>
+public sealed record CrossValidationResult(int Folds, IReadOnlyList<CrossValidationTrainerResult> Trainers);
+
+/// <summary>One trainer's fold accuracies and their mean and sample standard deviation (n − 1).</summary>
+public sealed record CrossValidationTrainerResult
+{
+    public required string Trainer { get; init; }
+    public required IReadOnlyDictionary<string, object> Hyperparameters { get; init; }
+    public required IReadOnlyList<double> FoldAccuracies { get; init; }
+    public required double MeanAccuracy { get; init; }
+    public required double StandardDeviation { get; init; }
+    /// <summary>Fit time summed over the folds.</summary>
+    public double FitSeconds { get; init; }
+
+    /// <summary>Builds the summary from the per-fold accuracies.</summary>
+    public static CrossValidationTrainerResult Create(string trainer, IReadOnlyDictionary<string, object> hyperparameters, IReadOnlyList<double> foldAccuracies, double fitSeconds)
+    {
+        var (mean, sd) = Statistics.MeanAndSampleStandardDeviation(foldAccuracies);
+        return new CrossValidationTrainerResult
+        {
+            Trainer = trainer,
+            Hyperparameters = new SortedDictionary<string, object>(hyperparameters.ToDictionary(), StringComparer.Ordinal),
+            FoldAccuracies = foldAccuracies.ToList(),
+            MeanAccuracy = mean,
+            StandardDeviation = sd,
+            FitSeconds = fitSeconds,
+        };
+    }
+}
+
+/// <summary>A hyperparameter grid search of one trainer (<c>mnist grid</c>).</summary>
+public sealed record GridSearchResult
+{
+    public required string Trainer { get; init; }
+    /// <summary>"holdout" (one stratified validation split) or "k-fold".</summary>
+    public required string Method { get; init; }
+    /// <summary>Folds for k-fold; null for holdout.</summary>
+    public int? Folds { get; init; }
+    /// <summary>The validation share for holdout; null for k-fold.</summary>
+    public double? ValidationFraction { get; init; }
+    /// <summary>The grid: each hyperparameter name with the values tried, in the order given.</summary>
+    public required IReadOnlyDictionary<string, IReadOnlyList<string>> Parameters { get; init; }
+    /// <summary>Every combination, best first.</summary>
+    public required IReadOnlyList<GridCandidate> Candidates { get; init; }
+    /// <summary>The best combination; the model refitted with it on the whole training set is <see cref="ExperimentResults.Models"/>[0].</summary>
+    public GridCandidate? Best => Candidates.Count == 0 ? null : Candidates[0];
+}
+
+/// <summary>One combination of a grid search, with its validation score.</summary>
+public sealed record GridCandidate
+{
+    public required int Rank { get; init; }
+    /// <summary>The grid's hyperparameters for this combination, as the trainer resolved them (same names and values as <c>hyperparameters</c>).</summary>
+    public required IReadOnlyDictionary<string, object> Parameters { get; init; }
+    /// <summary>All resolved hyperparameters of the trainer.</summary>
+    public required IReadOnlyDictionary<string, object> Hyperparameters { get; init; }
+    /// <summary>Validation accuracy (holdout) or mean fold accuracy (k-fold).</summary>
+    public required double Score { get; init; }
+    /// <summary>Sample standard deviation over folds; null for holdout.</summary>
+    public double? StandardDeviation { get; init; }
+    /// <summary>Per-fold accuracies (k-fold) or the single validation accuracy (holdout).</summary>
+    public IReadOnlyList<double> FoldAccuracies { get; init; } = [];
+    public double FitSeconds { get; init; }
+}
+
+/// <summary>Small statistics used by the reports.</summary>
+public static class Statistics
+{
+    /// <summary>The mean and the sample standard deviation (n − 1; 0 for fewer than two values).</summary>
+    public static (double Mean, double StandardDeviation) MeanAndSampleStandardDeviation(IReadOnlyList<double> values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        if (values.Count == 0) return (double.NaN, double.NaN);
+        double mean = values.Average();
+        if (values.Count < 2) return (mean, 0);
+        double squares = values.Sum(v => (v - mean) * (v - mean));
+        return (mean, Math.Sqrt(squares / (values.Count - 1)));
+    }
+}

@@ -23,14 +23,132 @@ public static class MarkdownReportWriter
         var md = new StringBuilder();
         md.Append("# ").AppendLine(title ?? $"MNIST {results.Kind}, {results.CreatedUtc.ToString("yyyy-MM-dd HH:mm:ss", Invariant)} UTC");
         md.AppendLine();
-        AppendSummaryTable(md, results);
+        bool onlyScores = results.Models.Count == 0 && (results.CrossValidation is not null || results.GridSearch is not null);
+        if (!onlyScores)
+        {
+            AppendSummaryTable(md, results);
+            AppendFigures(md, results, ReportFigures.AccuracyKind, null);
+        }
+        AppendSubmission(md, results);
+        AppendCrossValidation(md, results);
+        AppendGridSearch(md, results);
         AppendSettings(md, results);
+        AppendConfiguration(md, results);
         AppendMachine(md, results);
-        md.AppendLine("## Models").AppendLine();
-        if (results.Models.Count == 0) md.AppendLine("No models were trained.").AppendLine();
-        foreach (var model in results.Models) AppendModel(md, model);
+        if (!onlyScores)
+        {
+            md.AppendLine("## Models").AppendLine();
+            if (results.Models.Count == 0) md.AppendLine("No models were trained.").AppendLine();
+            foreach (var model in results.Models) AppendModel(md, model, results.Figures);
+        }
         return md.ToString();
     }
+
+    /// <summary>Markdown image links for the figures of <paramref name="kind"/> (of one model, or of the run when <paramref name="trainer"/> is null).</summary>
+    private static void AppendFigures(StringBuilder md, ExperimentResults results, string kind, string? trainer) =>
+        AppendFigures(md, results.Figures, kind, trainer);
+
+    private static void AppendFigures(StringBuilder md, IReadOnlyList<ReportFigure> figures, string kind, string? trainer)
+    {
+        foreach (var figure in figures.Where(f => f.Kind == kind && string.Equals(f.Trainer, trainer, StringComparison.Ordinal)))
+            md.Append("![").Append(AltText(figure.Caption)).Append("](").Append(LinkTarget(figure.File)).AppendLine(")").AppendLine();
+    }
+
+    private static string AltText(string text) => text.Replace("[", "(").Replace("]", ")").Replace("\r", " ").Replace("\n", " ");
+
+    /// <summary>A relative link: path segments percent-encoded where markdown or URLs would choke.</summary>
+    private static string LinkTarget(string file) =>
+        string.Join('/', file.Replace('\\', '/').Split('/').Select(Uri.EscapeDataString));
+
+    private static void AppendSubmission(StringBuilder md, ExperimentResults results)
+    {
+        if (results.Submission is not { } submission) return;
+        md.AppendLine("## Submission").AppendLine();
+        md.Append("- File: `").Append(submission.Path.Replace("`", "'")).AppendLine("`");
+        md.Append("- Rows: ").AppendLine(submission.Rows.ToString(Invariant));
+        md.Append("- Predicted classes: ").AppendLine(string.Join(", ",
+            submission.PredictedClassCounts.Select((count, label) => $"{label.ToString(Invariant)}: {count.ToString(Invariant)}")));
+        md.AppendLine();
+        foreach (var model in results.Models) AppendFigures(md, results, ReportFigures.UnlabelledKind, model.Trainer);
+    }
+
+    private static void AppendCrossValidation(StringBuilder md, ExperimentResults results)
+    {
+        if (results.CrossValidation is not { } cv) return;
+        md.Append("## Cross-validation (").Append(cv.Folds.ToString(Invariant)).AppendLine("-fold, stratified)").AppendLine();
+        md.AppendLine("Each fold is held out once; the trainer never sees it while fitting. Mean and sample standard deviation (n − 1) of the fold accuracies.").AppendLine();
+        md.Append("| Trainer | Mean acc | Std dev |");
+        for (int f = 1; f <= cv.Folds; f++) md.Append(" Fold ").Append(f.ToString(Invariant)).Append(" |");
+        md.AppendLine(" Fit time |");
+        md.Append("|---|---:|---:|");
+        for (int f = 0; f < cv.Folds; f++) md.Append("---:|");
+        md.AppendLine("---:|");
+        foreach (var t in cv.Trainers)
+        {
+            md.Append("| ").Append(Cell(t.Trainer)).Append(" | ").Append(Percent(t.MeanAccuracy))
+              .Append(" | ").Append(Points(t.StandardDeviation)).Append(" |");
+            foreach (double a in t.FoldAccuracies) md.Append(' ').Append(Percent(a)).Append(" |");
+            md.Append(' ').Append(Seconds(t.FitSeconds)).AppendLine(" |");
+        }
+        md.AppendLine();
+        AppendFigures(md, results, ReportFigures.CrossValidationKind, null);
+        foreach (var t in cv.Trainers.Where(t => t.Hyperparameters.Count > 0))
+            md.Append("- ").Append(t.Trainer).Append(": ").AppendLine(string.Join(", ", t.Hyperparameters.Select(h => $"{h.Key}={FormatValue(h.Value)}")));
+        if (cv.Trainers.Any(t => t.Hyperparameters.Count > 0)) md.AppendLine();
+    }
+
+    private static void AppendGridSearch(StringBuilder md, ExperimentResults results)
+    {
+        if (results.GridSearch is not { } grid) return;
+        md.Append("## Grid search: ").Append(grid.Trainer).Append(" (")
+          .Append(grid.Method == "k-fold" ? $"{grid.Folds?.ToString(Invariant)}-fold cross-validation" : $"holdout validation, fraction {grid.ValidationFraction?.ToString("0.###", Invariant)}")
+          .AppendLine(")").AppendLine();
+        foreach (var (name, values) in grid.Parameters)
+            md.Append("- `").Append(name).Append("`: ").AppendLine(string.Join(", ", values.Select(v => $"`{v.Replace("`", "'")}`")));
+        md.AppendLine();
+        var names = grid.Parameters.Keys.ToList();
+        md.Append("| Rank |");
+        foreach (string name in names) md.Append(' ').Append(Cell(name)).Append(" |");
+        md.Append(grid.Method == "k-fold" ? " Mean acc | Std dev | Folds |" : " Validation acc |").AppendLine(" Fit time |");
+        md.Append("|---:|");
+        foreach (string _ in names) md.Append("---|");
+        md.Append(grid.Method == "k-fold" ? "---:|---:|---|" : "---:|").AppendLine("---:|");
+        foreach (var c in grid.Candidates)
+        {
+            md.Append("| ").Append(c.Rank.ToString(Invariant)).Append(" |");
+            foreach (string name in names)
+                md.Append(' ').Append(Cell(c.Parameters.TryGetValue(name, out var v) ? FormatValue(v) : "?")).Append(" |");
+            md.Append(' ').Append(c.Rank == 1 ? $"**{Percent(c.Score)}**" : Percent(c.Score)).Append(" |");
+            if (grid.Method == "k-fold")
+                md.Append(' ').Append(c.StandardDeviation is double sd ? Points(sd) : "—").Append(" | ")
+                  .Append(string.Join(" ", c.FoldAccuracies.Select(a => (a * 100).ToString("0.00", Invariant)))).Append(" |");
+            md.Append(' ').Append(Seconds(c.FitSeconds)).AppendLine(" |");
+        }
+        md.AppendLine();
+        if (grid.Best is { } best)
+        {
+            md.Append("Best: ").Append(string.Join(", ", best.Parameters.Select(p => $"`{p.Key}={FormatValue(p.Value)}`")))
+              .Append(" (").Append(Percent(best.Score)).Append(") — refitted on the whole training set")
+              .AppendLine(results.Models.Count > 0 && results.Models[0].TestAccuracy is double test ? $"; test accuracy {Percent(test)}." : ".");
+            md.AppendLine();
+        }
+        AppendFigures(md, results, ReportFigures.GridSearchKind, null);
+    }
+
+    private static void AppendConfiguration(StringBuilder md, ExperimentResults results)
+    {
+        if (results.Configuration is not { Count: > 0 } configuration) return;
+        md.AppendLine("## Configuration").AppendLine();
+        md.Append("The resolved options (command line over ").Append(results.ConfigFile is null ? "defaults" : $"`{results.ConfigFile.Replace("`", "'")}` over defaults")
+          .AppendLine("); as a config file for `--config`:").AppendLine();
+        md.AppendLine("```json");
+        md.AppendLine(System.Text.Json.JsonSerializer.Serialize(configuration, ResultsJsonWriter.Options));
+        md.AppendLine("```").AppendLine();
+    }
+
+    /// <summary>A fraction's standard deviation in percentage points.</summary>
+    private static string Points(double fraction) =>
+        double.IsFinite(fraction) ? (fraction * 100).ToString("0.00", Invariant) + " pt" : "—";
 
     /// <summary>Accuracy as a percentage with two decimals, or "—" when absent.</summary>
     public static string Percent(double? fraction) =>
@@ -101,7 +219,7 @@ public static class MarkdownReportWriter
         md.AppendLine();
     }
 
-    private static void AppendModel(StringBuilder md, ModelResult model)
+    private static void AppendModel(StringBuilder md, ModelResult model, IReadOnlyList<ReportFigure> figures)
     {
         md.Append("### ").AppendLine(model.Trainer).AppendLine();
         md.Append("Fit ").Append(Seconds(model.FitSeconds)).Append("; predicting ")
@@ -119,7 +237,14 @@ public static class MarkdownReportWriter
         md.AppendLine();
 
         AppendConfusionMatrix(md, model);
+        AppendFigures(md, figures, ReportFigures.ConfusionKind, model.Trainer);
         AppendPerClass(md, model);
+        if (figures.Any(f => f.Trainer == model.Trainer && f.Kind is ReportFigures.SamplesKind or ReportFigures.MisclassifiedKind))
+        {
+            md.Append("#### Digits (").Append(model.EvaluationSet).AppendLine(" set)").AppendLine();
+            AppendFigures(md, figures, ReportFigures.SamplesKind, model.Trainer);
+            AppendFigures(md, figures, ReportFigures.MisclassifiedKind, model.Trainer);
+        }
 
         if (model.MostConfused.Count > 0)
         {
@@ -128,6 +253,8 @@ public static class MarkdownReportWriter
                 md.Append("- true ").Append(pair.True.ToString(Invariant)).Append(" predicted as ")
                   .Append(pair.Predicted.ToString(Invariant)).Append(": ").Append(pair.Count.ToString(Invariant)).AppendLine();
             md.AppendLine();
+            AppendFigures(md, figures, ReportFigures.ConfusedPairsKind, model.Trainer);
+            AppendFigures(md, figures, ReportFigures.ConfusedExamplesKind, model.Trainer);
         }
 
         if (model.History is { Count: > 0 } history)
@@ -146,6 +273,8 @@ public static class MarkdownReportWriter
                   .Append(" | ").Append(e.ImagesPerSecond.ToString("0", Invariant))
                   .AppendLine(" |");
             md.AppendLine();
+            AppendFigures(md, figures, ReportFigures.LossCurveKind, model.Trainer);
+            AppendFigures(md, figures, ReportFigures.AccuracyCurveKind, model.Trainer);
         }
     }
 
@@ -196,7 +325,7 @@ public static class MarkdownReportWriter
     private static string Number(double value) =>
         double.IsFinite(value) ? value.ToString("0.0000", Invariant) : value.ToString(Invariant);
 
-    private static string FormatValue(object? value) => value switch
+    internal static string FormatValue(object? value) => value switch
     {
         null => "null",
         double d => d.ToString("R", Invariant),

@@ -1,58 +1,34 @@
 using System.CommandLine;
-using System.CommandLine.Parsing;
-using System.Diagnostics;
-using System.Globalization;
-using Mnist.Core.Data;
-using Mnist.Core.Evaluation;
-using Mnist.Core.Numerics;
 using Mnist.Core.Reporting;
-using Mnist.Core.Training;
+using Mnist.Runner.Common;
 using Spectre.Console;
 
 namespace Mnist.Runner.Compare;
 
 /// <summary>
 /// <c>mnist compare</c>: loads one dataset, splits off a stratified validation set, fits every chosen
-/// trainer on the same data, evaluates each on train/validation/test and writes report.md and
-/// results.json. It never knows which trainers it runs: they come from the catalog.
+/// trainer on the same data, evaluates each on train/validation/test and writes report.md, results.json
+/// and the pictures. It never knows which trainers it runs: they come from the catalog.
 /// </summary>
 public sealed class CompareCommand(RunnerEnvironment environment)
 {
-    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
-
     /// <summary>The System.CommandLine definition, bound to <paramref name="environment"/>.</summary>
     public static Command Create(RunnerEnvironment environment)
     {
-        var trainers = new Option<string[]>("--trainers")
-        {
-            Description = "Comma-separated trainer names (default: every trainer). Known: "
-                + (environment.Catalog.Registrations.Count == 0 ? "(none)" : string.Join(", ", environment.Catalog.Names)),
-            AllowMultipleArgumentsPerToken = true,
-            HelpName = "a,b,...",
-        };
-        var data = new Option<string?>("--data") { Description = "Dataset folder: MNIST IDX files or Kaggle train.csv/test.csv (default: the repository's data/)", HelpName = "DIR" };
-        var trainLimit = new Option<int?>("--train-limit") { Description = "Use only the first N training images", HelpName = "N" };
-        var testLimit = new Option<int?>("--test-limit") { Description = "Use only the first N test images", HelpName = "N" };
-        var validationFraction = new Option<double>("--validation-fraction")
-        {
-            Description = "Share of the training images held out, stratified, for validation (0 = none)",
-            DefaultValueFactory = _ => 0.1,
-            HelpName = "F",
-        };
-        var seed = new Option<int>("--seed") { Description = "Seed for the validation split, and for trainers with a 'seed' hyperparameter unless --param sets it", DefaultValueFactory = _ => 42, HelpName = "S" };
-        var threads = new Option<int?>("--threads") { Description = "Compute threads (default: all cores)", HelpName = "T" };
-        var output = new Option<string?>("--out") { Description = "Output folder (default: reports/<yyyyMMdd-HHmmss>/)", HelpName = "DIR" };
-        var parameters = new Option<string[]>("--param")
-        {
-            Description = "Hyperparameter override name=value, or trainer.name=value for one trainer (repeatable)",
-            HelpName = "name=value",
-        };
-        var force = new Option<bool>("--force") { Description = "Overwrite an output folder that already holds results.json" };
+        var set = new CommandOptions();
+        var trainers = set.Add(CommonOptions.Trainers(environment));
+        var data = set.Add(CommonOptions.Data());
+        var trainLimit = set.Add(CommonOptions.TrainLimit());
+        var testLimit = set.Add(CommonOptions.TestLimit());
+        var validationFraction = set.Add(CommonOptions.ValidationFraction());
+        var seed = set.Add(CommonOptions.Seed());
+        var threads = set.Add(CommonOptions.Threads());
+        var output = set.Add(CommonOptions.OutFolder());
+        var parameters = set.Add(CommonOptions.Params());
+        var force = set.Add(CommonOptions.Force());
+        set.Add(CommonOptions.Config());
 
-        var command = new Command("compare", "Train several classifiers on the same data and compare them side by side")
-        {
-            trainers, data, trainLimit, testLimit, validationFraction, seed, threads, output, parameters, force,
-        };
+        var command = set.AddTo(new Command("compare", "Train several classifiers on the same data and compare them side by side"));
         command.SetAction(parseResult =>
         {
             var options = new CompareOptions
@@ -67,7 +43,8 @@ public sealed class CompareCommand(RunnerEnvironment environment)
                 Out = parseResult.GetValue(output),
                 Params = parseResult.GetValue(parameters) ?? [],
                 Force = parseResult.GetValue(force),
-                CommandLine = CommandLineText(parseResult),
+                CommandLine = CommandOptions.CommandLineText(parseResult),
+                Invocation = Invocation.From(parseResult, set, environment),
             };
             return new CompareCommand(environment).Execute(options);
         });
@@ -75,36 +52,7 @@ public sealed class CompareCommand(RunnerEnvironment environment)
     }
 
     /// <summary>Runs the comparison and returns the process exit code; every error is reported on <see cref="RunnerEnvironment.Error"/>.</summary>
-    public int Execute(CompareOptions options)
-    {
-        try
-        {
-            Run(options);
-            return ExitCodes.Success;
-        }
-        catch (UsageException e)
-        {
-            environment.Error.WriteLine($"error: {e.Message}");
-            return ExitCodes.BadInput;
-        }
-        catch (DataFormatException e)
-        {
-            environment.Error.WriteLine($"error: {e.Message}");
-            return ExitCodes.BadInput;
-        }
-        catch (OperationCanceledException) when (environment.Cancellation.IsCancellationRequested)
-        {
-            environment.Error.WriteLine("interrupted: no results written");
-            return ExitCodes.Interrupted;
-        }
-        catch (TrainerFailedException e)
-        {
-            // A bug in a trainer: one line saying which, then the stack trace to find it.
-            environment.Error.WriteLine($"error: {e.Message}; no results written");
-            environment.Error.WriteLine(e.InnerException);
-            return ExitCodes.Failure;
-        }
-    }
+    public int Execute(CompareOptions options) => CommandExecution.Run(environment, () => Run(options));
 
     private void Run(CompareOptions options)
     {
@@ -113,144 +61,38 @@ public sealed class CompareCommand(RunnerEnvironment environment)
         var names = TrainerSelection.ResolveNames(catalog, options.Trainers);
         var trainers = TrainerSelection.Create(catalog, names, options.Params, options.Seed);
 
-        string dataFolder = options.Data is not null
-            ? Path.GetFullPath(options.Data, environment.CurrentDirectory)
-            : DataFolderLocator.Find(environment.CurrentDirectory, environment.BaseDirectory)
-              ?? throw new UsageException($"no data folder found (looked for data/ in {environment.CurrentDirectory} and beside {DataFolderLocator.SolutionFileName} above it); pass --data DIR");
-        string outFolder = Path.GetFullPath(
-            options.Out ?? Path.Combine("reports", environment.Now().ToString("yyyyMMdd-HHmmss", Invariant)),
-            environment.CurrentDirectory);
-        string resultsPath = Path.Combine(outFolder, ResultsJsonWriter.FileName);
-        string reportPath = Path.Combine(outFolder, MarkdownReportWriter.FileName);
-        if (File.Exists(outFolder))
-            throw new UsageException($"--out {outFolder} is a file, not a folder");
-        if (File.Exists(resultsPath) && !options.Force)
-            throw new UsageException($"{resultsPath} already exists; choose another --out or pass --force to overwrite it");
+        string dataFolder = ExperimentData.ResolveFolder(environment, options.Data);
+        string outFolder = OutputLocation.ReportFolder(environment, options.Out);
+        OutputLocation.CheckReportFolder(outFolder, options.Force);
 
-        ComputeSettings.Threads = options.Threads ?? Environment.ProcessorCount;
+        int threads = ModelFitting.ApplyThreads(options.Threads);
         var cancel = environment.Cancellation;
         var console = environment.Console;
 
-        // Data: load, limit, split. Views are materialized so trainers get contiguous pixels.
-        var dataset = DatasetLoader.Load(dataFolder);
+        var data = ExperimentData.Load(dataFolder, options.TrainLimit, options.TestLimit, options.ValidationFraction, options.Seed);
         cancel.ThrowIfCancellationRequested();
-        var allTrain = options.TrainLimit is int tl ? dataset.Train.Take(tl) : dataset.Train;
-        var test = dataset.Test is null ? null : (options.TestLimit is int sl ? dataset.Test.Take(sl) : dataset.Test).Materialize();
-        DigitDataView train;
-        DigitDataView? validation = null;
-        if (options.ValidationFraction > 0)
-        {
-            var (trainIndices, validationIndices) = Splits.StratifiedTrainValidation(allTrain, options.ValidationFraction, options.Seed);
-            train = allTrain.Subset(trainIndices).Materialize();
-            if (validationIndices.Length > 0) validation = allTrain.Subset(validationIndices).Materialize();
-        }
-        else
-        {
-            train = allTrain.Materialize();
-        }
-        bool testLabelled = test is { HasLabels: true };
-        console.WriteLine(
-            $"Data: {dataFolder} ({dataset.Format}): {train.Count} train, {validation?.Count ?? 0} validation, " +
-            $"{test?.Count ?? 0} test{(test is null ? "" : testLabelled ? "" : " (unlabelled)")}; seed {options.Seed}, {ComputeSettings.Threads} threads");
+        console.WriteLine(data.Describe(options.Seed, threads));
         if (trainers.Count == 0)
             throw new UsageException("no trainers to run: the trainer catalog of this build is empty");
 
-        var (predictSet, predictView) = test is not null ? ("test", test) : validation is not null ? ("validation", validation) : ("train", train);
-        var models = FitProgress.Run(console, environment.LiveProgress, names, sinks =>
+        var fitted = FitProgress.Run(console, environment.LiveProgress, names, sinks =>
         {
-            var results = new List<ModelResult>();
+            var results = new List<FittedModel>();
             for (int i = 0; i < trainers.Count; i++)
             {
                 cancel.ThrowIfCancellationRequested();
-                results.Add(FitAndEvaluate(trainers[i], sinks[i], train, validation, test, predictSet, predictView, cancel));
+                results.Add(ModelFitting.FitAndEvaluate(trainers[i], sinks[i], data.Train, data.Validation, data.Test, cancel));
             }
             return results;
         });
 
-        var experiment = new ExperimentResults
-        {
-            Version = MachineInfo.SoftwareVersion(),
-            Seed = options.Seed,
-            Threads = ComputeSettings.Threads,
-            TrainCount = train.Count,
-            ValidationCount = validation?.Count ?? 0,
-            TestCount = test?.Count ?? 0,
-            Kind = "compare",
-            CreatedUtc = DateTime.UtcNow,
-            Command = options.CommandLine,
-            DataFolder = dataFolder,
-            DataFormat = dataset.Format,
-            DataFiles = dataset.Files.Select(Path.GetFullPath).ToList(),
-            TestHasLabels = testLabelled,
-            ValidationFraction = options.ValidationFraction,
-            TrainLimit = options.TrainLimit,
-            TestLimit = options.TestLimit,
-            Machine = MachineInfo.Current(),
-            Models = models,
-        };
+        var experiment = ExperimentRecord.Create("compare", options.Invocation ?? new Invocation(options.CommandLine, new Dictionary<string, object?>(), null),
+            options.Seed, threads, data, fitted.Select(f => f.Result).ToList(), options.ValidationFraction, options.TrainLimit, options.TestLimit);
 
         console.WriteLine();
         console.Write(SummaryTable(experiment));
-        // report.md first: results.json appearing is the sign that the run completed.
-        MarkdownReportWriter.Write(reportPath, experiment);
-        ResultsJsonWriter.Write(resultsPath, experiment);
-        console.WriteLine($"Wrote {reportPath} and {resultsPath}");
-    }
-
-    private static ModelResult FitAndEvaluate(
-        ITrainer trainer, ITrainerProgress progress,
-        DigitDataView train, DigitDataView? validation, DigitDataView? test,
-        string predictSet, DigitDataView predictView, CancellationToken cancel)
-    {
-        try
-        {
-            return FitAndEvaluateCore(trainer, progress, train, validation, test, predictSet, predictView, cancel);
-        }
-        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
-        {
-            progress.Fail("interrupted");
-            throw;
-        }
-        catch (Exception e) when (e is not (OperationCanceledException or OutOfMemoryException))
-        {
-            progress.Fail("failed");
-            throw new TrainerFailedException(trainer.Name, e);
-        }
-    }
-
-    private static ModelResult FitAndEvaluateCore(
-        ITrainer trainer, ITrainerProgress progress,
-        DigitDataView train, DigitDataView? validation, DigitDataView? test,
-        string predictSet, DigitDataView predictView, CancellationToken cancel)
-    {
-        progress.Start();
-        var fitClock = Stopwatch.StartNew();
-        ITrainedModel model = trainer.Fit(train, validation, progress, cancel);
-        double fitSeconds = fitClock.Elapsed.TotalSeconds;
-        cancel.ThrowIfCancellationRequested();
-
-        progress.SetStage("evaluating");
-        // Prediction time is measured on one set only: the test set, or validation/train without one.
-        var predictClock = Stopwatch.StartNew();
-        float[] predicted = model.PredictProbabilities(predictView);
-        double predictSeconds = predictClock.Elapsed.TotalSeconds;
-
-        ClassificationMetrics? Metrics(DigitDataView? view)
-        {
-            if (view is null || !view.HasLabels) return null;
-            cancel.ThrowIfCancellationRequested();
-            var probabilities = ReferenceEquals(view, predictView) ? predicted : model.PredictProbabilities(view);
-            return Evaluator.FromProbabilities(Array.ConvertAll(view.GetLabels(), b => (int)b), probabilities, model.HasCalibratedProbabilities);
-        }
-
-        var trainMetrics = Metrics(train)!;
-        var validationMetrics = Metrics(validation);
-        var testMetrics = Metrics(test);
-        var result = ModelResult.Create(trainer.Name, model.Hyperparameters, trainMetrics, validationMetrics, testMetrics,
-            fitSeconds, predictSeconds, predictSet, predictView.Count, model.History);
-        progress.Complete($"done in {MarkdownReportWriter.Seconds(fitSeconds)}, test {MarkdownReportWriter.Percent(result.TestAccuracy)}, " +
-                          $"validation {MarkdownReportWriter.Percent(result.ValidationAccuracy)}, train {MarkdownReportWriter.Percent(result.TrainAccuracy)}");
-        return result;
+        ExperimentReport.Write(outFolder, experiment, fitted.Select(f => f.Predictions).ToList());
+        console.WriteLine($"Wrote {Path.Combine(outFolder, MarkdownReportWriter.FileName)} and {Path.Combine(outFolder, ResultsJsonWriter.FileName)}");
     }
 
     /// <summary>trainer | train acc | validation acc | test acc | fit time | predict time.</summary>
@@ -270,12 +112,4 @@ public sealed class CompareCommand(RunnerEnvironment environment)
                 new Text(MarkdownReportWriter.Seconds(m.PredictSeconds)));
         return table;
     }
-
-    private static string CommandLineText(ParseResult parseResult) =>
-        "mnist " + string.Join(' ', parseResult.Tokens.Select(t => Quote(t.Value)));
-
-    private static string Quote(string value) =>
-        value.Length > 0 && !value.Any(c => char.IsWhiteSpace(c) || c is '"' or '\'' or '\\' or '$' or '`')
-            ? value
-            : "'" + value.Replace("'", "'\\''") + "'";
 }

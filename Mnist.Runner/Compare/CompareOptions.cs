@@ -23,6 +23,8 @@ public sealed record CompareOptions
     public bool Force { get; init; }
     /// <summary>The command line, recorded in the reports.</summary>
     public string CommandLine { get; init; } = "mnist compare";
+    /// <summary>The command line, resolved options and config file, recorded in results.json; null when run from code.</summary>
+    public Common.Invocation? Invocation { get; init; }
 
     /// <summary>Throws <see cref="UsageException"/> for a value out of range.</summary>
     public void Validate()

@@ -127,6 +127,34 @@ public sealed class CompareEndToEndTests
     }
 
     [Test]
+    public void ReportLinksPicturesThatExistBesideItAndParseAsSvg()
+    {
+        var links = Mnist.Tests.Reporting.ReportFolder.AssertPicturesAreValid(_outFolder);
+        Assert.That(links, Does.Contain("accuracy.svg"));
+        foreach (string trainer in new[] { "centroid", "centroid-raw" })
+            foreach (string kind in new[] { "confusion", "samples", "misclassified", "confused-pairs", "confused-examples", "learning-loss", "learning-accuracy" })
+                Assert.That(links, Does.Contain($"{kind}-{trainer}.svg"));
+        Assert.That(_report.IndexOf("](accuracy.svg)", StringComparison.Ordinal), Is.LessThan(_report.IndexOf("## Settings", StringComparison.Ordinal)), "the accuracy chart sits under the summary table");
+        Assert.That(_report, Does.Contain("#### Digits (test set)"));
+    }
+
+    [Test]
+    public void ResultsEchoTheResolvedConfiguration()
+    {
+        var configuration = _json.RootElement.GetProperty("configuration");
+        Assert.Multiple(() =>
+        {
+            Assert.That(configuration.GetProperty("seed").GetInt32(), Is.EqualTo(7));
+            Assert.That(configuration.GetProperty("train-limit").GetInt32(), Is.EqualTo(TrainLimit));
+            Assert.That(configuration.GetProperty("validation-fraction").GetDouble(), Is.EqualTo(0.1), "defaults are resolved too");
+            Assert.That(configuration.GetProperty("param")[0].GetString(), Is.EqualTo("centroid.temperature=5"));
+            Assert.That(configuration.GetProperty("trainers").GetArrayLength(), Is.Zero);
+            Assert.That(configuration.TryGetProperty("config", out _), Is.False);
+            Assert.That(_json.RootElement.GetProperty("configFile").ValueKind, Is.EqualTo(JsonValueKind.Null));
+        });
+    }
+
+    [Test]
     public void ConsoleShowsPlainProgressLinesAndTheSummaryTable()
     {
         var lines = _outcome.Output.Split('\n');

@@ -1,0 +1,53 @@
+using Mnist.Core.Data;
+using Mnist.Runner.Compare;
+
+namespace Mnist.Runner.Common;
+
+/// <summary>A loaded dataset, limited and split the way every command does it.</summary>
+/// <param name="Folder">The data folder (or the training file for single-file data).</param>
+/// <param name="Format">"mnist-idx" or "kaggle-csv".</param>
+/// <param name="Files">The files read.</param>
+/// <param name="AllTrain">Every (limited) training image, before the validation split.</param>
+/// <param name="Train">The images trainers fit on.</param>
+/// <param name="Validation">The stratified hold-out, or null.</param>
+/// <param name="Test">The (limited) test images, labelled or not, or null.</param>
+public sealed record ExperimentData(
+    string Folder, string Format, IReadOnlyList<string> Files,
+    DigitDataView AllTrain, DigitDataView Train, DigitDataView? Validation, DigitDataView? Test)
+{
+    public bool TestHasLabels => Test is { HasLabels: true };
+
+    /// <summary>The folder of --data, or the repository's data/ when it is not given.</summary>
+    public static string ResolveFolder(RunnerEnvironment environment, string? data) =>
+        data is not null
+            ? Path.GetFullPath(data, environment.CurrentDirectory)
+            : DataFolderLocator.Find(environment.CurrentDirectory, environment.BaseDirectory)
+              ?? throw new UsageException($"no data folder found (looked for data/ in {environment.CurrentDirectory} and beside {DataFolderLocator.SolutionFileName} above it); pass --data DIR");
+
+    /// <summary>Loads a data folder, applies the limits and splits off a stratified validation set.</summary>
+    public static ExperimentData Load(string folder, int? trainLimit, int? testLimit, double validationFraction, int seed)
+    {
+        var dataset = DatasetLoader.Load(folder);
+        var allTrain = trainLimit is int tl ? dataset.Train.Take(tl) : dataset.Train;
+        var test = dataset.Test is null ? null : (testLimit is int sl ? dataset.Test.Take(sl) : dataset.Test).Materialize();
+        return Split(folder, dataset.Format, dataset.Files.Select(Path.GetFullPath).ToList(), allTrain, test, validationFraction, seed);
+    }
+
+    /// <summary>Splits <paramref name="allTrain"/> into train and a stratified validation set (none when the fraction is 0).</summary>
+    public static ExperimentData Split(string folder, string format, IReadOnlyList<string> files, DigitDataView allTrain, DigitDataView? test, double validationFraction, int seed)
+    {
+        // Views are materialized so trainers get contiguous pixels.
+        if (validationFraction > 0)
+        {
+            var (trainIndices, validationIndices) = Splits.StratifiedTrainValidation(allTrain, validationFraction, seed);
+            var validation = validationIndices.Length > 0 ? allTrain.Subset(validationIndices).Materialize() : null;
+            return new ExperimentData(folder, format, files, allTrain, allTrain.Subset(trainIndices).Materialize(), validation, test);
+        }
+        return new ExperimentData(folder, format, files, allTrain, allTrain.Materialize(), null, test);
+    }
+
+    /// <summary>"Data: … N train, M validation, K test; seed S, T threads".</summary>
+    public string Describe(int seed, int threads) =>
+        $"Data: {Folder} ({Format}): {Train.Count} train, {Validation?.Count ?? 0} validation, " +
+        $"{Test?.Count ?? 0} test{(Test is null ? "" : TestHasLabels ? "" : " (unlabelled)")}; seed {seed}, {threads} threads";
+}

@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using Mnist.Core.Data;
+using Mnist.Core.Evaluation;
+using Mnist.Core.Numerics;
+using Mnist.Core.Reporting;
+using Mnist.Core.Training;
+using Mnist.Runner.Compare;
+
+namespace Mnist.Runner.Common;
+
+/// <summary>A fitted model with its figures, its predictions for the pictures and its test-set predictions.</summary>
+/// <param name="Model">The trained model.</param>
+/// <param name="Result">Accuracies, confusion matrix, timings: one entry of results.json's models.</param>
+/// <param name="Predictions">Predictions on the evaluation set (and an unlabelled test set) for the digit pictures.</param>
+/// <param name="TestPredicted">The predicted class of each test image, in order; null without a test set.</param>
+public sealed record FittedModel(ITrainedModel Model, ModelResult Result, ModelPredictions Predictions, int[]? TestPredicted);
+
+/// <summary>
+/// Fitting and evaluating one trainer the same way in every command: progress, timing, evaluation on
+/// train / validation / test, and a trainer's exception turned into <see cref="TrainerFailedException"/>.
+/// </summary>
+public static class ModelFitting
+{
+    /// <summary>
+    /// Fits <paramref name="trainer"/> on <paramref name="train"/> (<paramref name="validation"/> is passed for
+    /// monitoring), then evaluates it on every labelled set. Prediction time is measured on one set: the
+    /// test set, or validation/train without one.
+    /// </summary>
+    public static FittedModel FitAndEvaluate(ITrainer trainer, ITrainerProgress progress,
+        DigitDataView train, DigitDataView? validation, DigitDataView? test, CancellationToken cancel) =>
+        Guarded(trainer.Name, progress, cancel, () =>
+        {
+            progress.Start();
+            var clock = Stopwatch.StartNew();
+            var model = trainer.Fit(train, validation, progress, cancel);
+            double fitSeconds = clock.Elapsed.TotalSeconds;
+            cancel.ThrowIfCancellationRequested();
+            progress.SetStage("evaluating");
+            var fitted = Evaluate(model, trainer.Name, fitSeconds, train, validation, test, cancel);
+            var result = fitted.Result;
+            progress.Complete($"done in {MarkdownReportWriter.Seconds(fitSeconds)}, test {MarkdownReportWriter.Percent(result.TestAccuracy)}, " +
+                              $"validation {MarkdownReportWriter.Percent(result.ValidationAccuracy)}, train {MarkdownReportWriter.Percent(result.TrainAccuracy)}");
+            return fitted;
+        });
+
+    /// <summary>Evaluates a fitted (or loaded) model on every labelled set and predicts the test set.</summary>
+    public static FittedModel Evaluate(ITrainedModel model, string trainerName, double fitSeconds,
+        DigitDataView train, DigitDataView? validation, DigitDataView? test, CancellationToken cancel)
+    {
+        var (predictSet, predictView) = test is not null ? ("test", test) : validation is not null ? ("validation", validation) : ("train", train);
+        var predictClock = Stopwatch.StartNew();
+        float[] predictProbabilities = model.PredictProbabilities(predictView);
+        double predictSeconds = predictClock.Elapsed.TotalSeconds;
+
+        var probabilities = new Dictionary<DigitDataView, float[]>(ReferenceEqualityComparer.Instance) { [predictView] = predictProbabilities };
+        float[] Probabilities(DigitDataView view)
+        {
+            if (!probabilities.TryGetValue(view, out var p))
+            {
+                cancel.ThrowIfCancellationRequested();
+                probabilities[view] = p = model.PredictProbabilities(view);
+            }
+            return p;
+        }
+        ClassificationMetrics? Metrics(DigitDataView? view) =>
+            view is null || !view.HasLabels ? null
+                : Evaluator.FromProbabilities(Labels(view), Probabilities(view), model.HasCalibratedProbabilities);
+
+        var trainMetrics = Metrics(train)!;
+        var validationMetrics = Metrics(validation);
+        var testMetrics = Metrics(test);
+        var result = ModelResult.Create(trainerName, model.Hyperparameters, trainMetrics, validationMetrics, testMetrics,
+            fitSeconds, predictSeconds, predictSet, predictView.Count, model.History);
+
+        var evaluationView = result.EvaluationSet switch { "test" => test!, "validation" => validation!, _ => train };
+        int[] evaluationPredicted = ArgMax(Probabilities(evaluationView));
+        int[]? testPredicted = test is null ? null : ArgMax(Probabilities(test));
+        var predictions = new ModelPredictions(trainerName, result.EvaluationSet, evaluationView, evaluationPredicted)
+        {
+            UnlabelledImages = test is { HasLabels: false } ? test : null,
+            UnlabelledPredicted = test is { HasLabels: false } ? testPredicted : null,
+        };
+        return new FittedModel(model, result, predictions, testPredicted);
+    }
+
+    /// <summary>Fits on <paramref name="train"/> and returns the accuracy on the labelled <paramref name="heldOut"/> set (cross-validation, grid search).</summary>
+    public static (double Accuracy, double FitSeconds, IReadOnlyDictionary<string, object> Hyperparameters) FitAndScore(
+        ITrainer trainer, ITrainerProgress progress, DigitDataView train, DigitDataView? monitor, DigitDataView heldOut, CancellationToken cancel) =>
+        Guarded(trainer.Name, progress, cancel, () =>
+        {
+            progress.Start();
+            var clock = Stopwatch.StartNew();
+            var model = trainer.Fit(train, monitor, progress, cancel);
+            double fitSeconds = clock.Elapsed.TotalSeconds;
+            cancel.ThrowIfCancellationRequested();
+            progress.SetStage("evaluating");
+            double accuracy = Evaluator.Evaluate(model, heldOut).Accuracy;
+            progress.Complete($"done in {MarkdownReportWriter.Seconds(fitSeconds)}, validation {MarkdownReportWriter.Percent(accuracy)}");
+            return (accuracy, fitSeconds, model.Hyperparameters);
+        });
+
+    /// <summary>Runs <paramref name="body"/>; a trainer's exception becomes <see cref="TrainerFailedException"/>, Ctrl+C stays a cancellation.</summary>
+    public static T Guarded<T>(string trainer, ITrainerProgress? progress, CancellationToken cancel, Func<T> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            progress?.Fail("interrupted");
+            throw;
+        }
+        catch (Exception e) when (e is not (OperationCanceledException or OutOfMemoryException or TrainerFailedException))
+        {
+            progress?.Fail("failed");
+            throw new TrainerFailedException(trainer, e);
+        }
+    }
+
+    /// <summary>Sets the process-wide compute threads from --threads (all cores when absent) and returns the value.</summary>
+    public static int ApplyThreads(int? threads)
+    {
+        ComputeSettings.Threads = threads ?? Environment.ProcessorCount;
+        return ComputeSettings.Threads;
+    }
+
+    public static int[] Labels(DigitDataView view) => Array.ConvertAll(view.GetLabels(), b => (int)b);
+
+    /// <summary>The most probable class per row, first on ties, exactly as <see cref="Evaluator"/> picks it (so pictures agree with the confusion matrix).</summary>
+    public static int[] ArgMax(float[] probabilities)
+    {
+        const int classes = DigitDataView.ClassCount;
+        var result = new int[probabilities.Length / classes];
+        for (int i = 0; i < result.Length; i++)
+        {
+            var row = probabilities.AsSpan(i * classes, classes);
+            int best = 0;
+            for (int c = 1; c < classes; c++)
+                if (row[c] > row[best]) best = c;
+            result[i] = best;
+        }
+        return result;
+    }
+}

@@ -1,0 +1,32 @@
+using System.Globalization;
+using Mnist.Core.Reporting;
+
+namespace Mnist.Runner.Common;
+
+/// <summary>Where a command writes, and the guard against overwriting an earlier run.</summary>
+public static class OutputLocation
+{
+    /// <summary>The full path of --out, or reports/&lt;yyyyMMdd-HHmmss&gt;/ under the current directory.</summary>
+    public static string ReportFolder(RunnerEnvironment environment, string? option) => Path.GetFullPath(
+        option ?? Path.Combine("reports", environment.Now().ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)),
+        environment.CurrentDirectory);
+
+    /// <summary>
+    /// Refuses a report folder that is a file, or that already holds results.json, unless <paramref name="force"/>.
+    /// </summary>
+    public static void CheckReportFolder(string folder, bool force, string optionName = "--out")
+    {
+        if (File.Exists(folder)) throw new UsageException($"{optionName} {folder} is a file, not a folder");
+        string results = Path.Combine(folder, ResultsJsonWriter.FileName);
+        if (File.Exists(results) && !force)
+            throw new UsageException($"{results} already exists; choose another {optionName} or pass --force to overwrite it");
+    }
+
+    /// <summary>Refuses to overwrite an existing output file unless <paramref name="force"/>.</summary>
+    public static void CheckFile(string path, bool force, string optionName)
+    {
+        if (Directory.Exists(path)) throw new UsageException($"{optionName} {path} is a folder, not a file");
+        if (File.Exists(path) && !force)
+            throw new UsageException($"{path} already exists; choose another {optionName} or pass --force to overwrite it");
+    }
+}
