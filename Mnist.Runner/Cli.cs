@@ -11,6 +11,9 @@ public static class Cli
     {
         var root = new RootCommand("MnistExperiments: train MNIST digit classifiers on one data pipeline and compare them.");
         root.Add(CompareCommand.Create(environment));
+        root.Add(Kaggle.KaggleCommand.Create(environment));
+        root.Add(Models.TrainCommand.Create(environment));
+        root.Add(Models.PredictCommand.Create(environment));
         return root;
     }
 

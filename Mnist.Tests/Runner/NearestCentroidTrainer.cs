@@ -171,6 +171,9 @@ internal static class TestCatalogs
     /// <summary>The two centroid trainers.</summary>
     public static TrainerCatalog Centroids() => NearestCentroidTrainer.AddCentroidTrainers(new TrainerCatalog());
 
+    /// <summary>The centroid trainers and the real neural trainers (mlp, cnn, cnn-small).</summary>
+    public static TrainerCatalog WithNeural() => Mnist.Cnn.NeuralNetworkCatalog.AddNeuralNetworks(Centroids());
+
     /// <summary>The centroid trainer followed by one that presses Ctrl+C on <paramref name="source"/>.</summary>
     public static TrainerCatalog WithCtrlC(CancellationTokenSource source) => Centroids()
         .Add(new TrainerRegistration(CancellingTrainer.Name, "Simulates Ctrl+C", _ => new CancellingTrainer(source),

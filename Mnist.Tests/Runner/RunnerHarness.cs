@@ -76,6 +76,31 @@ internal static class RunnerHarness
     }
 }
 
+/// <summary>Small subsets of the real Kaggle files in ../shared/kaggle (the first rows of each), for end-to-end tests.</summary>
+internal static class KaggleSubsets
+{
+    public static string? SharedFolder() => TestData.KaggleFolder;
+
+    /// <summary>Writes the header and the first <paramref name="rows"/> data rows of a gzipped Kaggle CSV to <paramref name="destination"/>.</summary>
+    public static void WriteHead(string source, string destination, int rows)
+    {
+        using var input = new StreamReader(new System.IO.Compression.GZipStream(File.OpenRead(source), System.IO.Compression.CompressionMode.Decompress));
+        using var output = new StreamWriter(destination) { NewLine = "\n" };
+        for (int i = 0; i <= rows && input.ReadLine() is { } line; i++) output.WriteLine(line);
+    }
+
+    /// <summary>train.csv (first <paramref name="trainRows"/>) and test.csv (first <paramref name="testRows"/>) in <paramref name="folder"/>; ignores the test when the files are absent.</summary>
+    public static (string Train, string Test) Write(string folder, int trainRows = 600, int testRows = 200)
+    {
+        string? shared = SharedFolder();
+        if (shared is null) Assert.Ignore("../shared/kaggle is not beside the repository");
+        string train = Path.Combine(folder, "train.csv"), test = Path.Combine(folder, "test.csv");
+        WriteHead(Path.Combine(shared!, "train.csv.gz"), train, trainRows);
+        WriteHead(Path.Combine(shared!, "test.csv.gz"), test, testRows);
+        return (train, test);
+    }
+}
+
 /// <summary>Writes small synthetic Kaggle-style CSV datasets: each class lights its own horizontal band.</summary>
 internal static class KaggleFixture
 {
