@@ -12,6 +12,8 @@ public static class Cli
         var root = new RootCommand("MnistExperiments: train MNIST digit classifiers on one data pipeline and compare them.");
         root.Add(CompareCommand.Create(environment));
         root.Add(Kaggle.KaggleCommand.Create(environment));
+        root.Add(CrossValidation.CvCommand.Create(environment));
+        root.Add(Grid.GridCommand.Create(environment));
         root.Add(Models.TrainCommand.Create(environment));
         root.Add(Models.PredictCommand.Create(environment));
         return root;

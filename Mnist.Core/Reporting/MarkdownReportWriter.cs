@@ -325,7 +325,7 @@ public static class MarkdownReportWriter
     private static string Number(double value) =>
         double.IsFinite(value) ? value.ToString("0.0000", Invariant) : value.ToString(Invariant);
 
-    internal static string FormatValue(object? value) => value switch
+    public static string FormatValue(object? value) => value switch
     {
         null => "null",
         double d => d.ToString("R", Invariant),

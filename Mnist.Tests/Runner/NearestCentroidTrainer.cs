@@ -8,7 +8,8 @@ namespace Mnist.Tests.Runner;
 /// A tiny but real classifier for runner tests: each class is its mean image; an image's class
 /// probabilities are a softmax of minus its squared distances to the means over a temperature
 /// (about 82% test accuracy on MNIST). "centroid" is calibrated and has a temperature;
-/// "centroid-raw" reports uncalibrated scores and has no hyperparameters.
+/// "centroid-raw" reports uncalibrated scores and has no hyperparameters. "max-per-class" (0 = all) averages
+/// only the first N images of each class, so a grid search has something that changes accuracy.
 /// </summary>
 internal sealed class NearestCentroidTrainer : ITrainer
 {
@@ -18,17 +19,19 @@ internal sealed class NearestCentroidTrainer : ITrainer
 
     private readonly bool _calibrated;
     private readonly double _temperature;
+    private readonly int _maxPerClass;
 
-    private NearestCentroidTrainer(bool calibrated, double temperature)
+    private NearestCentroidTrainer(bool calibrated, double temperature, int maxPerClass = 0)
     {
         _calibrated = calibrated;
         _temperature = temperature;
+        _maxPerClass = maxPerClass;
     }
 
     string ITrainer.Name => _calibrated ? Name : RawName;
 
     public IReadOnlyDictionary<string, object> Hyperparameters =>
-        _calibrated ? new Dictionary<string, object> { ["temperature"] = _temperature } : new Dictionary<string, object>();
+        _calibrated ? new Dictionary<string, object> { ["temperature"] = _temperature, ["max-per-class"] = _maxPerClass } : new Dictionary<string, object>();
 
     public static TrainerCatalog AddCentroidTrainers(TrainerCatalog catalog) => catalog
         .Add(new TrainerRegistration(Name, "Nearest class centroid (test trainer)",
@@ -36,7 +39,9 @@ internal sealed class NearestCentroidTrainer : ITrainer
             {
                 double temperature = p.Double("temperature", 8.0);
                 if (temperature <= 0) throw new ArgumentException("Hyperparameter 'temperature' must be positive.");
-                return new NearestCentroidTrainer(true, temperature);
+                int maxPerClass = p.Int("max-per-class", 0);
+                if (maxPerClass < 0) throw new ArgumentException("Hyperparameter 'max-per-class' must be 0 (all) or more.");
+                return new NearestCentroidTrainer(true, temperature, maxPerClass);
             },
             reader => Model.Read(reader, calibrated: true)))
         .Add(new TrainerRegistration(RawName, "Nearest class centroid, uncalibrated scores (test trainer)",
@@ -56,6 +61,7 @@ internal sealed class NearestCentroidTrainer : ITrainer
             for (int i = start; i < end; i++)
             {
                 int label = train.GetLabel(i);
+                if (_maxPerClass > 0 && counts[label] >= _maxPerClass) continue;
                 counts[label]++;
                 var image = train.GetImage(i);
                 var sum = sums.AsSpan(label * pixels, pixels);
@@ -67,7 +73,7 @@ internal sealed class NearestCentroidTrainer : ITrainer
         for (int c = 0; c < DigitDataView.ClassCount; c++)
             for (int p = 0; p < pixels; p++)
                 centroids[c * pixels + p] = counts[c] == 0 ? 0f : (float)(sums[c * pixels + p] / counts[c]);
-        var model = new Model(pixels, centroids, _temperature, _calibrated);
+        var model = new Model(pixels, centroids, _temperature, _calibrated, _maxPerClass);
 
         // One "epoch": mean squared distance to the own centroid, and validation figures for the history.
         double loss = 0;
@@ -85,11 +91,11 @@ internal sealed class NearestCentroidTrainer : ITrainer
         return model;
     }
 
-    private sealed class Model(int pixelCount, float[] centroids, double temperature, bool calibrated) : ITrainedModel
+    private sealed class Model(int pixelCount, float[] centroids, double temperature, bool calibrated, int maxPerClass) : ITrainedModel
     {
         public string TrainerName => calibrated ? Name : RawName;
         public IReadOnlyDictionary<string, object> Hyperparameters =>
-            calibrated ? new Dictionary<string, object> { ["temperature"] = temperature } : new Dictionary<string, object>();
+            calibrated ? new Dictionary<string, object> { ["temperature"] = temperature, ["max-per-class"] = maxPerClass } : new Dictionary<string, object>();
         public bool HasCalibratedProbabilities => calibrated;
         public TrainingHistory History { get; } = new();
 
@@ -124,6 +130,7 @@ internal sealed class NearestCentroidTrainer : ITrainer
         {
             writer.Write(pixelCount);
             writer.Write(temperature);
+            writer.Write(maxPerClass);
             foreach (float value in centroids) writer.Write(value);
         }
 
@@ -131,9 +138,10 @@ internal sealed class NearestCentroidTrainer : ITrainer
         {
             int pixelCount = reader.ReadInt32();
             double temperature = reader.ReadDouble();
+            int maxPerClass = reader.ReadInt32();
             var centroids = new float[DigitDataView.ClassCount * pixelCount];
             for (int i = 0; i < centroids.Length; i++) centroids[i] = reader.ReadSingle();
-            return new Model(pixelCount, centroids, temperature, calibrated);
+            return new Model(pixelCount, centroids, temperature, calibrated, maxPerClass);
         }
     }
 }

@@ -1,0 +1,39 @@
+namespace Mnist.Runner.Grid;
+
+/// <summary>One axis of a grid: a hyperparameter name and the values to try, in the order given.</summary>
+public sealed record GridAxis(string Name, IReadOnlyList<string> Values);
+
+/// <summary>Parses <c>--param name=v1,v2,...</c> into axes and enumerates every combination.</summary>
+public static class ParameterGrid
+{
+    /// <summary>The axes, in the order given; a malformed or repeated name is a <see cref="UsageException"/>.</summary>
+    public static IReadOnlyList<GridAxis> Parse(IEnumerable<string> parameters)
+    {
+        var axes = new List<GridAxis>();
+        foreach (string text in parameters)
+        {
+            int equals = text.IndexOf('=');
+            if (equals <= 0 || string.IsNullOrWhiteSpace(text[..equals]))
+                throw new UsageException($"--param '{text}' must look like name=value1,value2,...");
+            string name = text[..equals].Trim();
+            var values = text[(equals + 1)..].Split(',').Select(v => v.Trim()).ToList();
+            if (values.Any(v => v.Length == 0))
+                throw new UsageException($"--param '{text}' has an empty value; separate values with single commas");
+            if (values.Distinct(StringComparer.Ordinal).Count() != values.Count)
+                throw new UsageException($"--param '{text}' lists a value twice");
+            if (axes.Any(a => a.Name.Equals(name, StringComparison.OrdinalIgnoreCase)))
+                throw new UsageException($"--param '{name}' is given twice; list all its values in one --param {name}=v1,v2,...");
+            axes.Add(new GridAxis(name, values));
+        }
+        return axes;
+    }
+
+    /// <summary>Every combination as (name, value) pairs, the last axis varying fastest; one empty combination for no axes.</summary>
+    public static IReadOnlyList<IReadOnlyList<(string Name, string Value)>> Combinations(IReadOnlyList<GridAxis> axes)
+    {
+        IEnumerable<IReadOnlyList<(string, string)>> result = [[]];
+        foreach (var axis in axes)
+            result = result.SelectMany(prefix => axis.Values.Select(value => (IReadOnlyList<(string, string)>)[.. prefix, (axis.Name, value)])).ToList();
+        return result.ToList();
+    }
+}
