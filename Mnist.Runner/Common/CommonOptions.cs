@@ -35,10 +35,10 @@ public static class CommonOptions
 
     public static Option<int?> Threads() => new("--threads") { Description = "Compute threads (default: all cores)", HelpName = "T" };
 
-    public static Option<string[]> Params(string? description = null) => new("--param")
+    public static Option<string[]> Params(string? description = null, string helpName = "name=value") => new("--param")
     {
         Description = description ?? "Hyperparameter override name=value, or trainer.name=value for one trainer (repeatable)",
-        HelpName = "name=value",
+        HelpName = helpName,
     };
 
     public static Option<string?> OutFolder() => new("--out") { Description = "Output folder (default: reports/<yyyyMMdd-HHmmss>/)", HelpName = "DIR" };
@@ -48,7 +48,11 @@ public static class CommonOptions
         Description = description ?? "Overwrite an output folder that already holds results.json",
     };
 
-    public static Option<string?> Trainer() => new("--trainer") { Description = "The trainer (a catalog name)", HelpName = "NAME" };
+    public static Option<string?> Trainer(RunnerEnvironment environment) => new("--trainer")
+    {
+        Description = "The trainer, by catalog name. Known: " + (environment.Catalog.Registrations.Count == 0 ? "(none)" : string.Join(", ", environment.Catalog.Names)),
+        HelpName = "NAME",
+    };
 
     public static Option<string[]> Trainers(RunnerEnvironment environment) => new("--trainers")
     {

@@ -19,8 +19,8 @@ public static class GridCommand
     public static Command Create(RunnerEnvironment environment)
     {
         var set = new CommandOptions();
-        var trainer = set.Add(CommonOptions.Trainer());
-        var parameters = set.Add(CommonOptions.Params("A grid axis name=v1,v2,... (repeatable; names as under 'hyperparameters' in results.json)"));
+        var trainer = set.Add(CommonOptions.Trainer(environment));
+        var parameters = set.Add(CommonOptions.Params("A grid axis name=v1,v2,... (repeatable; names as under 'hyperparameters' in results.json)", "name=v1,v2,..."));
         var folds = set.Add(new Option<int?>("--folds") { Description = "Score each combination by stratified k-fold cross-validation instead of one validation split", HelpName = "K" });
         var data = set.Add(CommonOptions.Data());
         var trainLimit = set.Add(CommonOptions.TrainLimit());

@@ -22,7 +22,7 @@ public static class KaggleCommand
         var set = new CommandOptions();
         var train = set.Add(new Option<string?>("--train") { Description = "Kaggle train.csv[.gz] with a label column", HelpName = "FILE" });
         var test = set.Add(new Option<string?>("--test") { Description = "Kaggle test.csv[.gz] to predict (unlabelled)", HelpName = "FILE" });
-        var trainer = set.Add(CommonOptions.Trainer());
+        var trainer = set.Add(CommonOptions.Trainer(environment));
         var output = set.Add(new Option<string?>("--out")
         {
             Description = $"The submission file; report.md and results.json go beside it (default: {DefaultSubmission})",

@@ -16,7 +16,7 @@ public static class TrainCommand
     public static Command Create(RunnerEnvironment environment)
     {
         var set = new CommandOptions();
-        var trainer = set.Add(CommonOptions.Trainer());
+        var trainer = set.Add(CommonOptions.Trainer(environment));
         var modelOut = set.Add(new Option<string?>("--model-out") { Description = "Where to save the trained model", HelpName = "FILE" });
         var data = set.Add(CommonOptions.Data());
         var trainLimit = set.Add(CommonOptions.TrainLimit());

@@ -65,4 +65,30 @@ public sealed class ExecutableTests
         Assert.That(exitCode, Is.EqualTo(2), error);
         Assert.That(error.Trim(), Does.StartWith("error: unknown trainer 'no-such-trainer'").And.Not.Contain("\n"));
     }
+
+    [Test]
+    public void CorruptedModelFileGivesOneLineOnStderrAndExitCode2()
+    {
+        string folder = RunnerHarness.TempFolder("exe-model");
+        try
+        {
+            string model = Path.Combine(folder, "broken.model");
+            File.WriteAllBytes(model, [.. "MNISTMDL"u8, 1, 0, 0, 0, 200]);
+            string input = Path.Combine(folder, "test.csv");
+            File.WriteAllText(input, "pixel0,pixel1,pixel2,pixel3\n0,0,0,0\n");
+
+            var (exitCode, _, error) = RunMnist(folder, "predict", "--model", model, "--input", input, "--out", Path.Combine(folder, "p.csv"));
+
+            var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            Assert.That(exitCode, Is.EqualTo(2), error);
+            Assert.That(lines, Has.Length.EqualTo(1), error);
+            Assert.That(lines[0], Does.StartWith("error: ").And.Contain("broken.model"));
+            Assert.That(error, Does.Not.Contain("   at ").And.Not.Contain("Exception"));
+            Assert.That(File.Exists(Path.Combine(folder, "p.csv")), Is.False);
+        }
+        finally
+        {
+            RunnerHarness.DeleteQuietly(folder);
+        }
+    }
 }
