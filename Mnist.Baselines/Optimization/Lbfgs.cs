@@ -159,6 +159,10 @@ public static class Lbfgs
                 newest = slot;
                 stored = Math.Min(stored + 1, m);
             }
+            else if (stored == m)
+            {
+                stored--;   // the slot just overwritten held the oldest pair: drop it
+            }
 
             double fPrevious = f;
             f = outcome.Value;
