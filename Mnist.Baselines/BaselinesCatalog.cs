@@ -18,7 +18,7 @@ public static class BaselinesCatalog
             LogisticRegressionModel.Load));
         catalog.Add(new TrainerRegistration(
             LinearSvmTrainer.TrainerName,
-            "One-vs-rest linear SVM (squared hinge), LIBLINEAR dual coordinate descent (params: c, max-epochs, tolerance, seed, shrinking)",
+            "Linear SVM, Crammer-Singer multiclass (or one-vs-rest squared hinge) by LIBLINEAR dual coordinate descent (params: c, max-epochs, tolerance, seed, shrinking, multiclass)",
             parameters => new LinearSvmTrainer(LinearSvmOptions.FromParameters(parameters)),
             LinearSvmModel.Load));
         return catalog;

@@ -7,7 +7,8 @@ namespace Mnist.Baselines.LogisticRegression;
 /// <summary>
 /// The full-batch multinomial logistic-regression objective
 /// f(W, b) = (1/n) Σᵢ −log softmax(xᵢW + b)_{yᵢ} + (λ/2)‖W‖²  (the bias is not penalised),
-/// with its gradient, computed in float32 GEMMs over row blocks and reduced in float64.
+/// with its gradient, computed in float32 GEMMs over row blocks (Sᵀ = Wᵀ·Xᵀ, then (XᵀR)ᵀ = Rᵀ·X) and
+/// reduced in float64.
 /// </summary>
 /// <remarks>
 /// <para>Parameter vector θ = [W (d×K, row-major), b' (K)]. For conditioning the features are centred
@@ -29,7 +30,8 @@ internal sealed class SoftmaxObjective
     private readonly int _d;
     private readonly double _l2;
     private readonly double[] _mean;
-    private readonly float[] _weights;      // d×K, the float copy of W used by the GEMMs
+    private readonly float[] _weights;      // d×K, the float copy of W (for ToWeights)
+    private readonly float[] _weightsT;     // K×d, Wᵀ used by the GEMMs
     private readonly float[] _bias;         // effective bias b' − μW
     private readonly Chunk[] _chunks;
 
@@ -37,7 +39,7 @@ internal sealed class SoftmaxObjective
     {
         public readonly int Start = start;
         public readonly int End = end;
-        public readonly float[] Gradient = new float[features * Classes];
+        public readonly float[] GradientT = new float[Classes * features];   // (XᵀR)ᵀ = RᵀX, K×d
         public readonly float[] Scores = new float[LinearWeights.BlockRows * Classes];
         public readonly double[] ResidualSums = new double[Classes];
         public double Loss;
@@ -57,6 +59,7 @@ internal sealed class SoftmaxObjective
         _d = data.PixelCount;
         _l2 = l2;
         _weights = new float[_d * Classes];
+        _weightsT = new float[Classes * _d];
         _bias = new float[Classes];
 
         _mean = new double[_d];
@@ -105,8 +108,12 @@ internal sealed class SoftmaxObjective
             loss += chunk.Loss;
             correct += chunk.Correct;
             for (int k = 0; k < Classes; k++) residualSums[k] += chunk.ResidualSums[k];
-            float[] g = chunk.Gradient;
-            for (int i = 0; i < dk; i++) gradient[i] += g[i];
+            float[] gt = chunk.GradientT;
+            for (int k = 0; k < Classes; k++)
+            {
+                ReadOnlySpan<float> row = gt.AsSpan(k * _d, _d);
+                for (int j = 0; j < _d; j++) gradient[j * Classes + k] += row[j];
+            }
         }
 
         double inverseN = 1.0 / _n;
@@ -149,6 +156,7 @@ internal sealed class SoftmaxObjective
             {
                 double w = theta[offset + k];
                 _weights[offset + k] = (float)w;
+                _weightsT[k * _d + j] = (float)w;
                 bias[k] -= mean * w;
             }
         }
@@ -163,46 +171,46 @@ internal sealed class SoftmaxObjective
         Span<double> residualSums = stackalloc double[Classes];
         residualSums.Clear();
         bool first = true;
+        Span<float> column = stackalloc float[Classes];
         for (int start = chunk.Start; start < chunk.End; start += LinearWeights.BlockRows)
         {
             int rows = Math.Min(LinearWeights.BlockRows, chunk.End - start);
             ReadOnlySpan<float> block = pixels.Slice(start * _d, rows * _d);
-            Span<float> scores = chunk.Scores.AsSpan(0, rows * Classes);
+            Span<float> scores = chunk.Scores.AsSpan(0, Classes * rows);   // Sᵀ: K × rows
 
-            // S = X_b·W + b
-            Gemm.Multiply(Transpose.No, Transpose.No, rows, Classes, _d, 1f, block, _d, _weights, Classes, 0f, scores, Classes, threads: 1);
-            Kernels.AddBiasRows(scores, _bias);
+            // Sᵀ = Wᵀ·X_bᵀ (class-major, so that both products below are wide in the pixel or row dimension)
+            Gemm.Multiply(Transpose.No, Transpose.Yes, Classes, rows, _d, 1f, _weightsT, _d, block, _d, 0f, scores, rows, threads: 1);
 
-            // Loss, accuracy and residual R = softmax(S) − Y, in place.
+            // Loss, accuracy and residual Rᵀ = softmax(S)ᵀ − Yᵀ, in place (column i of Sᵀ is image i).
             for (int i = 0; i < rows; i++)
             {
-                Span<float> row = scores.Slice(i * Classes, Classes);
                 int label = _labels[start + i];
                 int best = 0;
-                float max = row[0];
+                for (int k = 0; k < Classes; k++) column[k] = scores[k * rows + i] + _bias[k];
+                float max = column[0];
                 for (int k = 1; k < Classes; k++)
-                    if (row[k] > max) { max = row[k]; best = k; }
+                    if (column[k] > max) { max = column[k]; best = k; }
                 if (best == label) correct++;
-                double labelScore = row[label];
+                double labelScore = column[label];
                 float sum = 0;
                 for (int k = 0; k < Classes; k++)
                 {
-                    float e = MathF.Exp(row[k] - max);
-                    row[k] = e;
+                    float e = MathF.Exp(column[k] - max);
+                    column[k] = e;
                     sum += e;
                 }
                 loss += Math.Log(sum) + max - labelScore;
                 float inverse = 1f / sum;
                 for (int k = 0; k < Classes; k++)
                 {
-                    float r = row[k] * inverse - (k == label ? 1f : 0f);
-                    row[k] = r;
+                    float r = column[k] * inverse - (k == label ? 1f : 0f);
+                    scores[k * rows + i] = r;
                     residualSums[k] += r;
                 }
             }
 
-            // G += X_bᵀ·R
-            Gemm.Multiply(Transpose.Yes, Transpose.No, _d, Classes, rows, 1f, block, _d, scores, Classes, first ? 0f : 1f, chunk.Gradient, Classes, threads: 1);
+            // Gᵀ += Rᵀ·X_b
+            Gemm.Multiply(Transpose.No, Transpose.No, Classes, _d, rows, 1f, scores, rows, block, _d, first ? 0f : 1f, chunk.GradientT, _d, threads: 1);
             first = false;
         }
         chunk.Loss = loss;
