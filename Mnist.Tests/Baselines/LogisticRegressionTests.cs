@@ -164,6 +164,16 @@ public sealed class LogisticRegressionTests
     }
 
     [Test]
+    public void PredictsAnIndexedSubsetLikeItsContiguousCopy()
+    {
+        var test = BaselineTestData.SmallTest;
+        int[] positions = Enumerable.Range(0, 700).Select(i => (i * 37) % test.Count).ToArray();
+        var subset = test.Subset(positions);
+        Assert.That(subset.IsContiguous, Is.False);
+        Assert.That(_model.PredictProbabilities(subset), Is.EqualTo(_model.PredictProbabilities(subset.Materialize())).AsCollection);
+    }
+
+    [Test]
     public void SaveThenLoadGivesBitIdenticalProbabilities()
     {
         var catalog = new TrainerCatalog().AddBaselines();
