@@ -126,7 +126,7 @@ public static class Lbfgs
             }
             double initialStep = steepest ? Math.Min(1.0, 1.0 / Math.Sqrt(TensorPrimitives.Dot<double>(g, g))) : 1.0;
 
-            var outcome = search.Run(x, f, g, direction, slope, initialStep, xNew, gNew);
+            var outcome = search.Run(x, f, direction, slope, initialStep, xNew, gNew);
             evaluations += outcome.Evaluations;
             if (!outcome.Success)
             {
@@ -137,7 +137,7 @@ public static class Lbfgs
                     ComputeDirection(g, direction, s, y, rho, alphaTwoLoop, 0, -1, m);
                     slope = TensorPrimitives.Dot<double>(direction, g);
                     initialStep = Math.Min(1.0, 1.0 / Math.Sqrt(TensorPrimitives.Dot<double>(g, g)));
-                    outcome = search.Run(x, f, g, direction, slope, initialStep, xNew, gNew);
+                    outcome = search.Run(x, f, direction, slope, initialStep, xNew, gNew);
                     evaluations += outcome.Evaluations;
                 }
                 if (!outcome.Success)
@@ -229,12 +229,12 @@ internal sealed class LineSearch
     public readonly record struct Outcome(bool Success, double Step, double Value, int Evaluations);
 
     /// <summary>
-    /// Searches from <paramref name="x"/> (value <paramref name="f0"/>, gradient <paramref name="g0"/>)
-    /// along <paramref name="d"/>; on success <paramref name="xOut"/>/<paramref name="gOut"/> hold the
+    /// Searches from <paramref name="x"/> (value <paramref name="f0"/>) along <paramref name="d"/>
+    /// (slope <paramref name="slope0"/> = ∇f(x)·d &lt; 0); on success <paramref name="xOut"/>/<paramref name="gOut"/> hold the
     /// accepted point, which is also the last point evaluated. On failure the objective was last
-    /// evaluated at <paramref name="x"/> again (one extra evaluation) and <paramref name="g0"/> is unchanged.
+    /// evaluated at <paramref name="x"/> again (one extra evaluation), its gradient in <paramref name="gOut"/>.
     /// </summary>
-    public Outcome Run(double[] x, double f0, double[] g0, double[] d, double slope0, double initialStep, double[] xOut, double[] gOut)
+    public Outcome Run(double[] x, double f0, double[] d, double slope0, double initialStep, double[] xOut, double[] gOut)
     {
         double c1 = _options.SufficientDecrease, c2 = _options.Curvature;
         int maxEvaluations = _options.MaxLineSearchEvaluations;
@@ -282,6 +282,8 @@ internal sealed class LineSearch
             if (next == step) break;
             step = next;
         }
+        if (!bracketed && stepPrevious > 0)
+            (stepLow, valueLow) = (stepPrevious, valuePrevious);   // budget spent while extrapolating
 
         if (bracketed)
         {
