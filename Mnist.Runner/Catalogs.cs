@@ -1,3 +1,4 @@
+using Mnist.Baselines;
 using Mnist.Cnn;
 using Mnist.Core.Training;
 
@@ -10,6 +11,7 @@ public static class Catalogs
     public static TrainerCatalog Default()
     {
         var catalog = new TrainerCatalog();
+        catalog.AddBaselines();
         catalog.AddNeuralNetworks();
         return catalog;
     }

@@ -1,0 +1,26 @@
+using Mnist.Baselines.LinearSvm;
+using Mnist.Baselines.LogisticRegression;
+using Mnist.Core.Training;
+
+namespace Mnist.Baselines;
+
+/// <summary>Registers the classical baseline trainers with a <see cref="TrainerCatalog"/>.</summary>
+public static class BaselinesCatalog
+{
+    /// <summary>Adds "logreg" and "linear-svm".</summary>
+    public static TrainerCatalog AddBaselines(this TrainerCatalog catalog)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        catalog.Add(new TrainerRegistration(
+            LogisticRegressionTrainer.TrainerName,
+            "Multinomial logistic regression with L2, full-batch L-BFGS (params: l2, max-iterations, tolerance, memory, seed)",
+            parameters => new LogisticRegressionTrainer(LogisticRegressionOptions.FromParameters(parameters)),
+            LogisticRegressionModel.Load));
+        catalog.Add(new TrainerRegistration(
+            LinearSvmTrainer.TrainerName,
+            "Linear SVM, Crammer-Singer multiclass (or one-vs-rest squared hinge) by LIBLINEAR dual coordinate descent (params: c, max-epochs, tolerance, seed, shrinking, multiclass)",
+            parameters => new LinearSvmTrainer(LinearSvmOptions.FromParameters(parameters)),
+            LinearSvmModel.Load));
+        return catalog;
+    }
+}

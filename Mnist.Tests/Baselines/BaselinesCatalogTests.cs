@@ -1,0 +1,69 @@
+using System.Globalization;
+using Mnist.Baselines;
+using Mnist.Baselines.LinearSvm;
+using Mnist.Baselines.LogisticRegression;
+using Mnist.Core.Training;
+
+namespace Mnist.Tests.Baselines;
+
+[TestFixture]
+public sealed class BaselinesCatalogTests
+{
+    [Test]
+    public void RegistersBothTrainersWithDescriptions()
+    {
+        var catalog = new TrainerCatalog().AddBaselines();
+        Assert.That(catalog.Names, Is.EqualTo(new[] { "logreg", "linear-svm" }));
+        Assert.That(catalog.Registrations.Select(r => r.Description), Has.All.Not.Empty);
+        Assert.That(catalog.Create("logreg"), Is.TypeOf<LogisticRegressionTrainer>());
+        Assert.That(catalog.Create("linear-svm"), Is.TypeOf<LinearSvmTrainer>());
+    }
+
+    [TestCase("logreg")]
+    [TestCase("linear-svm")]
+    public void HyperparameterNamesRoundTripThroughTrainerParameters(string name)
+    {
+        // Every reported hyperparameter name is accepted as an override and reported back unchanged.
+        var catalog = new TrainerCatalog().AddBaselines();
+        var defaults = catalog.Create(name).Hyperparameters;
+        var overrides = defaults.ToDictionary(kv => kv.Key, kv => Convert.ToString(kv.Value, CultureInfo.InvariantCulture)!);
+
+        var trainer = catalog.Create(name, overrides);
+
+        Assert.That(trainer.Name, Is.EqualTo(name));
+        Assert.That(trainer.Hyperparameters, Is.EquivalentTo(defaults));
+    }
+
+    [Test]
+    public void OverridesAreApplied()
+    {
+        var catalog = new TrainerCatalog().AddBaselines();
+        var logreg = catalog.Create("logreg", new Dictionary<string, string> { ["l2"] = "0.001", ["max-iterations"] = "7" });
+        var svm = catalog.Create("linear-svm", new Dictionary<string, string> { ["c"] = "2.5", ["shrinking"] = "false" });
+
+        Assert.That(logreg.Hyperparameters["l2"], Is.EqualTo(0.001));
+        Assert.That(logreg.Hyperparameters["max-iterations"], Is.EqualTo(7));
+        Assert.That(svm.Hyperparameters["c"], Is.EqualTo(2.5));
+        Assert.That(svm.Hyperparameters["shrinking"], Is.EqualTo(false));
+    }
+
+    [TestCase("logreg", "lambda", "1")]
+    [TestCase("linear-svm", "C-value", "1")]
+    public void UnknownHyperparameterIsRejected(string trainer, string name, string value)
+    {
+        var catalog = new TrainerCatalog().AddBaselines();
+        Assert.That(() => catalog.Create(trainer, new Dictionary<string, string> { [name] = value }),
+            Throws.ArgumentException.With.Message.Contains(name));
+    }
+
+    [TestCase("logreg", "l2", "-1")]
+    [TestCase("logreg", "max-iterations", "0")]
+    [TestCase("linear-svm", "c", "0")]
+    [TestCase("linear-svm", "tolerance", "abc")]
+    public void InvalidHyperparameterValueIsRejected(string trainer, string name, string value)
+    {
+        var catalog = new TrainerCatalog().AddBaselines();
+        Assert.That(() => catalog.Create(trainer, new Dictionary<string, string> { [name] = value }),
+            Throws.ArgumentException.With.Message.Contains(name));
+    }
+}
