@@ -186,7 +186,7 @@ public sealed class ReproducibilityTests
     private string Run(string name, params string[] args)
     {
         string output = Path.Combine(_folder, name);
-        var outcome = RunnerHarness.Run(TestCatalogs.WithNeural(), _folder, [.. args, "--data", RunnerHarness.RealDataFolder(), "--out", output]);
+        var outcome = RunnerHarness.Run(TestCatalogs.WithReal(), _folder, [.. args, "--data", RunnerHarness.RealDataFolder(), "--out", output]);
         Assert.That(outcome.ExitCode, Is.Zero, outcome.Error);
         return Figures.Normalized(output);
     }
@@ -208,6 +208,16 @@ public sealed class ReproducibilityTests
         Assert.That(again, Is.EqualTo(first));
         Assert.That(other, Is.Not.EqualTo(first), "the seed reaches the split and the trainer");
         Assert.That(first, Does.Contain("\"trainLoss\""), "the mlp's history is part of the compared figures");
+    }
+
+    [Test]
+    public void LogregKFoldGridIsReproducible()
+    {
+        string[] args = ["grid", "--trainer", "logreg", "--param", "l2=1e-4,1e-1", "--param", "max-iterations=15", "--folds", "2",
+            "--train-limit", "600", "--test-limit", "100", "--seed", "8", "--threads", "2"];
+        string first = Run("a", args);
+        Assert.That(Run("b", args), Is.EqualTo(first));
+        Assert.That(first, Does.Contain("\"l2\": 0.0001"), "grid parameters are printed like the hyperparameters");
     }
 
     [Test]

@@ -179,8 +179,8 @@ internal static class TestCatalogs
     /// <summary>The two centroid trainers.</summary>
     public static TrainerCatalog Centroids() => NearestCentroidTrainer.AddCentroidTrainers(new TrainerCatalog());
 
-    /// <summary>The centroid trainers and the real neural trainers (mlp, cnn, cnn-small).</summary>
-    public static TrainerCatalog WithNeural() => Mnist.Cnn.NeuralNetworkCatalog.AddNeuralNetworks(Centroids());
+    /// <summary>The centroid trainers and the real ones: baselines (logreg, linear-svm) and neural (mlp, cnn, cnn-small).</summary>
+    public static TrainerCatalog WithReal() => Mnist.Cnn.NeuralNetworkCatalog.AddNeuralNetworks(Mnist.Baselines.BaselinesCatalog.AddBaselines(Centroids()));
 
     /// <summary>The centroid trainer followed by one that presses Ctrl+C on <paramref name="source"/>.</summary>
     public static TrainerCatalog WithCtrlC(CancellationTokenSource source) => Centroids()
