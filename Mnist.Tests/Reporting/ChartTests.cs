@@ -182,6 +182,17 @@ public sealed class ChartRendererTests
     }
 
     [Test]
+    public void OverlongLabelsAreCutButKeptWholeInTheTooltip()
+    {
+        string label = "#1 " + string.Join(", ", Enumerable.Range(0, 20).Select(i => $"parameter{i}=0.001"));
+        var document = Svg.Parse(BarChart.Render([new Bar(label, 50)], new BarChartOptions { Width = 500 }));
+        string shown = Svg.All(document, "text").Select(t => t.Value).Single(t => t.StartsWith("#1", StringComparison.Ordinal));
+        Assert.That(shown, Does.EndWith("…"));
+        Assert.That(shown.Length, Is.LessThan(label.Length));
+        Assert.That(Svg.All(document, "title").Select(t => t.Value), Has.Some.StartsWith(label));
+    }
+
+    [Test]
     public void EmptyBarChartIsStillADocument()
     {
         Assert.That(Svg.Parse(BarChart.Render([])).Root, Is.Not.Null);

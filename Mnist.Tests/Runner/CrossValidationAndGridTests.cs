@@ -140,4 +140,33 @@ public sealed class CrossValidationAndGridTests
         Assert.That(outcome.ErrorLines[0], Does.StartWith("error: ").And.Contain(expected));
         Assert.That(Directory.Exists(output), Is.False);
     }
+
+    [Test]
+    public void CtrlCDuringCrossValidationExits130AndWritesNothing()
+    {
+        string output = Path.Combine(_folder, "cv-interrupted");
+        using var source = new CancellationTokenSource();
+        var outcome = RunnerHarness.Run(TestCatalogs.WithCtrlC(source), _folder, source.Token,
+            "cv", "--trainers", "centroid,ctrl-c", "--folds", "2", "--data", RunnerHarness.RealDataFolder(), "--train-limit", "200", "--out", output);
+        Assert.That(outcome.ExitCode, Is.EqualTo(130));
+        Assert.That(outcome.Error, Does.Contain("interrupted").And.Not.Contain("   at "));
+        Assert.That(Directory.Exists(output), Is.False);
+    }
+
+    [Test]
+    public void CrashingTrainerInCvExits1NamingIt_GridChecksHyperparametersBeforeTraining()
+    {
+        string output = Path.Combine(_folder, "grid-crash");
+        var outcome = RunnerHarness.Run(TestCatalogs.WithCrash(), _folder,
+            "grid", "--trainer", "boom", "--param", "x=1,2", "--data", RunnerHarness.RealDataFolder(), "--train-limit", "200", "--out", output);
+        // The crashing test trainer has no hyperparameter 'x': a usage error before any training.
+        Assert.That(outcome.ExitCode, Is.EqualTo(2));
+        Assert.That(outcome.ErrorLines.Single(), Does.Contain("'x'"));
+
+        var crash = RunnerHarness.Run(TestCatalogs.WithCrash(), _folder,
+            "cv", "--trainers", "centroid,boom", "--folds", "2", "--data", RunnerHarness.RealDataFolder(), "--train-limit", "200", "--out", output);
+        Assert.That(crash.ExitCode, Is.EqualTo(1));
+        Assert.That(crash.ErrorLines[0], Is.EqualTo("error: trainer 'boom' failed: InvalidOperationException: weights exploded; no results written"));
+        Assert.That(Directory.Exists(output), Is.False);
+    }
 }

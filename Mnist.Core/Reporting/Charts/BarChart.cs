@@ -67,7 +67,7 @@ public static class BarChart
             var bar = bars[i];
             double y = plotTop + rowGap + i * (options.BarHeight + rowGap);
             double centre = y + options.BarHeight / 2;
-            svg.Text(plotLeft - 6, centre + 4, bar.Label, fontSize, TextAnchor.End);
+            svg.Text(plotLeft - 6, centre + 4, Fit(bar.Label, labelWidth - 10, fontSize), fontSize, TextAnchor.End);
             string text = ValueText(bar);
             if (!double.IsFinite(bar.Value))
             {
@@ -88,6 +88,14 @@ public static class BarChart
             svg.Text(end + 5, centre + 4, text, fontSize);
         }
         return svg;
+    }
+
+    /// <summary>The label, cut with an ellipsis when it is wider than <paramref name="width"/> (the bar's tooltip keeps it whole).</summary>
+    private static string Fit(string label, double width, double size)
+    {
+        if (ChartStyle.TextWidth(label, size) <= width) return label;
+        int characters = Math.Max(1, (int)(width / (size * 0.6)) - 1);
+        return label[..Math.Min(label.Length, characters)] + "…";
     }
 
     private static string ValueText(Bar bar) =>
