@@ -1,0 +1,292 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Mnist.Baselines.Gbdt;
+
+/// <summary>The best split found for a leaf: go left when the feature's bin ≤ Threshold.</summary>
+internal readonly record struct SplitCandidate(int Feature, byte Threshold, double Gain, double LeftGradient, double LeftHessian, int LeftCount)
+{
+    public static readonly SplitCandidate None = new(-1, 0, 0, 0, 0, 0);
+    public bool IsValid => Feature >= 0;
+}
+
+/// <summary>
+/// Grows one regression tree leaf-wise (best-first) on gradient/hessian histograms. One builder is
+/// used by one thread at a time; it keeps its buffers (sample index list, histogram slots) between
+/// trees. Results depend only on the inputs, never on which builder or thread builds the tree.
+/// </summary>
+/// <remarks>
+/// A histogram holds, for every used feature and bin 1..255, the sums of gradients and hessians and
+/// the sample count (4 doubles per bin, the 4th unused, so one bin is one 32-byte vector add). Bin 0
+/// (pixel value 0, most MNIST pixels) is never accumulated: it is the node total minus the other
+/// bins, which the split scan gets for free by scanning from bin 255 downwards. Only the features
+/// selected for the tree are cleared, subtracted and scanned; the slots of the others hold stale
+/// values that are never read.
+/// </remarks>
+internal sealed class TreeBuilder
+{
+    internal const int Stride = 4;
+    private const int FeatureStride = BinnedData.BinCount * Stride;
+
+    private readonly BinnedData _data;
+    private readonly GbdtOptions _options;
+    private readonly int[] _indices;
+    private readonly int[] _scratch;
+    private readonly List<double[]> _slots = [];
+    private readonly Stack<int> _free = new();
+    private readonly List<Leaf> _leaves = [];
+    private readonly List<int> _nodeFeature = [];
+    private readonly List<byte> _nodeThreshold = [];
+    private readonly List<int> _nodeLeft = [];
+    private readonly List<int> _nodeRight = [];
+    private int[] _selected = [];
+
+    public TreeBuilder(BinnedData data, GbdtOptions options)
+    {
+        _data = data;
+        _options = options;
+        _indices = new int[data.Count];
+        _scratch = new int[data.Count];
+    }
+
+    private sealed class Leaf
+    {
+        public int Start;
+        public int Count;
+        public double Gradient;
+        public double Hessian;
+        public int Slot = -1;
+        public SplitCandidate Split = SplitCandidate.None;
+        public int ParentNode = -1;
+        public bool IsLeft;
+    }
+
+    /// <summary>
+    /// Grows a tree on the gradients and hessians of all training samples, splitting only on
+    /// <paramref name="selectedFeatures"/> (used-feature indices, ascending), and adds each sample's
+    /// leaf value to <paramref name="scores"/>.
+    /// </summary>
+    public RegressionTree Build(float[] gradients, float[] hessians, int[] selectedFeatures, float[] scores)
+    {
+        int n = _data.Count;
+        _selected = selectedFeatures;
+        _leaves.Clear();
+        _nodeFeature.Clear();
+        _nodeThreshold.Clear();
+        _nodeLeft.Clear();
+        _nodeRight.Clear();
+        _free.Clear();
+        for (int s = _slots.Count - 1; s >= 0; s--) _free.Push(s);
+
+        double gradient = 0, hessian = 0;
+        for (int i = 0; i < n; i++)
+        {
+            _indices[i] = i;
+            gradient += gradients[i];
+            hessian += hessians[i];
+        }
+        var root = new Leaf { Start = 0, Count = n, Gradient = gradient, Hessian = hessian };
+        if (n > 0)
+        {
+            root.Slot = Rent();
+            BuildHistogram(_slots[root.Slot], _indices.AsSpan(0, n), gradients, hessians);
+            FindSplit(root);
+        }
+        _leaves.Add(root);
+
+        while (_leaves.Count < _options.MaxLeaves)
+        {
+            int best = -1;
+            for (int l = 0; l < _leaves.Count; l++)
+                if (_leaves[l].Split.IsValid && (best < 0 || _leaves[l].Split.Gain > _leaves[best].Split.Gain)) best = l;
+            if (best < 0) break;
+            SplitLeaf(best, gradients, hessians);
+        }
+
+        var leafValues = new float[_leaves.Count];
+        var left = _nodeLeft.ToArray();
+        var right = _nodeRight.ToArray();
+        double rate = _options.LearningRate, lambda = _options.L2;
+        for (int l = 0; l < _leaves.Count; l++)
+        {
+            var leaf = _leaves[l];
+            double denominator = leaf.Hessian + lambda;
+            float value = denominator > 0 ? (float)(-rate * leaf.Gradient / denominator) : 0f;
+            leafValues[l] = value;
+            if (leaf.ParentNode >= 0)
+            {
+                if (leaf.IsLeft) left[leaf.ParentNode] = ~l;
+                else right[leaf.ParentNode] = ~l;
+            }
+            foreach (int i in _indices.AsSpan(leaf.Start, leaf.Count)) scores[i] += value;
+        }
+        var features = _nodeFeature.Select(u => _data.Features[u]).ToArray();
+        return new RegressionTree(features, _nodeThreshold.ToArray(), left, right, leafValues);
+    }
+
+    private void SplitLeaf(int leafIndex, float[] gradients, float[] hessians)
+    {
+        var leaf = _leaves[leafIndex];
+        var split = leaf.Split;
+        int node = _nodeFeature.Count;
+        _nodeFeature.Add(split.Feature);
+        _nodeThreshold.Add(split.Threshold);
+        _nodeLeft.Add(0);
+        _nodeRight.Add(0);
+        if (leaf.ParentNode >= 0)
+        {
+            if (leaf.IsLeft) _nodeLeft[leaf.ParentNode] = node;
+            else _nodeRight[leaf.ParentNode] = node;
+        }
+
+        int leftCount = Partition(leaf.Start, leaf.Count, _data.Column(split.Feature), split.Threshold);
+        if (leftCount != split.LeftCount)
+            throw new InvalidOperationException($"Partition put {leftCount} samples left where the histogram counted {split.LeftCount}.");
+        var left = new Leaf
+        {
+            Start = leaf.Start, Count = leftCount, Gradient = split.LeftGradient, Hessian = split.LeftHessian,
+            ParentNode = node, IsLeft = true,
+        };
+        var right = new Leaf
+        {
+            Start = leaf.Start + leftCount, Count = leaf.Count - leftCount,
+            Gradient = leaf.Gradient - split.LeftGradient, Hessian = leaf.Hessian - split.LeftHessian,
+            ParentNode = node, IsLeft = false,
+        };
+        var (smaller, larger) = left.Count <= right.Count ? (left, right) : (right, left);
+        smaller.Slot = Rent();
+        BuildHistogram(_slots[smaller.Slot], _indices.AsSpan(smaller.Start, smaller.Count), gradients, hessians);
+        larger.Slot = leaf.Slot;
+        Subtract(_slots[larger.Slot], _slots[smaller.Slot]);
+        leaf.Slot = -1;
+        FindSplit(left);
+        FindSplit(right);
+        _leaves[leafIndex] = left;
+        _leaves.Add(right);
+    }
+
+    /// <summary>Stable in-place partition of indices[start, start+count): bin ≤ threshold first. Returns the left count.</summary>
+    private int Partition(int start, int count, ReadOnlySpan<byte> column, byte threshold)
+    {
+        var indices = _indices.AsSpan(start, count);
+        int left = 0, right = 0;
+        for (int k = 0; k < indices.Length; k++)
+        {
+            int i = indices[k];
+            if (column[i] <= threshold) indices[left++] = i;
+            else _scratch[right++] = i;
+        }
+        _scratch.AsSpan(0, right).CopyTo(indices[left..]);
+        return left;
+    }
+
+    private int Rent()
+    {
+        if (_free.Count > 0) return _free.Pop();
+        _slots.Add(new double[_data.FeatureCount * FeatureStride]);
+        return _slots.Count - 1;
+    }
+
+    private void Release(Leaf leaf)
+    {
+        if (leaf.Slot >= 0) _free.Push(leaf.Slot);
+        leaf.Slot = -1;
+    }
+
+    /// <summary>Builds the selected features' histograms of the samples at <paramref name="indices"/> directly.</summary>
+    internal void BuildHistogram(double[] histogram, ReadOnlySpan<int> indices, float[] gradients, float[] hessians)
+    {
+        foreach (int u in _selected) histogram.AsSpan(u * FeatureStride, FeatureStride).Clear();
+        ref double bins = ref MemoryMarshal.GetArrayDataReference(histogram);
+        ref int entries = ref MemoryMarshal.GetArrayDataReference(_data.Entries);
+        int[] rowStarts = _data.RowStarts;
+        foreach (int i in indices)
+        {
+            var add = Vector256.Create(gradients[i], hessians[i], 1.0, 0.0);
+            int end = rowStarts[i + 1];
+            for (int e = rowStarts[i]; e < end; e++)
+            {
+                ref double bin = ref Unsafe.Add(ref bins, (nint)Unsafe.Add(ref entries, e) * Stride);
+                Vector256.StoreUnsafe(Vector256.LoadUnsafe(ref bin) + add, ref bin);
+            }
+        }
+    }
+
+    /// <summary>larger −= smaller over the selected features (histogram subtraction).</summary>
+    private void Subtract(double[] larger, double[] smaller)
+    {
+        foreach (int u in _selected)
+        {
+            var target = larger.AsSpan(u * FeatureStride, FeatureStride);
+            TensorPrimitives.Subtract(target, smaller.AsSpan(u * FeatureStride, FeatureStride), target);
+        }
+    }
+
+    /// <summary>Finds the leaf's best split; releases its histogram when it cannot be split.</summary>
+    private void FindSplit(Leaf leaf)
+    {
+        leaf.Split = SplitCandidate.None;
+        int minLeaf = _options.MinSamplesLeaf;
+        if (leaf.Count >= 2 * minLeaf && leaf.Slot >= 0)
+            leaf.Split = FindBestSplit(_slots[leaf.Slot], _selected, leaf.Gradient, leaf.Hessian, leaf.Count, _options);
+        if (!leaf.Split.IsValid) Release(leaf);
+    }
+
+    /// <summary>
+    /// Scans each selected feature's bins from 255 down (the right side grows, the left side is the
+    /// total minus it, so bin 0 is never read) for the split maximising
+    /// G_L²/(H_L+λ) + G_R²/(H_R+λ) − G²/(H+λ) under the leaf-size limits. Ties keep the first
+    /// feature and the highest bin. The threshold is placed midway between the left side's largest
+    /// bin and the right side's smallest, as the values in between were not seen in the node.
+    /// </summary>
+    internal static SplitCandidate FindBestSplit(double[] histogram, int[] selected, double gradient, double hessian, int count, GbdtOptions options)
+    {
+        double lambda = options.L2;
+        double minHessian = lambda > 0 ? options.MinHessianLeaf : Math.Max(options.MinHessianLeaf, 1e-12);
+        double minLeaf = options.MinSamplesLeaf;
+        double parentScore = gradient * gradient / (hessian + lambda);
+        double bestScore = parentScore;
+        int bestFeature = -1, bestBin = 0;
+        double bestLeftGradient = 0, bestLeftHessian = 0, bestLeftCount = 0;
+        foreach (int u in selected)
+        {
+            var bins = histogram.AsSpan(u * FeatureStride, FeatureStride);
+            double rightGradient = 0, rightHessian = 0, rightCount = 0;
+            for (int b = BinnedData.BinCount - 1; b >= 1; b--)
+            {
+                double c = bins[b * Stride + 2];
+                if (c == 0) continue;
+                rightGradient += bins[b * Stride];
+                rightHessian += bins[b * Stride + 1];
+                rightCount += c;
+                double leftCount = count - rightCount;
+                if (leftCount < minLeaf) break;
+                if (rightCount < minLeaf) continue;
+                double leftHessian = hessian - rightHessian;
+                if (rightHessian < minHessian || leftHessian < minHessian) continue;
+                double leftGradient = gradient - rightGradient;
+                double score = leftGradient * leftGradient / (leftHessian + lambda) + rightGradient * rightGradient / (rightHessian + lambda);
+                if (score > bestScore)
+                {
+                    bestScore = score;
+                    bestFeature = u;
+                    bestBin = b;
+                    bestLeftGradient = leftGradient;
+                    bestLeftHessian = leftHessian;
+                    bestLeftCount = leftCount;
+                }
+            }
+        }
+        if (bestFeature < 0) return SplitCandidate.None;
+
+        // The left side's largest occupied bin (bin 0 when no other bin below bestBin is occupied).
+        var featureBins = histogram.AsSpan(bestFeature * FeatureStride, FeatureStride);
+        int leftMax = 0;
+        for (int b = bestBin - 1; b >= 1; b--)
+            if (featureBins[b * Stride + 2] != 0) { leftMax = b; break; }
+        byte threshold = (byte)((leftMax + bestBin - 1) / 2);
+        return new SplitCandidate(bestFeature, threshold, bestScore - parentScore, bestLeftGradient, bestLeftHessian, (int)bestLeftCount);
+    }
+}
