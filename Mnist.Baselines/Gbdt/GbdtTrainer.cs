@@ -21,6 +21,9 @@ public sealed class GbdtTrainer(GbdtOptions options) : ITrainer
     public GbdtOptions Options { get; } = options;
     public IReadOnlyDictionary<string, object> Hyperparameters => Options.ToDictionary();
 
+    /// <summary>False builds every node's histogram directly instead of parent − sibling (for tests).</summary>
+    internal bool SubtractHistograms { get; init; } = true;
+
     public ITrainedModel Fit(DigitDataView train, DigitDataView? validation = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(train);
@@ -76,7 +79,7 @@ public sealed class GbdtTrainer(GbdtOptions options) : ITrainer
             cancellationToken.ThrowIfCancellationRequested();
             var watch = Stopwatch.StartNew();
             Parallel.For(0, ClassCount, parallel,
-                () => builders.TryTake(out var builder) ? builder : new TreeBuilder(data, Options),
+                () => builders.TryTake(out var builder) ? builder : new TreeBuilder(data, Options, SubtractHistograms),
                 (c, _, builder) =>
                 {
                     cancellationToken.ThrowIfCancellationRequested();

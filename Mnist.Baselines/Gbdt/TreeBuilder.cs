@@ -41,12 +41,17 @@ internal sealed class TreeBuilder
     private readonly List<byte> _nodeThreshold = [];
     private readonly List<int> _nodeLeft = [];
     private readonly List<int> _nodeRight = [];
+    private readonly bool _subtractHistograms;
     private int[] _selected = [];
 
-    public TreeBuilder(BinnedData data, GbdtOptions options)
+    /// <param name="data">The binned training set.</param>
+    /// <param name="options">Growth limits, regularisation and learning rate.</param>
+    /// <param name="subtractHistograms">False builds both children's histograms directly (for tests).</param>
+    public TreeBuilder(BinnedData data, GbdtOptions options, bool subtractHistograms = true)
     {
         _data = data;
         _options = options;
+        _subtractHistograms = subtractHistograms;
         _indices = new int[data.Count];
         _scratch = new int[data.Count];
     }
@@ -158,8 +163,17 @@ internal sealed class TreeBuilder
         var (smaller, larger) = left.Count <= right.Count ? (left, right) : (right, left);
         smaller.Slot = Rent();
         BuildHistogram(_slots[smaller.Slot], _indices.AsSpan(smaller.Start, smaller.Count), gradients, hessians);
-        larger.Slot = leaf.Slot;
-        Subtract(_slots[larger.Slot], _slots[smaller.Slot]);
+        if (_subtractHistograms)
+        {
+            larger.Slot = leaf.Slot;
+            Subtract(_slots[larger.Slot], _slots[smaller.Slot], _selected);
+        }
+        else
+        {
+            Release(leaf);
+            larger.Slot = Rent();
+            BuildHistogram(_slots[larger.Slot], _indices.AsSpan(larger.Start, larger.Count), gradients, hessians);
+        }
         leaf.Slot = -1;
         FindSplit(left);
         FindSplit(right);
@@ -214,10 +228,19 @@ internal sealed class TreeBuilder
         }
     }
 
-    /// <summary>larger −= smaller over the selected features (histogram subtraction).</summary>
-    private void Subtract(double[] larger, double[] smaller)
+    /// <summary>A new histogram of the samples at <paramref name="indices"/> over <paramref name="selected"/> features (for tests).</summary>
+    internal double[] Histogram(ReadOnlySpan<int> indices, float[] gradients, float[] hessians, int[] selected)
     {
-        foreach (int u in _selected)
+        _selected = selected;
+        var histogram = new double[_data.FeatureCount * FeatureStride];
+        BuildHistogram(histogram, indices, gradients, hessians);
+        return histogram;
+    }
+
+    /// <summary>larger −= smaller over the selected features (histogram subtraction).</summary>
+    internal static void Subtract(double[] larger, double[] smaller, int[] selected)
+    {
+        foreach (int u in selected)
         {
             var target = larger.AsSpan(u * FeatureStride, FeatureStride);
             TensorPrimitives.Subtract(target, smaller.AsSpan(u * FeatureStride, FeatureStride), target);
