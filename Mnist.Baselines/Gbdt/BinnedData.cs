@@ -6,13 +6,21 @@ namespace Mnist.Baselines.Gbdt;
 /// Training images binned exactly on their byte value (256 bins per pixel). Pixels that are constant
 /// in the training data are dropped; the rest are the "used" features, numbered 0..FeatureCount-1.
 /// Two layouts of the same bins: sparse rows (the non-zero pixels of each sample as histogram slot
-/// indices <c>feature × 256 + bin</c>, for building histograms over a node's sample list — MNIST is
+/// indices <c>feature × BinStride + bin</c>, for building histograms over a node's sample list — MNIST is
 /// about 80 % zeros, and the zero bin is recovered as node total minus the rest) and dense
 /// feature-major columns (for partitioning a node's samples on one feature).
 /// </summary>
 internal sealed class BinnedData
 {
     public const int BinCount = 256;
+
+    /// <summary>
+    /// Histogram slots per feature: the 256 bins padded to 264. With exactly 256 slots of 16 or 32
+    /// bytes, the same bin of neighbouring pixels (a stroke's 253, 253, 253...) sits a multiple of
+    /// 4 KiB apart, and the CPU's 4K-aliasing check then stalls each load on the previous store
+    /// (measured: 3.2 ns per entry instead of 0.8 on the build benchmark).
+    /// </summary>
+    public const int BinStride = 264;
 
     private BinnedData(int count, int pixelCount, int[] features, int[] rowStarts, int[] entries, byte[] columns)
     {
@@ -34,7 +42,7 @@ internal sealed class BinnedData
     public int[] Features { get; }
     /// <summary>Start of each sample's non-zero entries in <see cref="Entries"/>; length Count + 1.</summary>
     public int[] RowStarts { get; }
-    /// <summary>Histogram slot (feature × 256 + bin, bin ≥ 1) of every non-zero used pixel, row by row.</summary>
+    /// <summary>Histogram slot (feature × <see cref="BinStride"/> + bin, bin ≥ 1) of every non-zero used pixel, row by row.</summary>
     public int[] Entries { get; }
     /// <summary>Feature-major bins: <c>Columns[feature × Count + sample]</c>.</summary>
     public byte[] Columns { get; }
@@ -104,7 +112,7 @@ internal sealed class BinnedData
             for (int u = 0; u < f; u++)
             {
                 byte v = row[features[u]];
-                if (v != 0) entries[next++] = u * BinCount + v;
+                if (v != 0) entries[next++] = u * BinStride + v;
             }
         }
         rowStarts[n] = next;

@@ -19,7 +19,8 @@ internal readonly record struct SplitCandidate(int Feature, byte Threshold, doub
 /// </summary>
 /// <remarks>
 /// A histogram holds, for every used feature and bin 1..255, the sums of gradients and hessians and
-/// the sample count (4 doubles per bin, the 4th unused, so one bin is one 32-byte vector add). Bin 0
+/// the sample count (4 doubles per bin, the 4th unused, so one bin is one 32-byte vector add);
+/// features are <see cref="BinnedData.BinStride"/> bins apart. Bin 0
 /// (pixel value 0, most MNIST pixels) is never accumulated: it is the node total minus the other
 /// bins, which the split scan gets for free by scanning from bin 255 downwards. Only the features
 /// selected for the tree are cleared, subtracted and scanned; the slots of the others hold stale
@@ -28,7 +29,7 @@ internal readonly record struct SplitCandidate(int Feature, byte Threshold, doub
 internal sealed class TreeBuilder
 {
     internal const int Stride = 4;
-    private const int FeatureStride = BinnedData.BinCount * Stride;
+    private const int FeatureStride = BinnedData.BinStride * Stride;
 
     private readonly BinnedData _data;
     private readonly GbdtOptions _options;
