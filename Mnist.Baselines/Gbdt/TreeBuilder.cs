@@ -23,7 +23,7 @@ internal readonly record struct SplitCandidate(int Feature, byte Threshold, doub
 /// features are <see cref="BinnedData.BinStride"/> bins apart. Bin 0
 /// (pixel value 0, most MNIST pixels) is never accumulated: it is the node total minus the other
 /// bins, which the split scan gets for free by scanning from bin 255 downwards. Only the features
-/// selected for the tree are cleared, subtracted and scanned; the slots of the others hold stale
+/// selected for the tree are built, subtracted and scanned; the slots of the others hold stale
 /// values that are never read.
 /// </remarks>
 internal sealed class TreeBuilder
@@ -44,6 +44,12 @@ internal sealed class TreeBuilder
     private readonly List<int> _nodeRight = [];
     private readonly bool _subtractHistograms;
     private int[] _selected = [];
+    // The training entries of the selected features only (all entries when every feature is selected).
+    private int[] _rowStarts;
+    private int[] _entries;
+    private int[]? _filteredRowStarts;
+    private int[]? _filteredEntries;
+    private readonly bool[] _isSelected;
 
     /// <param name="data">The binned training set.</param>
     /// <param name="options">Growth limits, regularisation and learning rate.</param>
@@ -55,6 +61,9 @@ internal sealed class TreeBuilder
         _subtractHistograms = subtractHistograms;
         _indices = new int[data.Count];
         _scratch = new int[data.Count];
+        _rowStarts = data.RowStarts;
+        _entries = data.Entries;
+        _isSelected = new bool[data.FeatureCount];
     }
 
     private sealed class Leaf
@@ -77,7 +86,7 @@ internal sealed class TreeBuilder
     public RegressionTree Build(float[] gradients, float[] hessians, int[] selectedFeatures, float[] scores)
     {
         int n = _data.Count;
-        _selected = selectedFeatures;
+        SelectFeatures(selectedFeatures);
         _leaves.Clear();
         _nodeFeature.Clear();
         _nodeThreshold.Clear();
@@ -182,6 +191,43 @@ internal sealed class TreeBuilder
         _leaves.Add(right);
     }
 
+    /// <summary>
+    /// Makes the tree use only <paramref name="selected"/> features: with a feature fraction below 1,
+    /// the training entries are filtered once per tree, so histogram builds neither read nor write
+    /// the bins of features the tree cannot split on (half the work and half the cache footprint at 0.5).
+    /// </summary>
+    private void SelectFeatures(int[] selected)
+    {
+        _selected = selected;
+        if (selected.Length == _data.FeatureCount)
+        {
+            _rowStarts = _data.RowStarts;
+            _entries = _data.Entries;
+            return;
+        }
+        Array.Clear(_isSelected);
+        foreach (int u in selected) _isSelected[u] = true;
+        _filteredRowStarts ??= new int[_data.Count + 1];
+        _filteredEntries ??= new int[_data.Entries.Length];
+        int[] sourceStarts = _data.RowStarts, source = _data.Entries, starts = _filteredRowStarts, target = _filteredEntries;
+        bool[] isSelected = _isSelected;
+        int next = 0;
+        for (int i = 0; i < _data.Count; i++)
+        {
+            starts[i] = next;
+            int end = sourceStarts[i + 1];
+            for (int e = sourceStarts[i]; e < end; e++)
+            {
+                int entry = source[e];
+                target[next] = entry;
+                next += isSelected[entry / BinnedData.BinStride] ? 1 : 0;
+            }
+        }
+        starts[_data.Count] = next;
+        _rowStarts = starts;
+        _entries = target;
+    }
+
     /// <summary>Stable in-place partition of indices[start, start+count): bin ≤ threshold first. Returns the left count.</summary>
     private int Partition(int start, int count, ReadOnlySpan<byte> column, byte threshold)
     {
@@ -215,8 +261,8 @@ internal sealed class TreeBuilder
     {
         foreach (int u in _selected) histogram.AsSpan(u * FeatureStride, FeatureStride).Clear();
         ref double bins = ref MemoryMarshal.GetArrayDataReference(histogram);
-        ref int entries = ref MemoryMarshal.GetArrayDataReference(_data.Entries);
-        int[] rowStarts = _data.RowStarts;
+        ref int entries = ref MemoryMarshal.GetArrayDataReference(_entries);
+        int[] rowStarts = _rowStarts;
         foreach (int i in indices)
         {
             var add = Vector256.Create(gradients[i], hessians[i], 1.0, 0.0);
@@ -232,7 +278,7 @@ internal sealed class TreeBuilder
     /// <summary>A new histogram of the samples at <paramref name="indices"/> over <paramref name="selected"/> features (for tests).</summary>
     internal double[] Histogram(ReadOnlySpan<int> indices, float[] gradients, float[] hessians, int[] selected)
     {
-        _selected = selected;
+        SelectFeatures(selected);
         var histogram = new double[_data.FeatureCount * FeatureStride];
         BuildHistogram(histogram, indices, gradients, hessians);
         return histogram;
@@ -291,10 +337,14 @@ internal sealed class TreeBuilder
                 double leftHessian = hessian - rightHessian;
                 if (rightHessian < minHessian || leftHessian < minHessian) continue;
                 double leftGradient = gradient - rightGradient;
-                double score = leftGradient * leftGradient / (leftHessian + lambda) + rightGradient * rightGradient / (rightHessian + lambda);
-                if (score > bestScore)
+                // score = G_L²/(H_L+λ) + G_R²/(H_R+λ) = numerator / denominator; both denominators are
+                // positive, so compare without dividing and divide only on an improvement.
+                double leftDenominator = leftHessian + lambda, rightDenominator = rightHessian + lambda;
+                double numerator = leftGradient * leftGradient * rightDenominator + rightGradient * rightGradient * leftDenominator;
+                double denominator = leftDenominator * rightDenominator;
+                if (numerator > bestScore * denominator)
                 {
-                    bestScore = score;
+                    bestScore = numerator / denominator;
                     bestFeature = u;
                     bestBin = b;
                     bestLeftGradient = leftGradient;
