@@ -9,9 +9,9 @@ namespace Mnist.Baselines.Gbdt;
 public sealed record GbdtOptions
 {
     /// <summary>Boosting rounds; each round adds one tree per class.</summary>
-    public int Rounds { get; init; } = 200;
+    public int Rounds { get; init; } = 300;
     /// <summary>Shrinkage applied to every leaf value.</summary>
-    public double LearningRate { get; init; } = 0.15;
+    public double LearningRate { get; init; } = 0.1;
     /// <summary>Maximum leaves per tree (leaf-wise, best-first growth).</summary>
     public int MaxLeaves { get; init; } = 31;
     /// <summary>Minimum number of training samples in a leaf (LightGBM's min_data_in_leaf).</summary>
@@ -21,7 +21,7 @@ public sealed record GbdtOptions
     /// <summary>L2 regularisation (lambda) on leaf values.</summary>
     public double L2 { get; init; } = 1.0;
     /// <summary>Fraction of the (non-constant) features each tree may split on, drawn per tree with the seed.</summary>
-    public double FeatureFraction { get; init; } = 0.5;
+    public double FeatureFraction { get; init; } = 0.3;
     /// <summary>Stop when the validation log-loss has not improved for this many rounds (0 = off; needs a validation set).</summary>
     public int EarlyStoppingRounds { get; init; } = 20;
     public int Seed { get; init; } = 42;
