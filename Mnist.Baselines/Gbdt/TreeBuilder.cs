@@ -22,9 +22,8 @@ internal readonly record struct SplitCandidate(int Feature, byte Threshold, doub
 /// the sample count (4 doubles per bin, the 4th unused, so one bin is one 32-byte vector add);
 /// features are <see cref="BinnedData.BinStride"/> bins apart. Bin 0
 /// (pixel value 0, most MNIST pixels) is never accumulated: it is the node total minus the other
-/// bins, which the split scan gets for free by scanning from bin 255 downwards. Only the features
-/// selected for the tree are built, subtracted and scanned; the slots of the others hold stale
-/// values that are never read.
+/// bins, which the split scan gets for free by scanning from bin 255 downwards. A tree's histograms
+/// hold only the features sampled for it (see <see cref="SelectFeatures"/>).
 /// </remarks>
 internal sealed class TreeBuilder
 {
@@ -44,12 +43,14 @@ internal sealed class TreeBuilder
     private readonly List<int> _nodeRight = [];
     private readonly bool _subtractHistograms;
     private int[] _selected = [];
-    // The training entries of the selected features only (all entries when every feature is selected).
+    // The training entries of the selected features only, as slots of a histogram that holds the
+    // selected features alone, in order (the data's own entries when every feature is selected).
     private int[] _rowStarts;
     private int[] _entries;
     private int[]? _filteredRowStarts;
     private int[]? _filteredEntries;
-    private readonly bool[] _isSelected;
+    private readonly int[] _position;
+    private int _histogramLength;
 
     /// <param name="data">The binned training set.</param>
     /// <param name="options">Growth limits, regularisation and learning rate.</param>
@@ -63,7 +64,7 @@ internal sealed class TreeBuilder
         _scratch = new int[data.Count];
         _rowStarts = data.RowStarts;
         _entries = data.Entries;
-        _isSelected = new bool[data.FeatureCount];
+        _position = new int[data.FeatureCount];
     }
 
     private sealed class Leaf
@@ -176,7 +177,7 @@ internal sealed class TreeBuilder
         if (_subtractHistograms)
         {
             larger.Slot = leaf.Slot;
-            Subtract(_slots[larger.Slot], _slots[smaller.Slot], _selected);
+            Subtract(_slots[larger.Slot], _slots[smaller.Slot]);
         }
         else
         {
@@ -192,25 +193,33 @@ internal sealed class TreeBuilder
     }
 
     /// <summary>
-    /// Makes the tree use only <paramref name="selected"/> features: with a feature fraction below 1,
-    /// the training entries are filtered once per tree, so histogram builds neither read nor write
-    /// the bins of features the tree cannot split on (half the work and half the cache footprint at 0.5).
+    /// Makes the tree use only <paramref name="selected"/> features (ascending): its histograms hold
+    /// those features alone, position p for feature selected[p]. With a feature fraction below 1 the
+    /// training entries are filtered and renumbered once per tree, so histogram builds neither read
+    /// nor write bins of features the tree cannot split on, and a histogram is fraction × the full size.
     /// </summary>
     private void SelectFeatures(int[] selected)
     {
         _selected = selected;
+        int length = selected.Length * FeatureStride;
+        if (length != _histogramLength)
+        {
+            _slots.Clear();
+            _free.Clear();
+            _histogramLength = length;
+        }
         if (selected.Length == _data.FeatureCount)
         {
             _rowStarts = _data.RowStarts;
             _entries = _data.Entries;
             return;
         }
-        Array.Clear(_isSelected);
-        foreach (int u in selected) _isSelected[u] = true;
+        _position.AsSpan().Fill(-1);
+        for (int p = 0; p < selected.Length; p++) _position[selected[p]] = p;
         _filteredRowStarts ??= new int[_data.Count + 1];
         _filteredEntries ??= new int[_data.Entries.Length];
         int[] sourceStarts = _data.RowStarts, source = _data.Entries, starts = _filteredRowStarts, target = _filteredEntries;
-        bool[] isSelected = _isSelected;
+        int[] position = _position;
         int next = 0;
         for (int i = 0; i < _data.Count; i++)
         {
@@ -219,8 +228,10 @@ internal sealed class TreeBuilder
             for (int e = sourceStarts[i]; e < end; e++)
             {
                 int entry = source[e];
-                target[next] = entry;
-                next += isSelected[entry / BinnedData.BinStride] ? 1 : 0;
+                int feature = entry / BinnedData.BinStride;
+                int p = position[feature];
+                target[next] = entry + (p - feature) * BinnedData.BinStride;
+                next += p >= 0 ? 1 : 0;
             }
         }
         starts[_data.Count] = next;
@@ -246,7 +257,7 @@ internal sealed class TreeBuilder
     private int Rent()
     {
         if (_free.Count > 0) return _free.Pop();
-        _slots.Add(new double[_data.FeatureCount * FeatureStride]);
+        _slots.Add(new double[_histogramLength]);
         return _slots.Count - 1;
     }
 
@@ -259,7 +270,7 @@ internal sealed class TreeBuilder
     /// <summary>Builds the selected features' histograms of the samples at <paramref name="indices"/> directly.</summary>
     internal void BuildHistogram(double[] histogram, ReadOnlySpan<int> indices, float[] gradients, float[] hessians)
     {
-        foreach (int u in _selected) histogram.AsSpan(u * FeatureStride, FeatureStride).Clear();
+        histogram.AsSpan(0, _histogramLength).Clear();
         ref double bins = ref MemoryMarshal.GetArrayDataReference(histogram);
         ref int entries = ref MemoryMarshal.GetArrayDataReference(_entries);
         int[] rowStarts = _rowStarts;
@@ -279,20 +290,13 @@ internal sealed class TreeBuilder
     internal double[] Histogram(ReadOnlySpan<int> indices, float[] gradients, float[] hessians, int[] selected)
     {
         SelectFeatures(selected);
-        var histogram = new double[_data.FeatureCount * FeatureStride];
+        var histogram = new double[_histogramLength];
         BuildHistogram(histogram, indices, gradients, hessians);
         return histogram;
     }
 
-    /// <summary>larger −= smaller over the selected features (histogram subtraction).</summary>
-    internal static void Subtract(double[] larger, double[] smaller, int[] selected)
-    {
-        foreach (int u in selected)
-        {
-            var target = larger.AsSpan(u * FeatureStride, FeatureStride);
-            TensorPrimitives.Subtract(target, smaller.AsSpan(u * FeatureStride, FeatureStride), target);
-        }
-    }
+    /// <summary>larger −= smaller (histogram subtraction).</summary>
+    internal static void Subtract(double[] larger, double[] smaller) => TensorPrimitives.Subtract(larger, smaller, larger);
 
     /// <summary>Finds the leaf's best split; releases its histogram when it cannot be split.</summary>
     private void FindSplit(Leaf leaf)
@@ -305,7 +309,7 @@ internal sealed class TreeBuilder
     }
 
     /// <summary>
-    /// Scans each selected feature's bins from 255 down (the right side grows, the left side is the
+    /// Scans each feature's bins (histogram position p holds feature selected[p]) from 255 down (the right side grows, the left side is the
     /// total minus it, so bin 0 is never read) for the split maximising
     /// G_L²/(H_L+λ) + G_R²/(H_R+λ) − G²/(H+λ) under the leaf-size limits. Ties keep the first
     /// feature and the highest bin. The threshold is placed midway between the left side's largest
@@ -318,11 +322,11 @@ internal sealed class TreeBuilder
         double minLeaf = options.MinSamplesLeaf;
         double parentScore = gradient * gradient / (hessian + lambda);
         double bestScore = parentScore;
-        int bestFeature = -1, bestBin = 0;
+        int bestPosition = -1, bestBin = 0;
         double bestLeftGradient = 0, bestLeftHessian = 0, bestLeftCount = 0;
-        foreach (int u in selected)
+        for (int p = 0; p < selected.Length; p++)
         {
-            var bins = histogram.AsSpan(u * FeatureStride, FeatureStride);
+            var bins = histogram.AsSpan(p * FeatureStride, FeatureStride);
             double rightGradient = 0, rightHessian = 0, rightCount = 0;
             for (int b = BinnedData.BinCount - 1; b >= 1; b--)
             {
@@ -345,7 +349,7 @@ internal sealed class TreeBuilder
                 if (numerator > bestScore * denominator)
                 {
                     bestScore = numerator / denominator;
-                    bestFeature = u;
+                    bestPosition = p;
                     bestBin = b;
                     bestLeftGradient = leftGradient;
                     bestLeftHessian = leftHessian;
@@ -353,14 +357,14 @@ internal sealed class TreeBuilder
                 }
             }
         }
-        if (bestFeature < 0) return SplitCandidate.None;
+        if (bestPosition < 0) return SplitCandidate.None;
 
         // The left side's largest occupied bin (bin 0 when no other bin below bestBin is occupied).
-        var featureBins = histogram.AsSpan(bestFeature * FeatureStride, FeatureStride);
+        var featureBins = histogram.AsSpan(bestPosition * FeatureStride, FeatureStride);
         int leftMax = 0;
         for (int b = bestBin - 1; b >= 1; b--)
             if (featureBins[b * Stride + 2] != 0) { leftMax = b; break; }
         byte threshold = (byte)((leftMax + bestBin - 1) / 2);
-        return new SplitCandidate(bestFeature, threshold, bestScore - parentScore, bestLeftGradient, bestLeftHessian, (int)bestLeftCount);
+        return new SplitCandidate(selected[bestPosition], threshold, bestScore - parentScore, bestLeftGradient, bestLeftHessian, (int)bestLeftCount);
     }
 }

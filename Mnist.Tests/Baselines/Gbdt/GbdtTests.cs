@@ -115,12 +115,20 @@ public class GbdtTests
         var builder = new TreeBuilder(binned, GbdtRegistration.Defaults);
         var parent = builder.Histogram(all, gradients, hessians, features);
         var direct = builder.Histogram(right, gradients, hessians, features);
-        TreeBuilder.Subtract(parent, builder.Histogram(left, gradients, hessians, features), features);
+        TreeBuilder.Subtract(parent, builder.Histogram(left, gradients, hessians, features));
+        // A feature subset's histogram holds the subset's features alone, in order.
+        int[] subset = features.Where(u => u % 3 == 1).ToArray();
+        var partial = builder.Histogram(all, gradients, hessians, subset);
+        var full = builder.Histogram(all, gradients, hessians, features);
+        int featureLength = BinnedData.BinStride * TreeBuilder.Stride;
         Assert.Multiple(() =>
         {
             Assert.That(left, Is.Not.Empty);
             Assert.That(right, Is.Not.Empty);
             Assert.That(parent, Is.EqualTo(direct).Within(1e-9));
+            Assert.That(partial, Has.Length.EqualTo(subset.Length * featureLength));
+            for (int p = 0; p < subset.Length; p += 17)
+                Assert.That(partial.AsSpan(p * featureLength, featureLength).ToArray(), Is.EqualTo(full.AsSpan(subset[p] * featureLength, featureLength).ToArray()), $"feature {subset[p]}");
         });
 
         // Whole fits: subtraction and direct builds grow the same trees.
