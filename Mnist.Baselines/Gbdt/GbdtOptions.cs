@@ -48,7 +48,7 @@ public sealed record GbdtOptions
     {
         if (Rounds < 1 || Rounds > 100_000) throw new ArgumentException("Hyperparameter 'rounds' must be in 1..100000.");
         if (!(LearningRate > 0 && LearningRate <= 10)) throw new ArgumentException("Hyperparameter 'learning-rate' must be in (0, 10].");
-        if (MaxLeaves < 2 || MaxLeaves > 4096) throw new ArgumentException("Hyperparameter 'max-leaves' must be in 2..4096.");
+        if (MaxLeaves < 2 || MaxLeaves > 1024) throw new ArgumentException("Hyperparameter 'max-leaves' must be in 2..1024.");
         if (MinSamplesLeaf < 1) throw new ArgumentException("Hyperparameter 'min-samples-leaf' must be at least 1.");
         if (!(MinHessianLeaf >= 0) || double.IsInfinity(MinHessianLeaf)) throw new ArgumentException("Hyperparameter 'min-hessian-leaf' must be a non-negative number.");
         if (!(L2 >= 0) || double.IsInfinity(L2)) throw new ArgumentException("Hyperparameter 'l2' must be a non-negative number.");
