@@ -1,0 +1,121 @@
+using Mnist.Core.Data;
+
+namespace Mnist.Baselines.Gbdt;
+
+/// <summary>
+/// Training images binned exactly on their byte value (256 bins per pixel). Pixels that are constant
+/// in the training data are dropped; the rest are the "used" features, numbered 0..FeatureCount-1.
+/// Two layouts of the same bins: sparse rows (the non-zero pixels of each sample as histogram slot
+/// indices <c>feature × BinStride + bin</c>, for building histograms over a node's sample list — MNIST is
+/// about 80 % zeros, and the zero bin is recovered as node total minus the rest) and dense
+/// feature-major columns (for partitioning a node's samples on one feature).
+/// </summary>
+internal sealed class BinnedData
+{
+    public const int BinCount = 256;
+
+    /// <summary>
+    /// Histogram slots per feature: the 256 bins padded to 264. With exactly 256 slots of 16 or 32
+    /// bytes, the same bin of neighbouring pixels (a stroke's 253, 253, 253...) sits a multiple of
+    /// 4 KiB apart, and the CPU's 4K-aliasing check then stalls each load on the previous store
+    /// (measured: 3.2 ns per entry instead of 0.8 on the build benchmark).
+    /// </summary>
+    public const int BinStride = 264;
+
+    private BinnedData(int count, int pixelCount, int[] features, int[] rowStarts, int[] entries, byte[] columns)
+    {
+        Count = count;
+        PixelCount = pixelCount;
+        Features = features;
+        RowStarts = rowStarts;
+        Entries = entries;
+        Columns = columns;
+    }
+
+    /// <summary>Number of samples.</summary>
+    public int Count { get; }
+    /// <summary>Pixels per image in the source data.</summary>
+    public int PixelCount { get; }
+    /// <summary>Number of used (non-constant) features.</summary>
+    public int FeatureCount => Features.Length;
+    /// <summary>Pixel index of each used feature, ascending.</summary>
+    public int[] Features { get; }
+    /// <summary>Start of each sample's non-zero entries in <see cref="Entries"/>; length Count + 1.</summary>
+    public int[] RowStarts { get; }
+    /// <summary>Histogram slot (feature × <see cref="BinStride"/> + bin, bin ≥ 1) of every non-zero used pixel, row by row.</summary>
+    public int[] Entries { get; }
+    /// <summary>Feature-major bins: <c>Columns[feature × Count + sample]</c>.</summary>
+    public byte[] Columns { get; }
+
+    public ReadOnlySpan<byte> Column(int feature) => Columns.AsSpan(feature * Count, Count);
+
+    /// <summary>The byte value 0..255 of a float pixel (exact for pixels made by <see cref="PixelScale"/>).</summary>
+    public static byte ToBin(float pixel)
+    {
+        float scaled = MathF.Round(pixel * 255f);
+        return scaled <= 0 ? (byte)0 : scaled >= 255 ? (byte)255 : (byte)scaled;
+    }
+
+    /// <summary>Bins one image into <paramref name="destination"/> (PixelCount bytes).</summary>
+    public static void ToBins(ReadOnlySpan<float> image, Span<byte> destination)
+    {
+        for (int p = 0; p < image.Length; p++) destination[p] = ToBin(image[p]);
+    }
+
+    /// <summary>All images of <paramref name="data"/> as row-major bytes (Count × PixelCount).</summary>
+    public static byte[] RowMajorBins(DigitDataView data)
+    {
+        var bins = new byte[(long)data.Count * data.PixelCount];
+        for (int i = 0; i < data.Count; i++) ToBins(data.GetImage(i), bins.AsSpan(i * data.PixelCount, data.PixelCount));
+        return bins;
+    }
+
+    public static BinnedData Create(DigitDataView data)
+    {
+        int n = data.Count, pixels = data.PixelCount;
+        byte[] rows = RowMajorBins(data);
+        var min = new byte[pixels];
+        var max = new byte[pixels];
+        min.AsSpan().Fill(255);
+        for (int i = 0; i < n; i++)
+        {
+            var row = rows.AsSpan(i * pixels, pixels);
+            for (int p = 0; p < pixels; p++)
+            {
+                byte v = row[p];
+                if (v < min[p]) min[p] = v;
+                if (v > max[p]) max[p] = v;
+            }
+        }
+        var features = Enumerable.Range(0, pixels).Where(p => n > 0 && min[p] != max[p]).ToArray();
+        int f = features.Length;
+
+        var columns = new byte[(long)f * n];
+        var rowStarts = new int[n + 1];
+        long nonZero = 0;
+        for (int i = 0; i < n; i++)
+        {
+            var row = rows.AsSpan(i * pixels, pixels);
+            for (int u = 0; u < f; u++)
+            {
+                byte v = row[features[u]];
+                columns[(long)u * n + i] = v;
+                if (v != 0) nonZero++;
+            }
+        }
+        var entries = new int[checked((int)nonZero)];
+        int next = 0;
+        for (int i = 0; i < n; i++)
+        {
+            rowStarts[i] = next;
+            var row = rows.AsSpan(i * pixels, pixels);
+            for (int u = 0; u < f; u++)
+            {
+                byte v = row[features[u]];
+                if (v != 0) entries[next++] = u * BinStride + v;
+            }
+        }
+        rowStarts[n] = next;
+        return new BinnedData(n, pixels, features, rowStarts, entries, columns);
+    }
+}
