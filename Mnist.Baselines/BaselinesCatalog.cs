@@ -1,3 +1,4 @@
+using Mnist.Baselines.Gbdt;
 using Mnist.Baselines.LinearSvm;
 using Mnist.Baselines.LogisticRegression;
 using Mnist.Core.Training;
@@ -7,7 +8,7 @@ namespace Mnist.Baselines;
 /// <summary>Registers the classical baseline trainers with a <see cref="TrainerCatalog"/>.</summary>
 public static class BaselinesCatalog
 {
-    /// <summary>Adds "logreg" and "linear-svm".</summary>
+    /// <summary>Adds "logreg", "linear-svm" and "gbdt".</summary>
     public static TrainerCatalog AddBaselines(this TrainerCatalog catalog)
     {
         ArgumentNullException.ThrowIfNull(catalog);
@@ -21,6 +22,7 @@ public static class BaselinesCatalog
             "Linear SVM, Crammer-Singer multiclass (or one-vs-rest squared hinge) by LIBLINEAR dual coordinate descent (params: c, max-epochs, tolerance, seed, shrinking, multiclass)",
             parameters => new LinearSvmTrainer(LinearSvmOptions.FromParameters(parameters)),
             LinearSvmModel.Load));
+        catalog.Add(GbdtRegistration.Registration);
         return catalog;
     }
 }
