@@ -93,39 +93,42 @@ internal static unsafe class GemmKernels<TOps, TVec>
             }
         }
 
-        StoreRow<TN>(c, c00, c01, c02, c03, lastCols, alpha, beta);
-        if (TM.Value > 1) StoreRow<TN>(c + ldc, c10, c11, c12, c13, lastCols, alpha, beta);
-        if (TM.Value > 2) StoreRow<TN>(c + 2 * ldc, c20, c21, c22, c23, lastCols, alpha, beta);
-        if (TM.Value > 3) StoreRow<TN>(c + 3 * ldc, c30, c31, c32, c33, lastCols, alpha, beta);
-        if (TM.Value > 4) StoreRow<TN>(c + 4 * ldc, c40, c41, c42, c43, lastCols, alpha, beta);
-        if (TM.Value > 5) StoreRow<TN>(c + 5 * ldc, c50, c51, c52, c53, lastCols, alpha, beta);
+        // No calls from here on: a call would make the JIT keep the accumulators in memory (every vector register
+        // is caller-saved on x64), which costs a store and a reload per k step.
+        float* tmp = stackalloc float[16];
+        StoreRow<TN>(c, c00, c01, c02, c03, lastCols, alpha, beta, tmp);
+        if (TM.Value > 1) StoreRow<TN>(c + ldc, c10, c11, c12, c13, lastCols, alpha, beta, tmp);
+        if (TM.Value > 2) StoreRow<TN>(c + 2 * ldc, c20, c21, c22, c23, lastCols, alpha, beta, tmp);
+        if (TM.Value > 3) StoreRow<TN>(c + 3 * ldc, c30, c31, c32, c33, lastCols, alpha, beta, tmp);
+        if (TM.Value > 4) StoreRow<TN>(c + 4 * ldc, c40, c41, c42, c43, lastCols, alpha, beta, tmp);
+        if (TM.Value > 5) StoreRow<TN>(c + 5 * ldc, c50, c51, c52, c53, lastCols, alpha, beta, tmp);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRow<TN>(float* c, TVec x0, TVec x1, TVec x2, TVec x3, int lastCols, float alpha, float beta)
+    private static void StoreRow<TN>(float* c, TVec x0, TVec x1, TVec x2, TVec x3, int lastCols, float alpha, float beta, float* tmp)
         where TN : struct, IConstant
     {
         int w = TOps.Width;
         bool fullLast = lastCols == w;
         if (TN.Value == 1)
         {
-            if (fullLast) Update(c, x0, alpha, beta); else UpdatePartial(c, x0, lastCols, alpha, beta);
+            if (fullLast) Update(c, x0, alpha, beta); else UpdatePartial(c, x0, lastCols, alpha, beta, tmp);
             return;
         }
         Update(c, x0, alpha, beta);
         if (TN.Value == 2)
         {
-            if (fullLast) Update(c + w, x1, alpha, beta); else UpdatePartial(c + w, x1, lastCols, alpha, beta);
+            if (fullLast) Update(c + w, x1, alpha, beta); else UpdatePartial(c + w, x1, lastCols, alpha, beta, tmp);
             return;
         }
         Update(c + w, x1, alpha, beta);
         if (TN.Value == 3)
         {
-            if (fullLast) Update(c + 2 * w, x2, alpha, beta); else UpdatePartial(c + 2 * w, x2, lastCols, alpha, beta);
+            if (fullLast) Update(c + 2 * w, x2, alpha, beta); else UpdatePartial(c + 2 * w, x2, lastCols, alpha, beta, tmp);
             return;
         }
         Update(c + 2 * w, x2, alpha, beta);
-        if (fullLast) Update(c + 3 * w, x3, alpha, beta); else UpdatePartial(c + 3 * w, x3, lastCols, alpha, beta);
+        if (fullLast) Update(c + 3 * w, x3, alpha, beta); else UpdatePartial(c + 3 * w, x3, lastCols, alpha, beta, tmp);
     }
 
     /// <summary>c = α·acc + β·c, with the same operation order everywhere (so tile shape never changes a result).</summary>
@@ -137,11 +140,13 @@ internal static unsafe class GemmKernels<TOps, TVec>
         TOps.Store(c, t);
     }
 
-    /// <summary><see cref="Update"/> for the first <paramref name="count"/> lanes only, through a stack copy so no out-of-range memory is touched.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    public static void UpdatePartial(float* c, TVec acc, int count, float alpha, float beta)
+    /// <summary>
+    /// <see cref="Update"/> for the first <paramref name="count"/> lanes only, through the stack copy
+    /// <paramref name="tmp"/> (≥ one vector), so no memory past the tile edge is touched.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void UpdatePartial(float* c, TVec acc, int count, float alpha, float beta, float* tmp)
     {
-        float* tmp = stackalloc float[TOps.Width];
         for (int j = 0; j < TOps.Width; j++) tmp[j] = j < count && beta != 0f ? c[j] : 0f;
         Update(tmp, acc, alpha, beta);
         for (int j = 0; j < count; j++) c[j] = tmp[j];
