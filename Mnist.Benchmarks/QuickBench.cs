@@ -24,6 +24,8 @@ internal static class QuickBench
 
     public static void Run(string[] args)
     {
+        if (args.Contains("--kernel")) { KernelProbe.Run(); return; }
+        if (args.Contains("--overhead")) { OverheadProbe.Run(); return; }
         bool noBlas = args.Contains("--no-openblas");
         double budget = args.Contains("--long") ? 1.5 : 0.4;
         var cases = new List<Case>();
@@ -37,6 +39,14 @@ internal static class QuickBench
             cases = cases.Where(c => c.Name.Contains(only["--only=".Length..], StringComparison.OrdinalIgnoreCase)).ToList();
         int[] threadCounts = args.Contains("--t1") ? [1] : args.Contains("--t2") ? [2] : [1, 2];
 
+        foreach (string arg in args)
+        {
+            // Tuning sweeps: --kc=128 --nc=4096 --mc=768 --stationary
+            if (arg.StartsWith("--kc=", StringComparison.Ordinal)) GemmEngine<Avx512Ops, System.Runtime.Intrinsics.Vector512<float>>.TuneKC = int.Parse(arg[5..]);
+            if (arg.StartsWith("--nc=", StringComparison.Ordinal)) GemmEngine<Avx512Ops, System.Runtime.Intrinsics.Vector512<float>>.TuneNC = int.Parse(arg[5..]);
+            if (arg.StartsWith("--mc=", StringComparison.Ordinal)) GemmEngine<Avx512Ops, System.Runtime.Intrinsics.Vector512<float>>.TuneMC = int.Parse(arg[5..]);
+            if (arg == "--stationary") GemmEngine<Avx512Ops, System.Runtime.Intrinsics.Vector512<float>>.TunePanelStationary = true;
+        }
         OpenBlas? blas = noBlas ? null : OpenBlas.TryLoad();
         Console.WriteLine($"GEMM quick benchmark: ISA {Gemm.DefaultIsa}, {Environment.ProcessorCount} cores, peak {PeakGflopsPerCore} GFLOP/s per core, best of N runs (~{budget}s per cell)");
         Console.WriteLine(blas is null
@@ -83,11 +93,13 @@ internal static class QuickBench
     /// <summary>Best wall-clock milliseconds of repeated runs after a warm-up, within roughly <paramref name="budgetSeconds"/>.</summary>
     private static double Measure(Action action, double budgetSeconds)
     {
-        action();
+        // Warm up long enough for tiered JIT to finish with the call path (≥ 0.2 s, or at least 2 calls).
+        var warm = Stopwatch.StartNew();
+        for (int i = 0; i < 2 || warm.Elapsed.TotalSeconds < 0.2; i++) action();
         var total = Stopwatch.StartNew();
         double best = double.MaxValue;
         int runs = 0;
-        while (runs < 3 || (total.Elapsed.TotalSeconds < budgetSeconds && runs < 1000))
+        while (runs < 3 || (total.Elapsed.TotalSeconds < budgetSeconds && runs < 100_000))
         {
             long start = Stopwatch.GetTimestamp();
             action();

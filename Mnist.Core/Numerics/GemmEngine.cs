@@ -69,10 +69,16 @@ internal static unsafe class GemmEngine<TOps, TVec>
 
     // ---------------------------------------------------------------- general path
 
+    // Tuning knobs (internal so the benchmark can sweep them).
+    internal static int TuneKC = KC, TuneNC = NC, TuneMC = 768;
+    internal static bool TunePanelStationary;
+
     /// <summary>Computes rows [i0, i1) × columns [j0, j1) of C, all of k, on the calling thread.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: skip tier-0 code
     public static void General(in GemmProblem p, int i0, int i1, int j0, int j1)
     {
         int w = TOps.Width, nr = NR;
+        int KC = TuneKC, NC = TuneNC, MC = TuneMC;
         int kcMax = Math.Min(KC, p.K);
         int ncMax = Math.Min(NC, j1 - j0);
         float* packB = ScratchBuffer.PackB.Get((long)kcMax * RoundUp(ncMax, nr));
@@ -89,6 +95,27 @@ internal static unsafe class GemmEngine<TOps, TVec>
                 PackB(p, pc, kb, jc, nb, packB);
                 // Later k slices add onto what the earlier ones stored.
                 float beta = pc == 0 ? p.Beta : 1f;
+                if (TunePanelStationary)
+                {
+                    for (int mc = i0; mc < i1; mc += MC)
+                    {
+                        int mEnd = Math.Min(i1, mc + MC);
+                        for (int jq = 0; jq < nb; jq += nr)
+                        {
+                            int width = Math.Min(nr, nb - jq);
+                            int tn = (width + w - 1) / w;
+                            int lastCols = width - (tn - 1) * w;
+                            for (int ic = mc; ic < mEnd; ic += MR)
+                            {
+                                int mr = Math.Min(MR, mEnd - ic);
+                                float* a = p.TransA ? p.A + pc * p.Lda + ic : p.A + ic * p.Lda + pc;
+                                GemmKernels<TOps, TVec>.TileAny(
+                                    mr, tn, kb, a, rs, ks, packB + (nint)jq * kb, tn * w, p.C + ic * p.Ldc + jc + jq, p.Ldc, lastCols, p.Alpha, beta);
+                            }
+                        }
+                    }
+                    continue;
+                }
                 for (int ic = i0; ic < i1; ic += MR)
                 {
                     int mr = Math.Min(MR, i1 - ic);
@@ -111,6 +138,7 @@ internal static unsafe class GemmEngine<TOps, TVec>
     /// Packs op(B)[pc..pc+kb, jc..jc+nb] as consecutive micro-panels: panel q starts at dst + q·NR·kb and holds
     /// kb rows of its width rounded up to whole vectors (zero-padded, so edge tiles need no masked loads).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: skip tier-0 code
     private static void PackB(in GemmProblem p, int pc, int kb, int jc, int nb, float* dst)
     {
         int w = TOps.Width, nr = NR;
@@ -148,6 +176,7 @@ internal static unsafe class GemmEngine<TOps, TVec>
     }
 
     /// <summary>dst[k·stride + j] = src[j·ld + k] for j &lt; width, k &lt; kb; columns width..stride are zeroed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: skip tier-0 code
     private static void PackTransposed(float* src, nint ld, int width, int kb, float* dst, int stride)
     {
         // Blocks of 16 k keep the written panel rows hot while each source row is read sequentially.
@@ -177,6 +206,7 @@ internal static unsafe class GemmEngine<TOps, TVec>
     /// Packs op(B) (k×n, n ≤ 16) for the dot path: per column group of TJ columns, for each k vector q, the TJ
     /// vectors op(B)[q·W.., j] are consecutive (zero past k), so the kernel walks one pointer.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: skip tier-0 code
     public static void PackDotB(in GemmProblem p, float* dst)
     {
         int w = TOps.Width;
@@ -202,6 +232,7 @@ internal static unsafe class GemmEngine<TOps, TVec>
     }
 
     /// <summary>Rows [i0, i1) of C for the dot path, given op(B) packed by <see cref="PackDotB"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: skip tier-0 code
     public static void Dot(in GemmProblem p, float* packed, int i0, int i1)
     {
         int w = TOps.Width;

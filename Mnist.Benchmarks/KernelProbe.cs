@@ -1,0 +1,54 @@
+using System.Diagnostics;
+using System.Runtime.Intrinsics;
+using Mnist.Core.Numerics;
+
+namespace Mnist.Benchmarks;
+
+/// <summary>`-- quick --kernel`: throughput of the bare 6×64 AVX-512 micro-kernel on cache-resident data, for tuning.</summary>
+internal static unsafe class KernelProbe
+{
+    public static void Run()
+    {
+        foreach (int kc in new[] { 64, 128, 256, 512 })
+        {
+            float* a = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)(6 * kc * 4), 64);
+            float* b = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)(64 * kc * 4), 64);
+            float* c = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc(6 * 64 * 4, 64);
+            for (int i = 0; i < 6 * kc; i++) a[i] = 1e-3f * i;
+            for (int i = 0; i < 64 * kc; i++) b[i] = 1e-3f * i;
+            double best = double.MaxValue;
+            const int calls = 2000;
+            for (int rep = 0; rep < 50; rep++)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                for (int i = 0; i < calls; i++)
+                    GemmKernels<Avx512Ops, Vector512<float>>.Tile<C6, C4>(kc, a, kc, 1, b, 64, c, 64, 16, 1f, 0f);
+                best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalSeconds);
+            }
+            Console.WriteLine($"kernel 6x64 kc={kc,4}: {2.0 * 6 * 64 * kc * calls / best / 1e9:F1} GFLOP/s");
+        }
+    }
+}
+
+internal static class OverheadProbe
+{
+    public static void Run()
+    {
+        foreach (var (m, n, k) in new[] { (6, 128, 128), (6, 64, 128), (12, 128, 128), (126, 128, 128), (128, 128, 128), (132, 128, 128), (128, 128, 256), (256, 128, 128) })
+        {
+            var a = new float[m * k]; var b = new float[k * n]; var c = new float[m * n];
+            new Random(1).NextBytes(new byte[1]);
+            var rr = new Random(42); bool rnd = Environment.GetEnvironmentVariable("RND") == "1";
+            for (int i = 0; i < a.Length; i++) a[i] = rnd ? (float)(rr.NextDouble() * 2 - 1) : i % 7;
+            for (int i = 0; i < b.Length; i++) b[i] = rnd ? (float)(rr.NextDouble() * 2 - 1) : i % 5;
+            double best = double.MaxValue;
+            for (int rep = 0; rep < 20000; rep++)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                Gemm.Multiply(Transpose.No, Transpose.No, m, n, k, 1f, a, k, b, n, 0f, c, n, 1);
+                best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalMicroseconds);
+            }
+            Console.WriteLine($"{m}x{n}x{k}: {best:F2} µs  {2.0 * m * n * k / best / 1e3:F1} GFLOP/s");
+        }
+    }
+}
