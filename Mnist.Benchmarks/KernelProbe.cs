@@ -52,3 +52,21 @@ internal static class OverheadProbe
         }
     }
 }
+
+internal static class BandwidthProbe
+{
+    public static void Run()
+    {
+        var x = new float[60000 * 784];
+        for (int i = 0; i < x.Length; i++) x[i] = i;
+        double best = double.MaxValue;
+        float sink = 0;
+        for (int rep = 0; rep < 15; rep++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            sink += System.Numerics.Tensors.TensorPrimitives.Sum(x);
+            best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalSeconds);
+        }
+        Console.WriteLine($"read {x.Length * 4 / 1e6:F0} MB: {best * 1e3:F2} ms = {x.Length * 4 / best / 1e9:F1} GB/s (sink {sink})");
+    }
+}

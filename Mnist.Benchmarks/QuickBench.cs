@@ -26,6 +26,7 @@ internal static class QuickBench
     {
         if (args.Contains("--kernel")) { KernelProbe.Run(); return; }
         if (args.Contains("--overhead")) { OverheadProbe.Run(); return; }
+        if (args.Contains("--bandwidth")) { BandwidthProbe.Run(); return; }
         bool noBlas = args.Contains("--no-openblas");
         double budget = args.Contains("--long") ? 1.5 : 0.4;
         var cases = new List<Case>();
@@ -41,11 +42,11 @@ internal static class QuickBench
 
         foreach (string arg in args)
         {
-            // Tuning sweeps: --kc=128 --nc=4096 --mc=768 --stationary
-            if (arg.StartsWith("--kc=", StringComparison.Ordinal)) GemmEngine<Avx512Ops, System.Runtime.Intrinsics.Vector512<float>>.TuneKC = int.Parse(arg[5..]);
-            if (arg.StartsWith("--nc=", StringComparison.Ordinal)) GemmEngine<Avx512Ops, System.Runtime.Intrinsics.Vector512<float>>.TuneNC = int.Parse(arg[5..]);
-            if (arg.StartsWith("--mc=", StringComparison.Ordinal)) GemmEngine<Avx512Ops, System.Runtime.Intrinsics.Vector512<float>>.TuneMC = int.Parse(arg[5..]);
-            if (arg == "--stationary") GemmEngine<Avx512Ops, System.Runtime.Intrinsics.Vector512<float>>.TunePanelStationary = true;
+            // Block-size sweeps for tuning (AVX-512 engine): --kc=256 --nc=512 --block=131072
+            static int Value(string a) => int.Parse(a[(a.IndexOf('=') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+            if (arg.StartsWith("--kc=", StringComparison.Ordinal)) GemmEngine<Avx512Ops, System.Runtime.Intrinsics.Vector512<float>>.MinSliceDepth = Value(arg);
+            if (arg.StartsWith("--nc=", StringComparison.Ordinal)) GemmEngine<Avx512Ops, System.Runtime.Intrinsics.Vector512<float>>.BlockWidth = Value(arg);
+            if (arg.StartsWith("--block=", StringComparison.Ordinal)) GemmEngine<Avx512Ops, System.Runtime.Intrinsics.Vector512<float>>.BlockFloats = Value(arg);
         }
         OpenBlas? blas = noBlas ? null : OpenBlas.TryLoad();
         Console.WriteLine($"GEMM quick benchmark: ISA {Gemm.DefaultIsa}, {Environment.ProcessorCount} cores, peak {PeakGflopsPerCore} GFLOP/s per core, best of N runs (~{budget}s per cell)");

@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Mnist.Core.Numerics;
 
@@ -53,11 +55,20 @@ internal static unsafe class GemmEngine<TOps, TVec>
     where TOps : struct, IVectorOps<TVec>
     where TVec : struct
 {
-    /// <summary>Depth of a k slice: a 6×KC strip of A (6 KiB) lives in L1 beside the streamed B panel.</summary>
+    /// <summary>Least depth of a k slice; a 6×KC strip of A (6 KiB) stays in L1 beside the streamed B panel.</summary>
     public const int KC = 256;
+
+    /// <summary>Greatest depth of a k slice (for narrow B): the A strip, 6×1024 floats, still fits in L2 comfortably.</summary>
+    public const int MaxKC = 1024;
 
     /// <summary>Width of a packed B block: KC×NC floats = 512 KiB, half of Zen 5's 1 MiB L2.</summary>
     public const int NC = 512;
+
+    /// <summary>Floats in a packed B block (KC×NC), the L2 budget that sets the slice depth.</summary>
+    public const int PackedBlockFloats = KC * NC;
+
+    // Block sizes in use; internal and settable only so the benchmark can sweep them.
+    internal static int MinSliceDepth = KC, BlockWidth = NC, BlockFloats = PackedBlockFloats;
 
     /// <summary>k chunk of the dot-product path: bounds the transposed-B slice that must stay cached (16·4096·4 B = 256 KiB).</summary>
     public const int DotKC = 4096;
@@ -69,19 +80,27 @@ internal static unsafe class GemmEngine<TOps, TVec>
 
     // ---------------------------------------------------------------- general path
 
-    // Tuning knobs (internal so the benchmark can sweep them).
-    internal static int TuneKC = KC, TuneNC = NC, TuneMC = 768;
-    internal static bool TunePanelStationary;
+    /// <summary>
+    /// Depth of the k slices for a problem: as deep as lets the packed KC×NC block fill <see cref="PackedBlockFloats"/>
+    /// (capped at <see cref="MaxKC"/>), then evened out so no slice is a short leftover (k = 784 → 4 × 196, not
+    /// 3 × 256 + 16). Narrow B gets deep slices, so A rows are read in long contiguous runs. Depends on the
+    /// problem's shape only — never on a thread's share — so every element sums in the same order.
+    /// </summary>
+    public static int SliceDepth(in GemmProblem p)
+    {
+        int nb = RoundUp(Math.Min(BlockWidth, p.N), NR);
+        int target = Math.Clamp(BlockFloats / nb, MinSliceDepth, MaxKC);
+        int slices = (p.K + target - 1) / target;
+        return (p.K + slices - 1) / slices;
+    }
 
     /// <summary>Computes rows [i0, i1) × columns [j0, j1) of C, all of k, on the calling thread.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: skip tier-0 code
     public static void General(in GemmProblem p, int i0, int i1, int j0, int j1)
     {
         int w = TOps.Width, nr = NR;
-        int KC = TuneKC, NC = TuneNC, MC = TuneMC;
-        int kcMax = Math.Min(KC, p.K);
-        int ncMax = Math.Min(NC, j1 - j0);
-        float* packB = ScratchBuffer.PackB.Get((long)kcMax * RoundUp(ncMax, nr));
+        int kc = SliceDepth(p), NC = BlockWidth;
+        float* packB = ScratchBuffer.PackB.Get((long)kc * RoundUp(Math.Min(NC, j1 - j0), nr));
         // In-place A: element (r, p) at a[r·rs + p·ks].
         nint rs = p.TransA ? 1 : p.Lda;
         nint ks = p.TransA ? p.Lda : 1;
@@ -89,38 +108,25 @@ internal static unsafe class GemmEngine<TOps, TVec>
         for (int jc = j0; jc < j1; jc += NC)
         {
             int nb = Math.Min(NC, j1 - jc);
-            for (int pc = 0; pc < p.K; pc += KC)
+            for (int pc = 0; pc < p.K; pc += kc)
             {
-                int kb = Math.Min(KC, p.K - pc);
+                int kb = Math.Min(kc, p.K - pc);
                 PackB(p, pc, kb, jc, nb, packB);
                 // Later k slices add onto what the earlier ones stored.
                 float beta = pc == 0 ? p.Beta : 1f;
-                if (TunePanelStationary)
-                {
-                    for (int mc = i0; mc < i1; mc += MC)
-                    {
-                        int mEnd = Math.Min(i1, mc + MC);
-                        for (int jq = 0; jq < nb; jq += nr)
-                        {
-                            int width = Math.Min(nr, nb - jq);
-                            int tn = (width + w - 1) / w;
-                            int lastCols = width - (tn - 1) * w;
-                            for (int ic = mc; ic < mEnd; ic += MR)
-                            {
-                                int mr = Math.Min(MR, mEnd - ic);
-                                float* a = p.TransA ? p.A + pc * p.Lda + ic : p.A + ic * p.Lda + pc;
-                                GemmKernels<TOps, TVec>.TileAny(
-                                    mr, tn, kb, a, rs, ks, packB + (nint)jq * kb, tn * w, p.C + ic * p.Ldc + jc + jq, p.Ldc, lastCols, p.Alpha, beta);
-                            }
-                        }
-                    }
-                    continue;
-                }
                 for (int ic = i0; ic < i1; ic += MR)
                 {
                     int mr = Math.Min(MR, i1 - ic);
                     float* a = p.TransA ? p.A + pc * p.Lda + ic : p.A + ic * p.Lda + pc;
                     float* c = p.C + ic * p.Ldc + jc;
+                    if (!p.TransA && Sse.IsSupported && ic + MR < i1)
+                    {
+                        // The next strip's short row segments (kb floats at stride lda) are too scattered for the
+                        // hardware prefetcher; request them into L2 while this strip computes.
+                        for (int r = 0; r < Math.Min(MR, i1 - ic - MR); r++)
+                            for (int k = 0; k < kb; k += 16)
+                                Sse.Prefetch1(a + (MR + r) * p.Lda + k);
+                    }
                     for (int jq = 0; jq < nb; jq += nr)
                     {
                         int width = Math.Min(nr, nb - jq);
@@ -179,11 +185,21 @@ internal static unsafe class GemmEngine<TOps, TVec>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: skip tier-0 code
     private static void PackTransposed(float* src, nint ld, int width, int kb, float* dst, int stride)
     {
-        // Blocks of 16 k keep the written panel rows hot while each source row is read sequentially.
+        int j0 = 0, k8 = 0;
+        if (Avx.IsSupported)
+        {
+            // 8×8 blocks transposed in registers: ~1 instruction per element instead of a scalar
+            // load/store pair with a strided store.
+            k8 = kb & ~7;
+            for (; j0 + 8 <= width; j0 += 8)
+                for (int k = 0; k < k8; k += 8)
+                    Transpose8x8(src + j0 * ld + k, ld, dst + (nint)k * stride + j0, stride);
+        }
+        // Leftover columns (all k), then leftover k rows of the 8-column blocks.
         for (int k0 = 0; k0 < kb; k0 += 16)
         {
             int kn = Math.Min(16, kb - k0);
-            for (int j = 0; j < width; j++)
+            for (int j = j0; j < width; j++)
             {
                 float* s = src + j * ld + k0;
                 float* d = dst + (nint)k0 * stride + j;
@@ -192,6 +208,35 @@ internal static unsafe class GemmEngine<TOps, TVec>
             for (int j = width; j < stride; j++)
                 for (int k = 0; k < kn; k++) dst[(nint)(k0 + k) * stride + j] = 0f;
         }
+        for (int j = 0; j < j0; j++)
+            for (int k = k8; k < kb; k++) dst[(nint)k * stride + j] = src[j * ld + k];
+    }
+
+    /// <summary>Transposes the 8×8 block at src (row stride ld) into dst (row stride dstStride).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float* src, nint ld, float* dst, nint dstStride)
+    {
+        Vector256<float> r0 = Avx.LoadVector256(src), r1 = Avx.LoadVector256(src + ld);
+        Vector256<float> r2 = Avx.LoadVector256(src + 2 * ld), r3 = Avx.LoadVector256(src + 3 * ld);
+        Vector256<float> r4 = Avx.LoadVector256(src + 4 * ld), r5 = Avx.LoadVector256(src + 5 * ld);
+        Vector256<float> r6 = Avx.LoadVector256(src + 6 * ld), r7 = Avx.LoadVector256(src + 7 * ld);
+        // Interleave pairs of rows, then pairs of pairs, then swap 128-bit halves.
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1);
+        Vector256<float> t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5);
+        Vector256<float> t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+        Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE);
+        Vector256<float> u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
+        Vector256<float> u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE);
+        Vector256<float> u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(dst + dstStride, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + 2 * dstStride, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(dst + 3 * dstStride, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + 4 * dstStride, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(dst + 5 * dstStride, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + 6 * dstStride, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(dst + 7 * dstStride, Avx.Permute2x128(u3, u7, 0x31));
     }
 
     // ---------------------------------------------------------------- narrow dot-product path

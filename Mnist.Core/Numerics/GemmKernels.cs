@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Mnist.Core.Numerics;
 
@@ -35,6 +36,15 @@ internal static unsafe class GemmKernels<TOps, TVec>
         TVec c30 = TOps.Zero, c31 = TOps.Zero, c32 = TOps.Zero, c33 = TOps.Zero;
         TVec c40 = TOps.Zero, c41 = TOps.Zero, c42 = TOps.Zero, c43 = TOps.Zero;
         TVec c50 = TOps.Zero, c51 = TOps.Zero, c52 = TOps.Zero, c53 = TOps.Zero;
+
+        // Start fetching the C tile now; the k loop below takes thousands of cycles, which hides a miss to L3
+        // or DRAM that would otherwise stall the epilogue (large C does not stay cached between k slices).
+        if (Sse.IsSupported)
+        {
+            for (int r = 0; r < TM.Value; r++)
+                for (int v = 0; v < TN.Value * w; v += 16)
+                    Sse.Prefetch0(c + r * ldc + v);
+        }
 
         // Row pointers are loop-invariant; each k step advances one shared A offset and the B pointer.
         float* a0 = a, a1 = a + rs, a2 = a + 2 * rs, a3 = a + 3 * rs, a4 = a + 4 * rs, a5 = a + 5 * rs;

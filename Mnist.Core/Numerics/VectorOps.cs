@@ -41,7 +41,9 @@ internal readonly unsafe struct Avx512Ops : IVectorOps<Vector512<float>>
     public static Vector512<float> MultiplyAdd(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.FusedMultiplyAdd(a, b, c);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Multiply(Vector512<float> a, Vector512<float> b) => a * b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector512<float> v) => Vector512.Sum(v);
+    /// <summary>Horizontal sum by halving (about 8 instructions; Vector512.Sum emits about 25).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Vector512<float> v) => Avx2Ops.Sum(v.GetLower() + v.GetUpper());
 }
 
 /// <summary>AVX2 + FMA: 8 lanes, 16 registers, so tiles are at most 6×2 vectors (12 accumulators).</summary>
@@ -57,7 +59,15 @@ internal readonly unsafe struct Avx2Ops : IVectorOps<Vector256<float>>
     public static Vector256<float> MultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, b, c);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Multiply(Vector256<float> a, Vector256<float> b) => a * b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector256<float> v) => Vector256.Sum(v);
+    /// <summary>Horizontal sum by halving: 8 → 4 → 2 → 1 lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Vector256<float> v)
+    {
+        Vector128<float> q = v.GetLower() + v.GetUpper();
+        q += Vector128.Shuffle(q, Vector128.Create(2, 3, 0, 1));
+        q += Vector128.Shuffle(q, Vector128.Create(1, 0, 3, 2));
+        return q.ToScalar();
+    }
 }
 
 /// <summary>
