@@ -70,3 +70,32 @@ internal static class BandwidthProbe
         Console.WriteLine($"read {x.Length * 4 / 1e6:F0} MB: {best * 1e3:F2} ms = {x.Length * 4 / best / 1e9:F1} GB/s (sink {sink})");
     }
 }
+
+internal sealed class RunnerProbe : IParallelJob
+{
+    private readonly int[] _thread = new int[2];
+    private readonly long[] _startTicks = new long[2];
+
+    public void Execute(int part)
+    {
+        _thread[part] = Environment.CurrentManagedThreadId;
+        _startTicks[part] = Stopwatch.GetTimestamp();
+        var sw = Stopwatch.StartNew();
+        while (sw.Elapsed.TotalMilliseconds < 5) { }
+    }
+
+    public static void Run()
+    {
+        var probe = new RunnerProbe();
+        int helped = 0;
+        double lagSum = 0;
+        for (int i = 0; i < 50; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            ParallelRunner.Run(probe, 2);
+            if (probe._thread[0] != probe._thread[1]) helped++;
+            lagSum += Stopwatch.GetElapsedTime(t0, probe._startTicks[1]).TotalMicroseconds;
+        }
+        Console.WriteLine($"helper ran part 1 in {helped}/50 runs; mean start lag of part 1: {lagSum / 50:F0} µs");
+    }
+}

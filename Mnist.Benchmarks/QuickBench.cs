@@ -27,6 +27,7 @@ internal static class QuickBench
         if (args.Contains("--kernel")) { KernelProbe.Run(); return; }
         if (args.Contains("--overhead")) { OverheadProbe.Run(); return; }
         if (args.Contains("--bandwidth")) { BandwidthProbe.Run(); return; }
+        if (args.Contains("--runner")) { RunnerProbe.Run(); return; }
         bool noBlas = args.Contains("--no-openblas");
         double budget = args.Contains("--long") ? 1.5 : 0.4;
         var cases = new List<Case>();
