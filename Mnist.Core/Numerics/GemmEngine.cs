@@ -69,6 +69,7 @@ internal static unsafe class GemmEngine<TOps, TVec>
 
     // Block sizes in use; internal and settable only so the benchmark can sweep them.
     internal static int MinSliceDepth = KC, BlockWidth = NC, BlockFloats = PackedBlockFloats;
+    internal static bool PrefetchNextStrip = true;
 
     /// <summary>k chunk of the dot-product path: bounds the transposed-B slice that must stay cached (16·4096·4 B = 256 KiB).</summary>
     public const int DotKC = 4096;
@@ -119,7 +120,7 @@ internal static unsafe class GemmEngine<TOps, TVec>
                     int mr = Math.Min(MR, i1 - ic);
                     float* a = p.TransA ? p.A + pc * p.Lda + ic : p.A + ic * p.Lda + pc;
                     float* c = p.C + ic * p.Ldc + jc;
-                    if (!p.TransA && Sse.IsSupported && ic + MR < i1)
+                    if (PrefetchNextStrip && !p.TransA && Sse.IsSupported && ic + MR < i1)
                     {
                         // The next strip's short row segments (kb floats at stride lda) are too scattered for the
                         // hardware prefetcher; request them into L2 while this strip computes.
@@ -148,35 +149,39 @@ internal static unsafe class GemmEngine<TOps, TVec>
     private static void PackB(in GemmProblem p, int pc, int kb, int jc, int nb, float* dst)
     {
         int w = TOps.Width, nr = NR;
-        for (int jq = 0; jq < nb; jq += nr)
+        if (p.TransB)
         {
-            int width = Math.Min(nr, nb - jq);
-            int stride = RoundUp(width, w);
-            float* panel = dst + (nint)jq * kb;
-            if (!p.TransB)
+            // op(B)[k][j] = B[j][k]: each source row of B becomes one column of a panel.
+            for (int jq = 0; jq < nb; jq += nr)
             {
-                float* src = p.B + pc * p.Ldb + jc + jq;
-                if (width == nr)
-                {
-                    for (int k = 0; k < kb; k++, src += p.Ldb, panel += stride)
-                        for (int v = 0; v < nr; v += w)
-                            TOps.Store(panel + v, TOps.Load(src + v));
-                }
-                else
-                {
-                    for (int k = 0; k < kb; k++, src += p.Ldb, panel += stride)
-                    {
-                        int j = 0;
-                        for (; j + w <= width; j += w) TOps.Store(panel + j, TOps.Load(src + j));
-                        for (; j < width; j++) panel[j] = src[j];
-                        for (; j < stride; j++) panel[j] = 0f;
-                    }
-                }
+                int width = Math.Min(nr, nb - jq);
+                PackTransposed(p.B + (jc + jq) * p.Ldb + pc, p.Ldb, width, kb, dst + (nint)jq * kb, RoundUp(width, w));
             }
-            else
+            return;
+        }
+
+        // Row by row, so B is read as one sequential stream (for a contiguous B, the whole slice is one run of
+        // memory) while the writes scatter into the panels, which stay cached. Reading panel by panel instead
+        // walks B in 256-byte pieces at the row stride, which the hardware prefetcher follows poorly.
+        int fullWidth = nb / nr * nr;
+        int tail = nb - fullWidth, tailStride = RoundUp(tail, w);
+        for (int k = 0; k < kb; k++)
+        {
+            float* src = p.B + (pc + k) * p.Ldb + jc;
+            if (Sse.IsSupported)
+                for (int j = 0; j < nb; j += 16) Sse.Prefetch0(src + 4 * p.Ldb + j);
+            float* d = dst + (nint)k * nr;
+            for (int jq = 0; jq < fullWidth; jq += nr, d += (nint)nr * kb)
+                for (int v = 0; v < nr; v += w)
+                    TOps.Store(d + v, TOps.Load(src + jq + v));
+            if (tail > 0)
             {
-                // op(B)[k][j] = B[j][k]: each source row of B becomes one column of the panel.
-                PackTransposed(p.B + (jc + jq) * p.Ldb + pc, p.Ldb, width, kb, panel, stride);
+                float* t = dst + (nint)fullWidth * kb + (nint)k * tailStride;
+                float* s = src + fullWidth;
+                int j = 0;
+                for (; j + w <= tail; j += w) TOps.Store(t + j, TOps.Load(s + j));
+                for (; j < tail; j++) t[j] = s[j];
+                for (; j < tailStride; j++) t[j] = 0f;
             }
         }
     }
