@@ -132,7 +132,7 @@ internal sealed unsafe class GemmJob : IParallelJob
 
         // The path depends on the shape only, so the thread count never changes the arithmetic.
         _path = !problem.TransA && n <= 16 && k >= 4 * width && width > 1 ? GemmPath.NarrowDot
-            : problem.TransA && n <= 32 && m >= 4 * n && width > 1 ? GemmPath.NarrowSwapped
+            : problem.TransA && n <= 24 && m >= 32 && width > 1 ? GemmPath.NarrowSwapped
             : GemmPath.General;
 
         double flops = 2.0 * m * n * k;
@@ -148,10 +148,10 @@ internal sealed unsafe class GemmJob : IParallelJob
                 PackDotB(isa, problem, _shared);
                 break;
             case GemmPath.NarrowSwapped:
-                // Cᵀ (n×m) lands in a scratch matrix; each part transposes its own columns into C.
+                // Cᵀ (n×m) lands in a scratch matrix; each part computes and transposes its own columns.
                 _splitColumns = true;
-                _unit = nr;
-                _parts = Math.Min(threads, (m + nr - 1) / nr);
+                _unit = 2 * width;
+                _parts = Math.Min(threads, (m + _unit - 1) / _unit);
                 _sharedLd = m;
                 _shared = ScratchBuffer.Shared.Get((long)n * m);
                 break;
@@ -185,8 +185,8 @@ internal sealed unsafe class GemmJob : IParallelJob
 
     public void Execute(int part)
     {
-        int extent = _path == GemmPath.NarrowSwapped || _splitColumns ? _problem.N : _problem.M;
-        if (_path == GemmPath.NarrowSwapped) extent = _problem.M;
+        // Parts split C's columns, its rows, or (swapped path) the columns of Cᵀ, i.e. C's rows.
+        int extent = _path == GemmPath.NarrowSwapped ? _problem.M : _splitColumns ? _problem.N : _problem.M;
         int units = (extent + _unit - 1) / _unit;
         int lo = Math.Min(extent, (int)((long)units * part / _parts) * _unit);
         int hi = Math.Min(extent, (int)((long)units * (part + 1) / _parts) * _unit);
@@ -211,16 +211,8 @@ internal sealed unsafe class GemmJob : IParallelJob
                 break;
             case GemmPath.NarrowSwapped:
             {
-                // Cᵀ = op(B)ᵀ·op(A)ᵀ: op(B)ᵀ is the n-row left operand, and op(A)ᵀ = A (k×m, row-major) is packed
-                // like an ordinary B, so the long k streams through contiguous rows of A.
-                var swapped = new GemmProblem
-                {
-                    A = p.B, Lda = p.Ldb, TransA = !p.TransB,
-                    B = p.A, Ldb = p.Lda, TransB = !p.TransA,
-                    C = _shared, Ldc = _sharedLd,
-                    M = p.N, N = p.M, K = p.K, Alpha = 1f, Beta = 0f,
-                };
-                GemmEngine<TOps, TVec>.General(swapped, 0, p.N, lo, hi);
+                GemmEngine<TOps, TVec>.NarrowSwapped(p, _shared, _sharedLd, lo, hi);
+                // Each part moves its own columns of Cᵀ into C, applying α and β.
                 for (int i = lo; i < hi; i++)
                 {
                     float* c = p.C + i * p.Ldc;

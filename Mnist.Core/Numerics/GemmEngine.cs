@@ -244,6 +244,82 @@ internal static unsafe class GemmEngine<TOps, TVec>
         Avx.Store(dst + 7 * dstStride, Avx.Permute2x128(u3, u7, 0x31));
     }
 
+    // ---------------------------------------------------------------- swapped narrow path
+
+    /// <summary>Depth of the swapped path's k slices (rows of A); internal so the benchmark can sweep it.</summary>
+    internal static int SwappedSliceDepth = 16;
+
+    /// <summary>Width of a swapped-path panel: two vectors.</summary>
+    public static int SwappedPanel => 2 * TOps.Width;
+
+    /// <summary>
+    /// For op(A) = Aᵀ with few outputs per row (n ≤ 24): computes columns [i0, i1) of Cᵀ = op(B)ᵀ·A into
+    /// <paramref name="ct"/> (n × m, row stride <paramref name="ldt"/>), with α = 1 and β = 0. A (k×m, row-major) is
+    /// the wide operand and is read in place — each element exactly once when n ≤ 12 — instead of being packed,
+    /// since every packed element would be used by only one or two strips. op(B)ᵀ (n×k) is read in place too.
+    /// Slices of A are shallow (16 rows), so the n × (i1−i0) block of Cᵀ stays in L1 between slices, and while one
+    /// slice is computed the next is prefetched in address order: a sequential sweep that the memory system
+    /// serves at full bandwidth, where the kernel's own column-panel order would scatter the requests.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: skip tier-0 code
+    public static void NarrowSwapped(in GemmProblem p, float* ct, nint ldt, int i0, int i1)
+    {
+        int w = TOps.Width, panel = SwappedPanel;
+        int kc = SwappedSliceDepth;
+        float* tailPack = ScratchBuffer.PackB.Get((long)kc * panel);
+        // op(B)ᵀ element (j, k) = op(B)[k][j].
+        nint rs = p.TransB ? p.Ldb : 1;
+        nint ks = p.TransB ? 1 : p.Ldb;
+        int linesPerRow = (i1 - i0 + 15) / 16 + 1;
+        int panels = (i1 - i0 + panel - 1) / panel;
+        for (int pc = 0; pc < p.K; pc += kc)
+        {
+            int kb = Math.Min(kc, p.K - pc);
+            float beta = pc == 0 ? 0f : 1f;
+            // Prefetch cursor over the next slice, row-major: ~1/panels of it before each panel's kernel.
+            int nextRows = Math.Min(kc, p.K - pc - kb);
+            int linesTotal = nextRows * linesPerRow, linesPerPanel = (linesTotal + panels - 1) / Math.Max(panels, 1), line = 0;
+            float* nextRow = p.A + (pc + kb) * p.Lda + i0;
+            int lineInRow = 0;
+            for (int jq = i0; jq < i1; jq += panel)
+            {
+                if (Sse.IsSupported)
+                {
+                    for (int end = Math.Min(linesTotal, line + linesPerPanel); line < end; line++)
+                    {
+                        Sse.Prefetch0(nextRow + lineInRow * 16);
+                        if (++lineInRow == linesPerRow)
+                        {
+                            lineInRow = 0;
+                            nextRow += p.Lda;
+                        }
+                    }
+                }
+                int width = Math.Min(panel, i1 - jq);
+                int tn = (width + w - 1) / w;
+                int lastCols = width - (tn - 1) * w;
+                float* b = p.A + pc * p.Lda + jq;
+                nint bStride = p.Lda;
+                if (lastCols != w)
+                {
+                    // A ragged last panel is copied (zero-padded) so no load runs past the end of A.
+                    for (int k = 0; k < kb; k++)
+                        for (int j = 0; j < tn * w; j++)
+                            tailPack[k * tn * w + j] = j < width ? b[k * p.Lda + j] : 0f;
+                    b = tailPack;
+                    bStride = tn * w;
+                }
+                for (int j0 = 0; j0 < p.N; j0 += GemmTallKernels<TOps, TVec>.MR)
+                {
+                    int mr = Math.Min(GemmTallKernels<TOps, TVec>.MR, p.N - j0);
+                    float* a = p.TransB ? p.B + j0 * p.Ldb + pc : p.B + pc * p.Ldb + j0;
+                    GemmTallKernels<TOps, TVec>.TileAny(
+                        mr, tn, kb, a, rs, ks, b, bStride, ct + j0 * ldt + jq, ldt, lastCols, 1f, beta, 0);
+                }
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- narrow dot-product path
 
     /// <summary>Column groups of the dot path: ≤ 12 columns in one group, 13..16 in two.</summary>

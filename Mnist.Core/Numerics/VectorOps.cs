@@ -106,3 +106,12 @@ internal readonly struct C9 : IConstant { public static int Value => 9; }
 internal readonly struct C10 : IConstant { public static int Value => 10; }
 internal readonly struct C11 : IConstant { public static int Value => 11; }
 internal readonly struct C12 : IConstant { public static int Value => 12; }
+
+/// <summary>A compile-time flag for kernel variants.</summary>
+internal interface IFlag
+{
+    static abstract bool Value { get; }
+}
+
+internal readonly struct Yes : IFlag { public static bool Value => true; }
+internal readonly struct No : IFlag { public static bool Value => false; }
