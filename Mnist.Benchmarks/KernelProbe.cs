@@ -22,7 +22,7 @@ internal static unsafe class KernelProbe
             {
                 long t0 = Stopwatch.GetTimestamp();
                 for (int i = 0; i < calls; i++)
-                    GemmKernels<Avx512Ops, Vector512<float>>.Tile<C6, C4>(kc, a, kc, 1, b, 64, c, 64, 16, 1f, 0f);
+                    GemmKernels<Avx512Ops, Vector512<float>>.Tile<C6, C4>(kc, a, kc, 1, b, 64, c, 64, 16, new TileScale(1f, 0f));
                 best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalSeconds);
             }
             Console.WriteLine($"kernel 6x64 kc={kc,4}: {2.0 * 6 * 64 * kc * calls / best / 1e9:F1} GFLOP/s");
@@ -31,7 +31,7 @@ internal static unsafe class KernelProbe
             {
                 long t0 = Stopwatch.GetTimestamp();
                 for (int i = 0; i < calls; i++)
-                    GemmKernels<Avx512Ops, Vector512<float>>.Tile<C6, C2>(kc, a, kc, 1, b, 32, c, 64, 16, 1f, 0f);
+                    GemmKernels<Avx512Ops, Vector512<float>>.Tile<C6, C2>(kc, a, kc, 1, b, 32, c, 64, 16, new TileScale(1f, 0f));
                 best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalSeconds);
             }
             Console.WriteLine($"kernel 6x32 kc={kc,4}: {2.0 * 6 * 32 * kc * calls / best / 1e9:F1} GFLOP/s");
@@ -40,7 +40,7 @@ internal static unsafe class KernelProbe
             {
                 long t0 = Stopwatch.GetTimestamp();
                 for (int i = 0; i < calls; i++)
-                    GemmKernels<Avx512Ops, Vector512<float>>.Tile<C4, C4>(kc, a, kc, 1, b, 64, c, 64, 16, 1f, 0f);
+                    GemmKernels<Avx512Ops, Vector512<float>>.Tile<C4, C4>(kc, a, kc, 1, b, 64, c, 64, 16, new TileScale(1f, 0f));
                 best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalSeconds);
             }
             Console.WriteLine($"kernel 4x64 kc={kc,4}: {2.0 * 4 * 64 * kc * calls / best / 1e9:F1} GFLOP/s");

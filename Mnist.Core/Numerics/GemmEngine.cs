@@ -114,7 +114,7 @@ internal static unsafe class GemmEngine<TOps, TVec>
                 int kb = Math.Min(kc, p.K - pc);
                 PackB(p, pc, kb, jc, nb, packB);
                 // Later k slices add onto what the earlier ones stored.
-                float beta = pc == 0 ? p.Beta : 1f;
+                var scale = new TileScale(p.Alpha, pc == 0 ? p.Beta : 1f);
                 for (int ic = i0; ic < i1; ic += MR)
                 {
                     int mr = Math.Min(MR, i1 - ic);
@@ -134,7 +134,7 @@ internal static unsafe class GemmEngine<TOps, TVec>
                         int tn = (width + w - 1) / w;
                         int lastCols = width - (tn - 1) * w;
                         GemmKernels<TOps, TVec>.TileAny(
-                            mr, tn, kb, a, rs, ks, packB + (nint)jq * kb, tn * w, c + jq, p.Ldc, lastCols, p.Alpha, beta);
+                            mr, tn, kb, a, rs, ks, packB + (nint)jq * kb, tn * w, c + jq, p.Ldc, lastCols, scale);
                     }
                 }
             }
@@ -275,7 +275,7 @@ internal static unsafe class GemmEngine<TOps, TVec>
         for (int pc = 0; pc < p.K; pc += kc)
         {
             int kb = Math.Min(kc, p.K - pc);
-            float beta = pc == 0 ? 0f : 1f;
+            var scale = new TileScale(1f, pc == 0 ? 0f : 1f);
             // Prefetch cursor over the next slice, row-major: ~1/panels of it before each panel's kernel.
             int nextRows = Math.Min(kc, p.K - pc - kb);
             int linesTotal = nextRows * linesPerRow, linesPerPanel = (linesTotal + panels - 1) / Math.Max(panels, 1), line = 0;
@@ -314,7 +314,7 @@ internal static unsafe class GemmEngine<TOps, TVec>
                     int mr = Math.Min(GemmTallKernels<TOps, TVec>.MR, p.N - j0);
                     float* a = p.TransB ? p.B + j0 * p.Ldb + pc : p.B + pc * p.Ldb + j0;
                     GemmTallKernels<TOps, TVec>.TileAny(
-                        mr, tn, kb, a, rs, ks, b, bStride, ct + j0 * ldt + jq, ldt, lastCols, 1f, beta, 0);
+                        mr, tn, kb, a, rs, ks, b, bStride, ct + j0 * ldt + jq, ldt, lastCols, scale, 0);
                 }
             }
         }

@@ -8,6 +8,16 @@ namespace Mnist.Core.Numerics;
 /// instruction set and per tile shape (the <see cref="IConstant"/> type arguments fold away the unused rows and
 /// columns, so every shape compiles to straight-line code with its accumulators in registers).
 /// </summary>
+/// <summary>
+/// α and β for a tile's epilogue, passed by reference so they stay in memory during the k loop: with AVX2's 16
+/// registers, two more live values would push an accumulator out to the stack.
+/// </summary>
+internal readonly struct TileScale(float alpha, float beta)
+{
+    public readonly float Alpha = alpha;
+    public readonly float Beta = beta;
+}
+
 internal static unsafe class GemmKernels<TOps, TVec>
     where TOps : struct, IVectorOps<TVec>
     where TVec : struct
@@ -25,7 +35,7 @@ internal static unsafe class GemmKernels<TOps, TVec>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Tile<TM, TN>(
         int kc, float* a, nint rs, nint ks, float* b, nint bStride,
-        float* c, nint ldc, int lastCols, float alpha, float beta)
+        float* c, nint ldc, int lastCols, in TileScale scale)
         where TM : struct, IConstant
         where TN : struct, IConstant
     {
@@ -106,6 +116,7 @@ internal static unsafe class GemmKernels<TOps, TVec>
         // No calls from here on: a call would make the JIT keep the accumulators in memory (every vector register
         // is caller-saved on x64), which costs a store and a reload per k step.
         float* tmp = stackalloc float[16];
+        float alpha = scale.Alpha, beta = scale.Beta;
         StoreRow<TN>(c, c00, c01, c02, c03, lastCols, alpha, beta, tmp);
         if (TM.Value > 1) StoreRow<TN>(c + ldc, c10, c11, c12, c13, lastCols, alpha, beta, tmp);
         if (TM.Value > 2) StoreRow<TN>(c + 2 * ldc, c20, c21, c22, c23, lastCols, alpha, beta, tmp);
@@ -165,31 +176,31 @@ internal static unsafe class GemmKernels<TOps, TVec>
     /// <summary>Calls the <see cref="Tile{TM,TN}"/> specialisation for <paramref name="mr"/> rows × <paramref name="nv"/> vectors.</summary>
     public static void TileAny(
         int mr, int nv, int kc, float* a, nint rs, nint ks, float* b, nint bStride,
-        float* c, nint ldc, int lastCols, float alpha, float beta)
+        float* c, nint ldc, int lastCols, in TileScale scale)
     {
         switch (nv)
         {
-            case 4: TileRows<C4>(mr, kc, a, rs, ks, b, bStride, c, ldc, lastCols, alpha, beta); break;
-            case 3: TileRows<C3>(mr, kc, a, rs, ks, b, bStride, c, ldc, lastCols, alpha, beta); break;
-            case 2: TileRows<C2>(mr, kc, a, rs, ks, b, bStride, c, ldc, lastCols, alpha, beta); break;
-            default: TileRows<C1>(mr, kc, a, rs, ks, b, bStride, c, ldc, lastCols, alpha, beta); break;
+            case 4: TileRows<C4>(mr, kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale); break;
+            case 3: TileRows<C3>(mr, kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale); break;
+            case 2: TileRows<C2>(mr, kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale); break;
+            default: TileRows<C1>(mr, kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale); break;
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void TileRows<TN>(
         int mr, int kc, float* a, nint rs, nint ks, float* b, nint bStride,
-        float* c, nint ldc, int lastCols, float alpha, float beta)
+        float* c, nint ldc, int lastCols, in TileScale scale)
         where TN : struct, IConstant
     {
         switch (mr)
         {
-            case 6: Tile<C6, TN>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, alpha, beta); break;
-            case 5: Tile<C5, TN>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, alpha, beta); break;
-            case 4: Tile<C4, TN>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, alpha, beta); break;
-            case 3: Tile<C3, TN>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, alpha, beta); break;
-            case 2: Tile<C2, TN>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, alpha, beta); break;
-            default: Tile<C1, TN>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, alpha, beta); break;
+            case 6: Tile<C6, TN>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale); break;
+            case 5: Tile<C5, TN>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale); break;
+            case 4: Tile<C4, TN>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale); break;
+            case 3: Tile<C3, TN>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale); break;
+            case 2: Tile<C2, TN>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale); break;
+            default: Tile<C1, TN>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale); break;
         }
     }
 }

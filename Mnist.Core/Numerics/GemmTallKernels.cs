@@ -23,7 +23,7 @@ internal static unsafe class GemmTallKernels<TOps, TVec>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Tile<TM, TN, TUnit>(
         int kc, float* a, nint rs, nint ks, float* b, nint bStride,
-        float* c, nint ldc, int lastCols, float alpha, float beta, int prefetchRows)
+        float* c, nint ldc, int lastCols, in TileScale scale, int prefetchRows)
         where TM : struct, IConstant
         where TN : struct, IConstant
         where TUnit : struct, IFlag
@@ -69,6 +69,7 @@ internal static unsafe class GemmTallKernels<TOps, TVec>
 
         // No calls from here on (see GemmKernels.Tile).
         float* tmp = stackalloc float[16];
+        float alpha = scale.Alpha, beta = scale.Beta;
         StoreRow<TN>(c + 0 * ldc, c00, c01, lastCols, alpha, beta, tmp);
         if (TM.Value > 1) StoreRow<TN>(c + 1 * ldc, c10, c11, lastCols, alpha, beta, tmp);
         if (TM.Value > 2) StoreRow<TN>(c + 2 * ldc, c20, c21, lastCols, alpha, beta, tmp);
@@ -102,41 +103,41 @@ internal static unsafe class GemmTallKernels<TOps, TVec>
     /// <summary>Calls the specialisation for <paramref name="mr"/> rows × <paramref name="nv"/> vectors.</summary>
     public static void TileAny(
         int mr, int nv, int kc, float* a, nint rs, nint ks, float* b, nint bStride,
-        float* c, nint ldc, int lastCols, float alpha, float beta, int prefetchRows)
+        float* c, nint ldc, int lastCols, in TileScale scale, int prefetchRows)
     {
         if (rs == 1)
         {
-            if (nv == 2) TileRows<C2, Yes>(mr, kc, a, rs, ks, b, bStride, c, ldc, lastCols, alpha, beta, prefetchRows);
-            else TileRows<C1, Yes>(mr, kc, a, rs, ks, b, bStride, c, ldc, lastCols, alpha, beta, prefetchRows);
+            if (nv == 2) TileRows<C2, Yes>(mr, kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale, prefetchRows);
+            else TileRows<C1, Yes>(mr, kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale, prefetchRows);
         }
         else
         {
-            if (nv == 2) TileRows<C2, No>(mr, kc, a, rs, ks, b, bStride, c, ldc, lastCols, alpha, beta, prefetchRows);
-            else TileRows<C1, No>(mr, kc, a, rs, ks, b, bStride, c, ldc, lastCols, alpha, beta, prefetchRows);
+            if (nv == 2) TileRows<C2, No>(mr, kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale, prefetchRows);
+            else TileRows<C1, No>(mr, kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale, prefetchRows);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void TileRows<TN, TUnit>(
         int mr, int kc, float* a, nint rs, nint ks, float* b, nint bStride,
-        float* c, nint ldc, int lastCols, float alpha, float beta, int prefetchRows)
+        float* c, nint ldc, int lastCols, in TileScale scale, int prefetchRows)
         where TN : struct, IConstant
         where TUnit : struct, IFlag
     {
         switch (mr)
         {
-            case 12: Tile<C12, TN, TUnit>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, alpha, beta, prefetchRows); break;
-            case 11: Tile<C11, TN, TUnit>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, alpha, beta, prefetchRows); break;
-            case 10: Tile<C10, TN, TUnit>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, alpha, beta, prefetchRows); break;
-            case 9: Tile<C9, TN, TUnit>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, alpha, beta, prefetchRows); break;
-            case 8: Tile<C8, TN, TUnit>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, alpha, beta, prefetchRows); break;
-            case 7: Tile<C7, TN, TUnit>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, alpha, beta, prefetchRows); break;
-            case 6: Tile<C6, TN, TUnit>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, alpha, beta, prefetchRows); break;
-            case 5: Tile<C5, TN, TUnit>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, alpha, beta, prefetchRows); break;
-            case 4: Tile<C4, TN, TUnit>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, alpha, beta, prefetchRows); break;
-            case 3: Tile<C3, TN, TUnit>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, alpha, beta, prefetchRows); break;
-            case 2: Tile<C2, TN, TUnit>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, alpha, beta, prefetchRows); break;
-            default: Tile<C1, TN, TUnit>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, alpha, beta, prefetchRows); break;
+            case 12: Tile<C12, TN, TUnit>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale, prefetchRows); break;
+            case 11: Tile<C11, TN, TUnit>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale, prefetchRows); break;
+            case 10: Tile<C10, TN, TUnit>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale, prefetchRows); break;
+            case 9: Tile<C9, TN, TUnit>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale, prefetchRows); break;
+            case 8: Tile<C8, TN, TUnit>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale, prefetchRows); break;
+            case 7: Tile<C7, TN, TUnit>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale, prefetchRows); break;
+            case 6: Tile<C6, TN, TUnit>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale, prefetchRows); break;
+            case 5: Tile<C5, TN, TUnit>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale, prefetchRows); break;
+            case 4: Tile<C4, TN, TUnit>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale, prefetchRows); break;
+            case 3: Tile<C3, TN, TUnit>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale, prefetchRows); break;
+            case 2: Tile<C2, TN, TUnit>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale, prefetchRows); break;
+            default: Tile<C1, TN, TUnit>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale, prefetchRows); break;
         }
     }
 }
