@@ -106,13 +106,18 @@ internal static unsafe class GemmEngine<TOps, TVec>
         nint rs = p.TransA ? 1 : p.Lda;
         nint ks = p.TransA ? p.Lda : 1;
 
+        // With only a strip or two of rows, packing B would cost about as much as the multiply; full-width
+        // panels of a row-major B are then read in place (same arithmetic, so results are unchanged).
+        bool bInPlace = !p.TransB && i1 - i0 <= 2 * MR;
+
         for (int jc = j0; jc < j1; jc += NC)
         {
             int nb = Math.Min(NC, j1 - jc);
+            int fullPanels = bInPlace ? nb / nr * nr : 0;
             for (int pc = 0; pc < p.K; pc += kc)
             {
                 int kb = Math.Min(kc, p.K - pc);
-                PackB(p, pc, kb, jc, nb, packB);
+                if (fullPanels < nb) PackB(p, pc, kb, jc + fullPanels, nb - fullPanels, packB + (nint)fullPanels * kb);
                 // Later k slices add onto what the earlier ones stored.
                 var scale = new TileScale(p.Alpha, pc == 0 ? p.Beta : 1f);
                 for (int ic = i0; ic < i1; ic += MR)
@@ -133,8 +138,11 @@ internal static unsafe class GemmEngine<TOps, TVec>
                         int width = Math.Min(nr, nb - jq);
                         int tn = (width + w - 1) / w;
                         int lastCols = width - (tn - 1) * w;
+                        bool inPlace = jq < fullPanels;
                         GemmKernels<TOps, TVec>.TileAny(
-                            mr, tn, kb, a, rs, ks, packB + (nint)jq * kb, tn * w, c + jq, p.Ldc, lastCols, scale);
+                            mr, tn, kb, a, rs, ks,
+                            inPlace ? p.B + pc * p.Ldb + jc + jq : packB + (nint)jq * kb, inPlace ? p.Ldb : tn * w,
+                            c + jq, p.Ldc, lastCols, scale);
                     }
                 }
             }
