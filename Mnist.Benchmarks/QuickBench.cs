@@ -46,7 +46,6 @@ internal static class QuickBench
             // Block-size sweeps for tuning (AVX-512 engine): --kc=256 --nc=512 --block=131072
             static int Value(string a) => int.Parse(a[(a.IndexOf('=') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
             if (arg.StartsWith("--skc=", StringComparison.Ordinal)) GemmEngine<Avx512Ops, System.Runtime.Intrinsics.Vector512<float>>.SwappedSliceDepth = Value(arg);
-            if (arg == "--nopf") GemmEngine<Avx512Ops, System.Runtime.Intrinsics.Vector512<float>>.PrefetchNextStrip = false;
             if (arg.StartsWith("--kc=", StringComparison.Ordinal)) GemmEngine<Avx512Ops, System.Runtime.Intrinsics.Vector512<float>>.MinSliceDepth = Value(arg);
             if (arg.StartsWith("--nc=", StringComparison.Ordinal)) GemmEngine<Avx512Ops, System.Runtime.Intrinsics.Vector512<float>>.BlockWidth = Value(arg);
             if (arg.StartsWith("--block=", StringComparison.Ordinal)) GemmEngine<Avx512Ops, System.Runtime.Intrinsics.Vector512<float>>.BlockFloats = Value(arg);

@@ -69,7 +69,6 @@ internal static unsafe class GemmEngine<TOps, TVec>
 
     // Block sizes in use; internal and settable only so the benchmark can sweep them.
     internal static int MinSliceDepth = KC, BlockWidth = NC, BlockFloats = PackedBlockFloats;
-    internal static bool PrefetchNextStrip = true;
 
     /// <summary>k chunk of the dot-product path: bounds the transposed-B slice that must stay cached (16·4096·4 B = 256 KiB).</summary>
     public const int DotKC = 4096;
@@ -125,7 +124,7 @@ internal static unsafe class GemmEngine<TOps, TVec>
                     int mr = Math.Min(MR, i1 - ic);
                     float* a = p.TransA ? p.A + pc * p.Lda + ic : p.A + ic * p.Lda + pc;
                     float* c = p.C + ic * p.Ldc + jc;
-                    if (PrefetchNextStrip && !p.TransA && Sse.IsSupported && ic + MR < i1)
+                    if (!p.TransA && Sse.IsSupported && ic + MR < i1)
                     {
                         // The next strip's short row segments (kb floats at stride lda) are too scattered for the
                         // hardware prefetcher; request them into L2 while this strip computes.
