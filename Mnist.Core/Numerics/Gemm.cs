@@ -157,26 +157,16 @@ internal sealed unsafe class GemmJob : IParallelJob
                 break;
             default:
             {
-                int panels = (n + nr - 1) / nr;
+                // Split whichever dimension divides more evenly into whole tiles (columns: 64-wide panels; rows:
+                // 6-row strips). Splitting rows makes every thread pack the same B, so it needs enough rows.
                 const int mr = GemmKernels<ScalarOps, float>.MR;
-                if (threads > 1 && panels >= threads && (panels % threads == 0 || panels >= 4 * threads))
-                {
-                    _splitColumns = true;
-                    _unit = nr;
-                    _parts = threads;
-                }
-                else if (threads > 1 && m >= 4 * mr * threads)
-                {
-                    _splitColumns = false;
-                    _unit = mr;
-                    _parts = threads;
-                }
-                else
-                {
-                    _splitColumns = true;
-                    _unit = nr;
-                    _parts = Math.Min(threads, panels);
-                }
+                int panels = (n + nr - 1) / nr, strips = (m + mr - 1) / mr;
+                double columnBalance = (double)n / (threads * Math.Min(n, (panels + threads - 1) / threads * nr));
+                double rowBalance = (double)m / (threads * Math.Min(m, (strips + threads - 1) / threads * mr));
+                if (m < 4 * mr * threads) rowBalance *= 0.5;
+                _splitColumns = columnBalance >= rowBalance;
+                _unit = _splitColumns ? nr : mr;
+                _parts = Math.Min(threads, _splitColumns ? panels : strips);
                 break;
             }
         }
