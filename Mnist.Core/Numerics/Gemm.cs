@@ -80,7 +80,7 @@ public static class Gemm
     private static void CheckOperand(string name, int length, int ld, int rows, int columns)
     {
         if (rows == 0 || columns == 0) return;
-        if (ld < columns)
+        if (rows > 1 && ld < columns)
             throw new ArgumentException($"Leading dimension of {name} ({ld}) is smaller than its row width ({columns}).", name);
         if (length < (long)(rows - 1) * ld + columns)
             throw new ArgumentException($"{name} holds {length} floats; a {rows}×{columns} matrix with stride {ld} needs {(long)(rows - 1) * ld + columns}.", name);
