@@ -110,7 +110,7 @@ internal sealed class RunnerProbe : IParallelJob
         for (int i = 0; i < 50; i++)
         {
             long t0 = Stopwatch.GetTimestamp();
-            ParallelRunner.Run(probe, 2);
+            ParallelRunner.Run(probe, 2, 2);
             if (probe._thread[0] != probe._thread[1]) helped++;
             lagSum += Stopwatch.GetElapsedTime(t0, probe._startTicks[1]).TotalMicroseconds;
         }

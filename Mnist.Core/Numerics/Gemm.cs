@@ -108,6 +108,12 @@ internal sealed unsafe class GemmJob : IParallelJob
 
     public static GemmJob ForCurrentThread => t_job ??= new GemmJob();
 
+    /// <summary>
+    /// Parts per thread where extra parts are free: threads claim parts from a shared counter, so if one thread is
+    /// descheduled (a busy machine) the others take over its share instead of waiting for it.
+    /// </summary>
+    private const int OverSplit = 4;
+
     private GemmProblem _problem;
     private GemmIsa _isa;
     private GemmPath _path;
@@ -137,13 +143,14 @@ internal sealed unsafe class GemmJob : IParallelJob
 
         double flops = 2.0 * m * n * k;
         if (flops < Gemm.ParallelThresholdFlops) threads = 1;
+        int overSplit = threads > 1 ? OverSplit : 1;
 
         switch (_path)
         {
             case GemmPath.NarrowDot:
                 _splitColumns = false;
                 _unit = 2;
-                _parts = Math.Min(threads, (m + 1) / 2);
+                _parts = Math.Min(threads * overSplit, (m + 1) / 2);
                 _shared = ScratchBuffer.Shared.Get(DotPackedLength(isa, n, k));
                 PackDotB(isa, problem, _shared);
                 break;
@@ -166,11 +173,15 @@ internal sealed unsafe class GemmJob : IParallelJob
                 if (m < 4 * mr * threads) rowBalance *= 0.5;
                 _splitColumns = columnBalance >= rowBalance;
                 _unit = _splitColumns ? nr : mr;
-                _parts = Math.Min(threads, _splitColumns ? panels : strips);
+                // Column parts share nothing, so over-split them (keeping ≥ 2 panels each); row parts would each
+                // pack all of B again, so those stay one per thread.
+                _parts = _splitColumns
+                    ? Math.Min(panels, Math.Max(threads, Math.Min(threads * overSplit, panels / 2)))
+                    : Math.Min(threads, strips);
                 break;
             }
         }
-        ParallelRunner.Run(this, _parts);
+        ParallelRunner.Run(this, _parts, threads);
     }
 
     public void Execute(int part)

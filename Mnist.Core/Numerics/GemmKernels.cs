@@ -28,8 +28,8 @@ internal static unsafe class GemmKernels<TOps, TVec>
     /// <summary>
     /// C[0..TM, 0..TN·W] = α·Σₚ A[r, p]·B[p, ·] + β·C, for p in [0, kc).
     /// A element (r, p) is read at <c>a[r·rs + p·ks]</c> — in place for both transpose cases (row-major: rs = lda,
-    /// ks = 1; transposed: rs = 1, ks = lda). B is a packed micro-panel: row p is the TN·W floats at
-    /// <c>b + p·bStride</c>. Only <paramref name="lastCols"/> lanes of the last vector column are stored (edge tiles);
+    /// ks = 1; transposed: rs = 1, ks = lda). Row p of B is the TN·W floats at <c>b + p·bStride</c>: a packed
+    /// micro-panel, or B itself read in place. Only <paramref name="lastCols"/> lanes of the last vector column are stored (edge tiles);
     /// β = 0 never reads C, so garbage (NaN) in C is ignored.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -28,18 +28,21 @@ internal sealed class ParallelRunner
     private int _remaining;
     private Exception? _error;
 
-    /// <summary>Runs parts 0 … <paramref name="parts"/>−1 of <paramref name="job"/>, using up to <paramref name="parts"/> threads.</summary>
-    public static void Run(IParallelJob job, int parts)
+    /// <summary>
+    /// Runs parts 0 … <paramref name="parts"/>−1 of <paramref name="job"/> on at most <paramref name="threads"/>
+    /// threads (the caller included); with one thread they run in order on the caller.
+    /// </summary>
+    public static void Run(IParallelJob job, int parts, int threads)
     {
-        if (parts <= 1)
+        if (parts <= 1 || threads <= 1)
         {
-            if (parts == 1) job.Execute(0);
+            for (int part = 0; part < parts; part++) job.Execute(part);
             return;
         }
-        (t_runner ??= new ParallelRunner()).RunCore(job, parts);
+        (t_runner ??= new ParallelRunner()).RunCore(job, parts, Math.Min(threads, parts) - 1);
     }
 
-    private void RunCore(IParallelJob job, int parts)
+    private void RunCore(IParallelJob job, int parts, int helpers)
     {
         _job = job;
         _parts = parts;
@@ -48,7 +51,7 @@ internal sealed class ParallelRunner
         _done.Reset();
         // Opening the counter (a full fence) publishes the fields above to any thread that claims a part.
         Interlocked.Exchange(ref _next, 0);
-        bool dispatched = !ComputeWorkers.IsWorkerThread && ComputeWorkers.TryDispatch(this, parts - 1);
+        bool dispatched = !ComputeWorkers.IsWorkerThread && ComputeWorkers.TryDispatch(this, helpers);
         Work();
         // Whoever finishes the last part sets the event, so this wait consumes exactly this run's signal.
         _done.Wait();
