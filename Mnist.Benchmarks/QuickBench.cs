@@ -30,6 +30,8 @@ internal static class QuickBench
         if (args.Contains("--runner")) { RunnerProbe.Run(); return; }
         bool noBlas = args.Contains("--no-openblas");
         double budget = args.Contains("--long") ? 1.5 : 0.4;
+        // --reps=N: exactly N timed runs after N warm-up runs (for cycle counting with perf stat).
+        s_fixedReps = args.FirstOrDefault(a => a.StartsWith("--reps=", StringComparison.Ordinal)) is { } r ? int.Parse(r[7..], System.Globalization.CultureInfo.InvariantCulture) : 0;
         var cases = new List<Case>();
         foreach (int s in new[] { 128, 256, 512, 1024, 2048 })
             cases.Add(new Case($"square n={s}", false, false, s, s, s));
@@ -99,8 +101,21 @@ internal static class QuickBench
     }
 
     /// <summary>Best wall-clock milliseconds of repeated runs after a warm-up, within roughly <paramref name="budgetSeconds"/>.</summary>
+    private static int s_fixedReps;
+
     private static double Measure(Action action, double budgetSeconds)
     {
+        if (s_fixedReps > 0)
+        {
+            double fastest = double.MaxValue;
+            for (int i = 0; i < 2 * s_fixedReps; i++)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                action();
+                if (i >= s_fixedReps) fastest = Math.Min(fastest, Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+            }
+            return fastest;
+        }
         // Warm up long enough for tiered JIT to finish with the call path (≥ 0.2 s, or at least 2 calls).
         var warm = Stopwatch.StartNew();
         for (int i = 0; i < 2 || warm.Elapsed.TotalSeconds < 0.2; i++) action();
