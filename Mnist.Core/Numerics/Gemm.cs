@@ -19,6 +19,7 @@ public enum Transpose
 /// chosen at run time. Deterministic: the same inputs give bit-identical output for any thread count, because the
 /// algorithm and the order of additions for every element depend only on the shape, and threads only split C.
 /// β = 0 overwrites C without reading it. No allocation per call once the per-thread pack buffers have grown.
+/// C must not overlap A or B. Safe to call from several threads at once (each caller has its own buffers).
 /// </remarks>
 public static class Gemm
 {
