@@ -329,8 +329,15 @@ internal static unsafe class GemmEngine<TOps, TVec>
 
     // ---------------------------------------------------------------- narrow dot-product path
 
-    /// <summary>Column groups of the dot path: ≤ 12 columns in one group, 13..16 in two.</summary>
-    public static int DotGroupColumns(int n, int group) => n <= 12 ? (group == 0 ? n : 0) : (group == 0 ? (n + 1) / 2 : n / 2);
+    /// <summary>Most columns per dot-path pass: 2 rows × 12 = 24 accumulators on AVX-512, 2 × 6 on 16-register AVX2.</summary>
+    private static int DotMaxColumns => TOps.MaxTileVectors >= 4 ? 12 : 6;
+
+    /// <summary>Column groups of the dot path: n split into the fewest passes of ≤ <see cref="DotMaxColumns"/>, sizes as even as possible (0 past the last).</summary>
+    public static int DotGroupColumns(int n, int group)
+    {
+        int groups = (n + DotMaxColumns - 1) / DotMaxColumns;
+        return group >= groups ? 0 : n / groups + (group < n % groups ? 1 : 0);
+    }
 
     /// <summary>Floats needed by <see cref="PackDotB"/>.</summary>
     public static long DotPackedLength(int n, int k) => (long)RoundUp(k, TOps.Width) * n;
@@ -345,7 +352,7 @@ internal static unsafe class GemmEngine<TOps, TVec>
         int w = TOps.Width;
         int kv = (p.K + w - 1) / w;
         int j0 = 0;
-        for (int g = 0; g < 2; g++)
+        for (int g = 0; ; g++)
         {
             int tj = DotGroupColumns(p.N, g);
             if (tj == 0) break;
@@ -375,7 +382,7 @@ internal static unsafe class GemmEngine<TOps, TVec>
             int kn = Math.Min(DotKC, p.K - k0);
             float beta = k0 == 0 ? p.Beta : 1f;
             int j0 = 0;
-            for (int g = 0; g < 2; g++)
+            for (int g = 0; ; g++)
             {
                 int tj = DotGroupColumns(p.N, g);
                 if (tj == 0) break;

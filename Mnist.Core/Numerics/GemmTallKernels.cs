@@ -13,7 +13,8 @@ internal static unsafe class GemmTallKernels<TOps, TVec>
     where TOps : struct, IVectorOps<TVec>
     where TVec : struct
 {
-    public const int MR = 12;
+    /// <summary>Rows per strip: 12 × 2 vectors = 24 accumulators with AVX-512's 32 registers, 6 × 2 with AVX2's 16.</summary>
+    public static int MR => TOps.MaxTileVectors >= 4 ? 12 : 6;
 
     /// <summary>
     /// C[0..TM, 0..TN·W] = α·Σₚ A[r, p]·B[p, ·] + β·C, A element (r, p) at a[r·rs + p·ks], B row p at b + p·bStride.
