@@ -91,29 +91,30 @@ internal static class BandwidthProbe
 
 internal sealed class RunnerProbe : IParallelJob
 {
-    private readonly int[] _thread = new int[2];
-    private readonly long[] _startTicks = new long[2];
+    private readonly int[] _thread = new int[16];
 
     public void Execute(int part)
     {
         _thread[part] = Environment.CurrentManagedThreadId;
-        _startTicks[part] = Stopwatch.GetTimestamp();
         var sw = Stopwatch.StartNew();
-        while (sw.Elapsed.TotalMilliseconds < 5) { }
+        while (sw.Elapsed.TotalMilliseconds < 1) { }
     }
 
     public static void Run()
     {
-        var probe = new RunnerProbe();
-        int helped = 0;
-        double lagSum = 0;
-        for (int i = 0; i < 50; i++)
+        foreach (int parts in new[] { 2, 4, 8 })
         {
-            long t0 = Stopwatch.GetTimestamp();
-            ParallelRunner.Run(probe, 2, 2);
-            if (probe._thread[0] != probe._thread[1]) helped++;
-            lagSum += Stopwatch.GetElapsedTime(t0, probe._startTicks[1]).TotalMicroseconds;
+            var probe = new RunnerProbe();
+            double best = double.MaxValue;
+            int helperParts = 0;
+            for (int i = 0; i < 200; i++)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                ParallelRunner.Run(probe, parts, 2);
+                best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+                helperParts += probe._thread.Take(parts).Count(t => t != Environment.CurrentManagedThreadId);
+            }
+            Console.WriteLine($"{parts} parts of 1 ms on 2 threads: best {best:F2} ms (ideal {parts / 2.0:F1}); helper ran {helperParts / 200.0:F1} parts per run");
         }
-        Console.WriteLine($"helper ran part 1 in {helped}/50 runs; mean start lag of part 1: {lagSum / 50:F0} µs");
     }
 }
