@@ -123,6 +123,9 @@ internal sealed unsafe class GemmJob : IParallelJob
     private int _parts;
     private float* _shared;
     private nint _sharedLd;
+    private int _chunks;
+    private int _chunkRows;
+    private int _columnGroups;
 
     public void Run(GemmIsa isa, in GemmProblem problem, int threads)
     {
@@ -156,13 +159,21 @@ internal sealed unsafe class GemmJob : IParallelJob
                 PackDotB(isa, problem, _shared);
                 break;
             case GemmPath.NarrowSwapped:
-                // Cᵀ (n×m) lands in a scratch matrix; each part computes and transposes its own columns.
-                _splitColumns = true;
+            {
+                // k is cut into chunks fixed by the shape; each chunk's Cᵀ (n×m) goes to its own scratch matrix and
+                // the chunks are added in order afterwards. A part is (chunk, column group), so each part streams a
+                // contiguous block of A's rows, and the sum never depends on the thread count. Column groups are
+                // only needed when there are too few chunks to share out.
+                _chunkRows = SwappedChunkRows(n, m, k);
+                _chunks = (k + _chunkRows - 1) / _chunkRows;
                 _unit = 2 * width;
-                _parts = Math.Min(threads, (m + _unit - 1) / _unit);
+                int columnUnits = (m + _unit - 1) / _unit;
+                _columnGroups = threads > 1 && _chunks < 2 * threads ? Math.Min(threads, columnUnits) : 1;
+                _parts = _chunks * _columnGroups;
                 _sharedLd = m;
-                _shared = ScratchBuffer.Shared.Get((long)n * m);
+                _shared = ScratchBuffer.Shared.Get((long)_chunks * n * m);
                 break;
+            }
             default:
             {
                 // Split whichever dimension divides more evenly into whole tiles (columns: 64-wide panels; rows:
@@ -183,25 +194,60 @@ internal sealed unsafe class GemmJob : IParallelJob
             }
         }
         ParallelRunner.Run(this, _parts, threads);
+        if (_path == GemmPath.NarrowSwapped) FinishSwapped();
+    }
+
+    /// <summary>
+    /// Rows of A per chunk of the swapped path: about 2048, at most 64 chunks, and no more chunks than keep the
+    /// partial results within 4M floats. A function of the shape only.
+    /// </summary>
+    private static int SwappedChunkRows(int n, int m, int k)
+    {
+        long maxChunks = Math.Clamp((4L << 20) / ((long)n * m), 1, 64);
+        int chunks = (int)Math.Clamp((k + 2047L) / 2048, 1, maxChunks);
+        return (k + chunks - 1) / chunks;
+    }
+
+    /// <summary>Adds the chunks' Cᵀ in chunk order, then writes C = α·(Σ Cᵀ)ᵀ + β·C.</summary>
+    private void FinishSwapped()
+    {
+        ref readonly GemmProblem p = ref _problem;
+        long size = (long)p.N * _sharedLd;
+        var total = new Span<float>(_shared, (int)size);
+        for (int chunk = 1; chunk < _chunks; chunk++)
+            System.Numerics.Tensors.TensorPrimitives.Add(total, new ReadOnlySpan<float>(_shared + chunk * size, (int)size), total);
+        for (int i = 0; i < p.M; i++)
+        {
+            float* c = p.C + i * p.Ldc;
+            float* t = _shared + i;
+            for (int j = 0; j < p.N; j++)
+            {
+                float v = p.Alpha * t[j * _sharedLd];
+                c[j] = p.Beta == 0f ? v : v + p.Beta * c[j];
+            }
+        }
     }
 
     public void Execute(int part)
     {
-        // Parts split C's columns, its rows, or (swapped path) the columns of Cᵀ, i.e. C's rows.
+        // Parts split C's columns or rows; on the swapped path, a part is a k chunk × a group of Cᵀ's columns.
         int extent = _path == GemmPath.NarrowSwapped ? _problem.M : _splitColumns ? _problem.N : _problem.M;
+        int groups = _path == GemmPath.NarrowSwapped ? _columnGroups : _parts;
+        int group = part % groups;
         int units = (extent + _unit - 1) / _unit;
-        int lo = Math.Min(extent, (int)((long)units * part / _parts) * _unit);
-        int hi = Math.Min(extent, (int)((long)units * (part + 1) / _parts) * _unit);
+        int lo = Math.Min(extent, (int)((long)units * group / groups) * _unit);
+        int hi = Math.Min(extent, (int)((long)units * (group + 1) / groups) * _unit);
         if (lo >= hi) return;
+        int chunk = part / groups;
         switch (_isa)
         {
-            case GemmIsa.Avx512: Execute<Avx512Ops, Vector512<float>>(lo, hi); break;
-            case GemmIsa.Avx2: Execute<Avx2Ops, Vector256<float>>(lo, hi); break;
-            default: Execute<ScalarOps, float>(lo, hi); break;
+            case GemmIsa.Avx512: Execute<Avx512Ops, Vector512<float>>(lo, hi, chunk); break;
+            case GemmIsa.Avx2: Execute<Avx2Ops, Vector256<float>>(lo, hi, chunk); break;
+            default: Execute<ScalarOps, float>(lo, hi, chunk); break;
         }
     }
 
-    private void Execute<TOps, TVec>(int lo, int hi)
+    private void Execute<TOps, TVec>(int lo, int hi, int chunk)
         where TOps : struct, IVectorOps<TVec>
         where TVec : struct
     {
@@ -213,18 +259,12 @@ internal sealed unsafe class GemmJob : IParallelJob
                 break;
             case GemmPath.NarrowSwapped:
             {
-                GemmEngine<TOps, TVec>.NarrowSwapped(p, _shared, _sharedLd, lo, hi);
-                // Each part moves its own columns of Cᵀ into C, applying α and β.
-                for (int i = lo; i < hi; i++)
-                {
-                    float* c = p.C + i * p.Ldc;
-                    float* t = _shared + i;
-                    for (int j = 0; j < p.N; j++)
-                    {
-                        float v = p.Alpha * t[j * _sharedLd];
-                        c[j] = p.Beta == 0f ? v : v + p.Beta * c[j];
-                    }
-                }
+                int k0 = chunk * _chunkRows;
+                GemmProblem slice = p;
+                slice.A = p.A + k0 * p.Lda;
+                slice.B = p.TransB ? p.B + k0 : p.B + k0 * p.Ldb;
+                slice.K = Math.Min(_chunkRows, p.K - k0);
+                GemmEngine<TOps, TVec>.NarrowSwapped(slice, _shared + (long)chunk * p.N * _sharedLd, _sharedLd, lo, hi);
                 break;
             }
             default:
