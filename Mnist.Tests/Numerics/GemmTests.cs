@@ -97,6 +97,9 @@ public class GemmTests
         CheckAgainstReference(Gemm.DefaultIsa, 300, 70, 520, Transpose.Yes, Transpose.Yes, 1f, 0.25f, 1, threads: 2);
         CheckAgainstReference(Gemm.DefaultIsa, 64, 10, 9000, Transpose.No, Transpose.No, 1f, 0f, 0, threads: 2);
         CheckAgainstReference(Gemm.DefaultIsa, 200, 10, 5000, Transpose.Yes, Transpose.No, 1f, 0f, 0, threads: 2);
+        // Swapped path with several k chunks: transposed B, two tall strips (n > 12), ragged last panel.
+        CheckAgainstReference(Gemm.DefaultIsa, 64, 12, 4500, Transpose.Yes, Transpose.Yes, 0.5f, 2f, 3, threads: 2);
+        CheckAgainstReference(Gemm.DefaultIsa, 40, 20, 4200, Transpose.Yes, Transpose.No, 1f, 0f, 1, threads: 3);
     }
 
     [Test]
