@@ -1,1 +1,18 @@
-﻿Console.WriteLine("Hello, World!");
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using Mnist.Benchmarks;
+
+// `dotnet run -c Release --project Mnist.Benchmarks -- quick` prints the GFLOP/s table (see QuickBench);
+// anything else goes to BenchmarkDotNet, e.g. `-- --filter *SquareGemm*`. BenchmarkDotNet runs in-process
+// (no per-benchmark project build) with a short job, since a full default run of every size takes very long.
+if (args.Length > 0 && args[0] == "quick")
+{
+    QuickBench.Run(args[1..]);
+    return;
+}
+var config = DefaultConfig.Instance
+    .AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance))
+    .WithOptions(ConfigOptions.DisableOptimizationsValidator);
+BenchmarkSwitcher.FromAssembly(typeof(QuickBench).Assembly).Run(args, config);

@@ -1,0 +1,133 @@
+using Mnist.Core.Numerics;
+
+namespace Mnist.Tests.Numerics;
+
+[TestFixture]
+public class KernelsTests
+{
+    private static readonly (int Rows, int Columns)[] MatrixShapes = [(1, 1), (1, 7), (7, 10), (31, 33), (33, 257), (257, 31), (1000, 10)];
+
+    private static IEnumerable<TestCaseData> Shapes() =>
+        MatrixShapes.Select(s => new TestCaseData(s.Rows, s.Columns).SetArgDisplayNames($"{s.Rows}x{s.Columns}"));
+
+    private static float[] RandomMatrix(int rows, int columns, int seed, float scale = 1f)
+    {
+        var rng = new Random(seed);
+        return Enumerable.Range(0, rows * columns).Select(_ => (float)(rng.NextDouble() * 2 - 1) * scale).ToArray();
+    }
+
+    private static void AssertClose(float[] got, float[] want, double absTol, double relTol)
+    {
+        Assert.That(got, Has.Length.EqualTo(want.Length));
+        for (int i = 0; i < got.Length; i++)
+        {
+            double tol = absTol + relTol * Math.Abs(want[i]);
+            if (!(Math.Abs(got[i] - want[i]) <= tol))
+                Assert.Fail($"element {i}: got {got[i]}, want {want[i]} (tolerance {tol})");
+        }
+    }
+
+    [TestCaseSource(nameof(Shapes))]
+    public void ArgMaxRows_MatchesReference(int rows, int columns)
+    {
+        float[] x = RandomMatrix(rows, columns, 1);
+        if (columns > 3) x[2] = x[3] = 5f; // a tie: the first index wins
+        Assert.That(Kernels.ArgMaxRows(x, columns), Is.EqualTo(ReferenceKernels.ArgMaxRows(x, columns)).AsCollection);
+    }
+
+    [TestCaseSource(nameof(Shapes))]
+    public void SoftmaxRows_MatchesReference(int rows, int columns)
+    {
+        float[] got = RandomMatrix(rows, columns, 2, 20f), want = (float[])got.Clone();
+        Kernels.SoftmaxRows(got, columns);
+        ReferenceKernels.SoftmaxRows(want, columns);
+        AssertClose(got, want, 1e-7, 1e-5);
+        for (int r = 0; r < rows; r++)
+            Assert.That(got.Skip(r * columns).Take(columns).Sum(), Is.EqualTo(1f).Within(1e-4));
+    }
+
+    [TestCaseSource(nameof(Shapes))]
+    public void LogSoftmaxRows_MatchesReference(int rows, int columns)
+    {
+        float[] got = RandomMatrix(rows, columns, 3, 50f), want = (float[])got.Clone();
+        Kernels.LogSoftmaxRows(got, columns);
+        ReferenceKernels.LogSoftmaxRows(want, columns);
+        AssertClose(got, want, 1e-5, 1e-5);
+    }
+
+    [Test]
+    public void LogSoftmaxRows_StaysFiniteWhereSoftmaxUnderflows()
+    {
+        float[] x = [0f, -200f, 100f];
+        Kernels.LogSoftmaxRows(x, 3);
+        Assert.That(x, Is.EqualTo(new[] { -100f, -300f, 0f }).Within(1e-4f));
+    }
+
+    [TestCaseSource(nameof(Shapes))]
+    public void AddBiasRows_MatchesReference(int rows, int columns)
+    {
+        float[] got = RandomMatrix(rows, columns, 4), want = (float[])got.Clone();
+        float[] bias = RandomMatrix(1, columns, 5);
+        Kernels.AddBiasRows(got, bias);
+        ReferenceKernels.AddBiasRows(want, bias);
+        Assert.That(got, Is.EqualTo(want).AsCollection);
+    }
+
+    [TestCase(1, 1, 1, 1)]
+    [TestCase(7, 31, 33, 1)]
+    [TestCase(33, 257, 10, 2)]
+    [TestCase(100, 60, 784, 2)]
+    [TestCase(257, 7, 1, 1)]
+    public void SquaredDistances_MatchesReference(int aRows, int bRows, int dims, int threads)
+    {
+        float[] a = RandomMatrix(aRows, dims, 6), b = RandomMatrix(bRows, dims, 7);
+        // Make one pair identical: the expansion must not go negative there.
+        Array.Copy(a, 0, b, 0, dims);
+        float[] got = new float[aRows * bRows], want = new float[aRows * bRows];
+        Kernels.SquaredDistances(a, aRows, b, bRows, dims, got, threads);
+        ReferenceKernels.SquaredDistances(a, aRows, b, bRows, dims, want);
+        Assert.That(got, Has.All.GreaterThanOrEqualTo(0f));
+        for (int i = 0; i < aRows; i++)
+            for (int j = 0; j < bRows; j++)
+            {
+                double norms = 0;
+                for (int d = 0; d < dims; d++) norms += a[i * dims + d] * a[i * dims + d] + b[j * dims + d] * b[j * dims + d];
+                Assert.That(got[i * bRows + j], Is.EqualTo(want[i * bRows + j]).Within(1e-5 * (norms + 1)), $"({i},{j})");
+            }
+    }
+
+    // channels, height, width, kernelH, kernelW, padH, padW
+    [TestCase(1, 5, 5, 3, 3, 0, 0)]
+    [TestCase(3, 7, 6, 3, 2, 1, 0)]
+    [TestCase(2, 4, 4, 5, 5, 2, 2)]
+    [TestCase(4, 6, 9, 1, 1, 0, 0)]
+    [TestCase(2, 3, 2, 5, 4, 2, 2)]
+    [TestCase(5, 28, 28, 5, 5, 2, 2)]
+    public void Im2Col_And_Col2Im_MatchReference(int channels, int height, int width, int kh, int kw, int ph, int pw)
+    {
+        int outH = Kernels.ConvOutputSize(height, kh, ph), outW = Kernels.ConvOutputSize(width, kw, pw);
+        int colLength = outH * outW * channels * kh * kw;
+        float[] image = RandomMatrix(channels, height * width, 8);
+
+        float[] got = Enumerable.Repeat(float.NaN, colLength).ToArray(), want = new float[colLength];
+        Kernels.Im2Col(image, channels, height, width, kh, kw, ph, pw, got);
+        ReferenceKernels.Im2Col(image, channels, height, width, kh, kw, ph, pw, want);
+        Assert.That(got, Is.EqualTo(want).AsCollection, "im2col");
+
+        float[] columns = RandomMatrix(outH * outW, channels * kh * kw, 9);
+        float[] back = Enumerable.Repeat(float.NaN, image.Length).ToArray(), backWant = new float[image.Length];
+        Kernels.Col2Im(columns, channels, height, width, kh, kw, ph, pw, back);
+        ReferenceKernels.Col2Im(columns, channels, height, width, kh, kw, ph, pw, backWant);
+        Assert.That(back, Is.EqualTo(backWant).AsCollection, "col2im");
+
+        // Adjoint: <im2col(x), y> = <x, col2im(y)>.
+        double lhs = 0, rhs = 0;
+        for (int i = 0; i < colLength; i++) lhs += (double)got[i] * columns[i];
+        for (int i = 0; i < image.Length; i++) rhs += (double)image[i] * back[i];
+        Assert.That(lhs, Is.EqualTo(rhs).Within(1e-3));
+    }
+
+    [Test]
+    public void Im2Col_RejectsShortBuffers() =>
+        Assert.That(() => Kernels.Im2Col(new float[25], 1, 5, 5, 3, 3, 0, 0, new float[80]), Throws.ArgumentException);
+}
