@@ -10,10 +10,10 @@ namespace Mnist.Tests.Baselines;
 public sealed class BaselinesCatalogTests
 {
     [Test]
-    public void RegistersBothTrainersWithDescriptions()
+    public void RegistersEveryBaselineWithADescription()
     {
         var catalog = new TrainerCatalog().AddBaselines();
-        Assert.That(catalog.Names, Is.EqualTo(new[] { "logreg", "linear-svm" }));
+        Assert.That(catalog.Names, Is.EqualTo(new[] { "logreg", "linear-svm", "gbdt" }));
         Assert.That(catalog.Registrations.Select(r => r.Description), Has.All.Not.Empty);
         Assert.That(catalog.Create("logreg"), Is.TypeOf<LogisticRegressionTrainer>());
         Assert.That(catalog.Create("linear-svm"), Is.TypeOf<LinearSvmTrainer>());
