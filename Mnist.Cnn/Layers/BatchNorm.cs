@@ -7,15 +7,23 @@ namespace Mnist.Cnn.Layers;
 /// batch×height×width, after a dense layer each unit over the batch. Training uses the batch's
 /// statistics and updates running averages; inference uses the running averages.
 /// </summary>
+/// <remarks>
+/// Channel sums are taken in fixed blocks of positions (float within a block, double across blocks, in
+/// block order), so the statistics are the same for any thread count. Backward recomputes x̂ from the
+/// input instead of storing it: dx = a·dy + b·x + c per channel.
+/// </remarks>
 public sealed class BatchNorm(double momentum = 0.99, double epsilon = 1e-3) : Layer
 {
+    private const int BlockPositions = 256;
+
     private Parameter _gamma = null!;
     private Parameter _beta = null!;
     private float[] _runningMean = [];
     private float[] _runningVariance = [];
-    private float[] _normalized = [];  // x̂ of the last training batch
-    private float[] _inverseStd = [];  // per channel, of the last training batch
-    private double[] _sum = [], _sumSquares = [];
+    private float[] _mean = [];        // of the last training batch
+    private float[] _inverseStd = [];  // of the last training batch
+    private float[] _scale = [], _shift = [], _xCoefficient = []; // per-channel affine coefficients of the current pass
+    private double[] _partialsA = [], _partialsB = []; // per block × channel
 
     public double Momentum { get; } = momentum;
     public double Epsilon { get; } = epsilon;
@@ -34,103 +42,143 @@ public sealed class BatchNorm(double momentum = 0.99, double epsilon = 1e-3) : L
         _runningMean = new float[channels];
         _runningVariance = new float[channels];
         _runningVariance.AsSpan().Fill(1f);
+        _mean = new float[channels];
         _inverseStd = new float[channels];
-        _sum = new double[channels];
-        _sumSquares = new double[channels];
+        _scale = new float[channels];
+        _shift = new float[channels];
+        _xCoefficient = new float[channels];
     }
 
     public override void EnsureCapacity(int maxBatch)
     {
-        if (_normalized.Length < maxBatch * InputShape.Size) _normalized = new float[maxBatch * InputShape.Size];
+        int blocks = Blocks(maxBatch);
+        if (_partialsA.Length >= blocks * InputShape.Channels) return;
+        _partialsA = new double[blocks * InputShape.Channels];
+        _partialsB = new double[blocks * InputShape.Channels];
     }
+
+    private int Blocks(int batch) => (batch * InputShape.Height * InputShape.Width + BlockPositions - 1) / BlockPositions;
 
     public override void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, bool training)
     {
         int channels = InputShape.Channels;
-        int positions = batch * InputShape.Height * InputShape.Width; // values per channel
-        int n = positions * channels;
-        if (!training)
+        int positions = batch * InputShape.Height * InputShape.Width;
+        if (training)
         {
-            for (int c = 0; c < channels; c++)
-                _inverseStd[c] = (float)(1 / Math.Sqrt(_runningVariance[c] + Epsilon));
-            Normalize(input[..n], output[..n], _runningMean, channels, positions);
-            return;
-        }
-
-        EnsureCapacity(batch);
-        Array.Clear(_sum);
-        Array.Clear(_sumSquares);
-        for (int p = 0; p < positions; p++)
-        {
-            ReadOnlySpan<float> row = input.Slice(p * channels, channels);
+            EnsureCapacity(batch);
+            // Two passes (mean, then squared deviations) keep the variance accurate when |mean| ≫ std.
+            BlockSums(input, default, positions, channels, null);
+            for (int c = 0; c < channels; c++) _mean[c] = (float)(SumBlocks(_partialsA, c, positions, channels) / positions);
+            BlockSums(input, default, positions, channels, _mean);
             for (int c = 0; c < channels; c++)
             {
-                double v = row[c];
-                _sum[c] += v;
-                _sumSquares[c] += v * v;
+                double variance = SumBlocks(_partialsA, c, positions, channels) / positions;
+                _inverseStd[c] = (float)(1 / Math.Sqrt(variance + Epsilon));
+                double unbiased = positions > 1 ? variance * positions / (positions - 1) : variance;
+                _runningMean[c] = (float)(Momentum * _runningMean[c] + (1 - Momentum) * _mean[c]);
+                _runningVariance[c] = (float)(Momentum * _runningVariance[c] + (1 - Momentum) * unbiased);
             }
         }
-        Span<float> mean = stackalloc float[channels];
+        ReadOnlySpan<float> mean = training ? _mean : _runningMean;
         for (int c = 0; c < channels; c++)
         {
-            double m = _sum[c] / positions;
-            double variance = Math.Max(0, _sumSquares[c] / positions - m * m);
-            mean[c] = (float)m;
-            _inverseStd[c] = (float)(1 / Math.Sqrt(variance + Epsilon));
-            double unbiased = positions > 1 ? variance * positions / (positions - 1) : variance;
-            _runningMean[c] = (float)(Momentum * _runningMean[c] + (1 - Momentum) * m);
-            _runningVariance[c] = (float)(Momentum * _runningVariance[c] + (1 - Momentum) * unbiased);
+            float inverseStd = training ? _inverseStd[c] : (float)(1 / Math.Sqrt(_runningVariance[c] + Epsilon));
+            _scale[c] = _gamma.Value[c] * inverseStd;
+            _shift[c] = _beta.Value[c] - mean[c] * _scale[c];
         }
-        Normalize(input[..n], output[..n], mean, channels, positions);
-    }
-
-    /// <summary>x̂ = (x − mean)·invStd (kept for backward), y = γ·x̂ + β.</summary>
-    private void Normalize(ReadOnlySpan<float> input, Span<float> output, ReadOnlySpan<float> mean, int channels, int positions)
-    {
-        bool keep = _normalized.Length >= input.Length;
-        for (int p = 0; p < positions; p++)
+        float[] scale = _scale, shift = _shift;
+        // y = x·scale + shift, with scale = γ·invStd and shift = β − mean·scale.
+        BatchParallel.For(positions, input, default, output, (x, _, y, start, end) =>
         {
-            ReadOnlySpan<float> x = input.Slice(p * channels, channels);
-            Span<float> y = output.Slice(p * channels, channels);
-            TensorPrimitives.Subtract(x, mean, y);
-            TensorPrimitives.Multiply(y, _inverseStd, y);
-            if (keep) y.CopyTo(_normalized.AsSpan(p * channels, channels));
-            TensorPrimitives.FusedMultiplyAdd(y, _gamma.Value, _beta.Value, y);
-        }
+            for (int p = start; p < end; p++)
+                TensorPrimitives.FusedMultiplyAdd(x.Slice(p * channels, channels), scale, shift, y.Slice(p * channels, channels));
+        });
     }
 
     public override void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
     {
         int channels = InputShape.Channels;
         int positions = batch * InputShape.Height * InputShape.Width;
-        // dβ = Σ dy, dγ = Σ dy·x̂ ; dx = γ·invStd/N · (N·dy − dβ − x̂·dγ)
+        // A = Σ dy, B = Σ dy·x per channel; dβ = A, dγ = invStd·(B − mean·A).
+        BlockSums(outputGradient, input, positions, channels, null);
         Span<float> dGamma = _gamma.Gradient, dBeta = _beta.Gradient;
-        dGamma.Clear();
-        dBeta.Clear();
-        for (int p = 0; p < positions; p++)
-        {
-            ReadOnlySpan<float> dy = outputGradient.Slice(p * channels, channels);
-            TensorPrimitives.Add(dBeta, dy, dBeta);
-            TensorPrimitives.FusedMultiplyAdd(dy, _normalized.AsSpan(p * channels, channels), dGamma, dGamma);
-        }
-        if (inputGradient.IsEmpty) return;
-        Span<float> scale = stackalloc float[channels];
-        Span<float> meanBeta = stackalloc float[channels];
-        Span<float> meanGamma = stackalloc float[channels];
         for (int c = 0; c < channels; c++)
         {
-            scale[c] = _gamma.Value[c] * _inverseStd[c];
-            meanBeta[c] = dBeta[c] / positions;
-            meanGamma[c] = dGamma[c] / positions;
+            double sumDy = SumBlocks(_partialsA, c, positions, channels);
+            double sumDyX = SumBlocks(_partialsB, c, positions, channels);
+            dBeta[c] = (float)sumDy;
+            dGamma[c] = (float)(_inverseStd[c] * (sumDyX - _mean[c] * sumDy));
         }
-        for (int p = 0; p < positions; p++)
+        if (inputGradient.IsEmpty) return;
+        // dx = s·(dy − dβ/N − x̂·dγ/N), s = γ·invStd, x̂ = (x − mean)·invStd  ⇒  dx = s·dy + b·x + c.
+        for (int c = 0; c < channels; c++)
         {
-            ReadOnlySpan<float> dy = outputGradient.Slice(p * channels, channels);
-            ReadOnlySpan<float> xHat = _normalized.AsSpan(p * channels, channels);
-            Span<float> dx = inputGradient.Slice(p * channels, channels);
-            for (int c = 0; c < channels; c++)
-                dx[c] = scale[c] * (dy[c] - meanBeta[c] - xHat[c] * meanGamma[c]);
+            double s = _gamma.Value[c] * _inverseStd[c];
+            double b = -s * _inverseStd[c] * dGamma[c] / positions;
+            _scale[c] = (float)s;
+            _shift[c] = (float)(-s * dBeta[c] / positions - b * _mean[c]);
+            _xCoefficient[c] = (float)b;
         }
+        float[] scale = _scale, shift = _shift, xCoefficients = _xCoefficient;
+        BatchParallel.For(positions, outputGradient, input, inputGradient, (dy, x, dx, start, end) =>
+        {
+            for (int p = start; p < end; p++)
+            {
+                Span<float> target = dx.Slice(p * channels, channels);
+                TensorPrimitives.FusedMultiplyAdd(dy.Slice(p * channels, channels), scale, shift, target);
+                TensorPrimitives.FusedMultiplyAdd(x.Slice(p * channels, channels), xCoefficients, target, target);
+            }
+        });
+    }
+
+    /// <summary>
+    /// Per block of positions and channel: A = Σ u (or Σ (u − center)² when <paramref name="center"/> is given)
+    /// and, when <paramref name="v"/> is given, B = Σ u·v. Written to the partial arrays, block-major.
+    /// </summary>
+    private void BlockSums(ReadOnlySpan<float> u, ReadOnlySpan<float> v, int positions, int channels, float[]? center)
+    {
+        int blocks = (positions + BlockPositions - 1) / BlockPositions;
+        double[] partialsA = _partialsA, partialsB = _partialsB;
+        bool withV = !v.IsEmpty;
+        BatchParallel.For(blocks, u, v, default, (uu, vv, _, start, end) =>
+        {
+            Span<float> sumA = stackalloc float[channels];
+            Span<float> sumB = stackalloc float[channels];
+            Span<float> deviation = stackalloc float[channels];
+            for (int block = start; block < end; block++)
+            {
+                sumA.Clear();
+                sumB.Clear();
+                int first = block * BlockPositions, last = Math.Min(positions, first + BlockPositions);
+                for (int p = first; p < last; p++)
+                {
+                    ReadOnlySpan<float> row = uu.Slice(p * channels, channels);
+                    if (center is not null)
+                    {
+                        TensorPrimitives.Subtract(row, center, deviation);
+                        TensorPrimitives.FusedMultiplyAdd(deviation, deviation, sumA, sumA);
+                    }
+                    else
+                    {
+                        TensorPrimitives.Add(sumA, row, sumA);
+                    }
+                    if (withV) TensorPrimitives.FusedMultiplyAdd(row, vv.Slice(p * channels, channels), sumB, sumB);
+                }
+                for (int c = 0; c < channels; c++)
+                {
+                    partialsA[block * channels + c] = sumA[c];
+                    if (withV) partialsB[block * channels + c] = sumB[c];
+                }
+            }
+        });
+    }
+
+    private static double SumBlocks(double[] partials, int channel, int positions, int channels)
+    {
+        int blocks = (positions + BlockPositions - 1) / BlockPositions;
+        double sum = 0;
+        for (int block = 0; block < blocks; block++) sum += partials[block * channels + channel];
+        return sum;
     }
 
     public override void WriteConfig(BinaryWriter writer)

@@ -1,12 +1,20 @@
+using System.Numerics.Tensors;
+using Mnist.Core.Training;
+
 namespace Mnist.Cnn.Layers;
 
 /// <summary>
 /// Inverted dropout: in training each activation is zeroed with probability <see cref="Rate"/> and the
-/// survivors scaled by 1/(1−rate), so inference is the identity. The mask stream is seeded at Build.
+/// survivors scaled by 1/(1−rate), so inference is the identity.
 /// </summary>
+/// <remarks>
+/// The mask is counter-based: element j of sample i in the n-th training batch keeps or drops by a hash
+/// of (seed, n, i, j). Samples can then be processed on any thread in any order with the same result.
+/// </remarks>
 public sealed class Dropout(double rate) : Layer
 {
-    private Random _random = null!;
+    private int _seed;
+    private int _batchCounter;
     private float[] _mask = [];
 
     public double Rate { get; } = rate is >= 0 and < 1 ? rate : throw new ArgumentOutOfRangeException(nameof(rate));
@@ -14,7 +22,7 @@ public sealed class Dropout(double rate) : Layer
 
     protected override TensorShape ComputeOutputShape(TensorShape input) => input;
 
-    protected override void Initialize(Random random) => _random = new Random(random.Next());
+    protected override void Initialize(Random random) => _seed = random.Next();
 
     public override void EnsureCapacity(int maxBatch)
     {
@@ -23,19 +31,34 @@ public sealed class Dropout(double rate) : Layer
 
     public override void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, bool training)
     {
-        int n = batch * InputShape.Size;
+        int size = InputShape.Size;
+        int n = batch * size;
         if (!training || Rate == 0)
         {
             input[..n].CopyTo(output);
             return;
         }
+        EnsureCapacity(batch);
+        int batchSeed = Seeds.Derive(_seed, _batchCounter++);
+        // Keep when a 16-bit uniform draw is ≥ rate·65536; four draws come from each 64-bit hash.
+        uint threshold = (uint)Math.Round(Rate * 65536);
         float scale = (float)(1 / (1 - Rate));
-        for (int i = 0; i < n; i++)
+        float[] mask = _mask;
+        BatchParallel.For(batch, input, default, output, (x, _, y, start, end) =>
         {
-            float keep = _random.NextDouble() >= Rate ? scale : 0f;
-            _mask[i] = keep;
-            output[i] = input[i] * keep;
-        }
+            for (int s = start; s < end; s++)
+            {
+                ulong counter = (ulong)(uint)Seeds.Derive(batchSeed, s) << 32;
+                Span<float> m = mask.AsSpan(s * size, size);
+                for (int j = 0; j < size; j += 4)
+                {
+                    ulong bits = Seeds.Mix(counter + (ulong)j);
+                    for (int q = 0; q < 4 && j + q < size; q++)
+                        m[j + q] = (uint)((bits >> (16 * q)) & 0xFFFF) >= threshold ? scale : 0f;
+                }
+                TensorPrimitives.Multiply(x.Slice(s * size, size), m, y.Slice(s * size, size));
+            }
+        });
     }
 
     public override void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
@@ -47,11 +70,15 @@ public sealed class Dropout(double rate) : Layer
             outputGradient[..n].CopyTo(inputGradient);
             return;
         }
-        System.Numerics.Tensors.TensorPrimitives.Multiply(outputGradient[..n], _mask.AsSpan(0, n), inputGradient[..n]);
+        TensorPrimitives.Multiply(outputGradient[..n], _mask.AsSpan(0, n), inputGradient[..n]);
     }
 
-    /// <summary>Reseeds the mask stream (used by the trainer so each epoch's masks depend only on the seed and epoch).</summary>
-    public void Reseed(int seed) => _random = new Random(seed);
+    /// <summary>Restarts the mask stream from <paramref name="seed"/> (the trainer does this each epoch, so an epoch's masks depend only on the seed and the epoch).</summary>
+    public void Reseed(int seed)
+    {
+        _seed = seed;
+        _batchCounter = 0;
+    }
 
     public override void WriteConfig(BinaryWriter writer)
     {

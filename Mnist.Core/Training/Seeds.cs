@@ -10,8 +10,8 @@ public static class Seeds
 
     public static int Derive(int seed, int a, int b) => Derive(Derive(seed, a), b);
 
-    /// <summary>SplitMix64's finaliser: a bijective scramble of 64 bits.</summary>
-    private static ulong Mix(ulong z)
+    /// <summary>SplitMix64's finaliser: a bijective scramble of 64 bits (a counter-based random stream: Mix(base + i)).</summary>
+    public static ulong Mix(ulong z)
     {
         z += 0x9E3779B97F4A7C15UL;
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
