@@ -11,23 +11,28 @@ public enum Padding
 }
 
 /// <summary>
-/// 2-D convolution, stride 1, NHWC, lowered to matrix products: each output pixel's k×k×Cin input
-/// patch becomes a row of an im2col matrix (rows = pixels, K = k·k·Cin), so out = cols·W + b with W of
-/// K × filters. The batch is split between workers; each lowers a few images at a time into its own
-/// scratch buffer (bounded memory) and calls a single-threaded product, so lowering runs in parallel too.
+/// 2-D convolution, stride 1, NHWC, lowered to matrix products. Each output pixel's k×k×Cin input
+/// patch becomes a row of a patch matrix (K = k·k·Cin columns, see <see cref="ChannelsLastLowering.Im2Col"/>),
+/// so out = patches·W + b with W of K × filters.
 /// </summary>
+/// <remarks>
+/// The batch's output pixels are split between workers; each lowers <see cref="ChunkRows"/> pixels at a
+/// time into its own small scratch (it stays in L2, which is what makes lowering cheap) and calls a
+/// single-threaded product. Backward: dW = patchesᵀ·dOut (patches rebuilt, not stored), and dX is itself
+/// a convolution — of dOut with the spatially flipped, channel-transposed kernel — so it uses the same
+/// lowering instead of a scatter-add.
+/// </remarks>
 public sealed unsafe class Conv2D(int filters, int kernelSize, Padding padding = Padding.Same) : Layer
 {
-    /// <summary>Upper bound on one worker's im2col scratch, in floats (≈ 8 MB): a chunk of images stays cache-friendly.</summary>
-    private const int ScratchFloats = 2 << 20;
+    /// <summary>Output pixels lowered per product: 256 rows × K floats ≈ 800 KB at K = 800.</summary>
+    private const int ChunkRows = 256;
 
     private Parameter _weights = null!;
     private Parameter _bias = null!;
-    private float[][] _cols = [];          // per worker im2col scratch
-    private float[][] _colGradients = [];  // per worker d(cols) scratch
-    private float[][] _weightGradients = []; // per worker partial dW
-    private float[][] _biasGradients = [];   // per worker partial db
-    private int _chunkImages;
+    private float[] _flippedWeights = [];     // (k·k·filters) × Cin, for the input gradient
+    private float[][] _patches = [];          // per worker scratch
+    private float[][] _weightGradients = [];  // per worker partial dW
+    private float[][] _biasGradients = [];    // per worker partial db
 
     public int Filters { get; } = filters > 0 ? filters : throw new ArgumentOutOfRangeException(nameof(filters));
     public int KernelSize { get; } = kernelSize > 0 ? kernelSize : throw new ArgumentOutOfRangeException(nameof(kernelSize));
@@ -35,9 +40,10 @@ public sealed unsafe class Conv2D(int filters, int kernelSize, Padding padding =
     public override string Describe() => $"Conv2D {Filters} {KernelSize}×{KernelSize} {Padding.ToString().ToLowerInvariant()}";
     public override IReadOnlyList<Parameter> Parameters => [_weights, _bias];
 
-    private int PadTop => Padding == Padding.Same ? (KernelSize - 1) / 2 : 0;
+    /// <summary>Zero rows/columns added above and left of the input ('same': (k−1)/2; the rest goes below and right).</summary>
+    private int PadBefore => Padding == Padding.Same ? (KernelSize - 1) / 2 : 0;
     private int PatchSize => KernelSize * KernelSize * InputShape.Channels;
-    private int OutputPixels => OutputShape.Height * OutputShape.Width;
+    private int BackwardPatchSize => KernelSize * KernelSize * Filters;
 
     protected override TensorShape ComputeOutputShape(TensorShape input)
     {
@@ -51,25 +57,21 @@ public sealed unsafe class Conv2D(int filters, int kernelSize, Padding padding =
     {
         _weights = new Parameter("weights", PatchSize * Filters, decay: true);
         _bias = new Parameter("bias", Filters, decay: false);
+        _flippedWeights = new float[BackwardPatchSize * InputShape.Channels];
         FillUniform(_weights.Value, Math.Sqrt(6.0 / PatchSize), random); // He-uniform for the ReLU that follows
     }
 
     public override void EnsureCapacity(int maxBatch)
     {
-        int workers = WorkSplit.Workers(maxBatch);
-        int perWorker = (maxBatch + workers - 1) / workers;
-        int rowsPerImage = OutputPixels;
-        _chunkImages = Math.Clamp(ScratchFloats / (rowsPerImage * PatchSize), 1, perWorker);
-        int scratch = _chunkImages * rowsPerImage * PatchSize;
-        if (_cols.Length == workers && _cols[0].Length >= scratch) return;
-        _cols = new float[workers][];
-        _colGradients = new float[workers][];
+        int workers = WorkSplit.Workers(maxBatch * OutputShape.Height * OutputShape.Width);
+        int scratch = ChunkRows * Math.Max(PatchSize, BackwardPatchSize);
+        if (_patches.Length >= workers && _patches[0].Length >= scratch) return;
+        _patches = new float[workers][];
         _weightGradients = new float[workers][];
         _biasGradients = new float[workers][];
         for (int w = 0; w < workers; w++)
         {
-            _cols[w] = new float[scratch];
-            _colGradients[w] = new float[scratch];
+            _patches[w] = new float[scratch];
             _weightGradients[w] = new float[PatchSize * Filters];
             _biasGradients[w] = new float[Filters];
         }
@@ -78,66 +80,46 @@ public sealed unsafe class Conv2D(int filters, int kernelSize, Padding padding =
     public override void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, bool training)
     {
         EnsureCapacity(batch);
-        int inSize = InputShape.Size, outSize = OutputShape.Size, k = PatchSize, n = Filters;
-        fixed (float* inputPointer = input, outputPointer = output)
+        var lowering = new Lowering(InputShape, OutputShape.Height, OutputShape.Width, KernelSize, PadBefore);
+        int k = PatchSize, n = Filters;
+        float[] weights = _weights.Value, bias = _bias.Value;
+        BatchParallel.For(batch * lowering.PixelsPerImage, input, default, output, (worker, x, _, y, start, end) =>
         {
-            nint inAddress = (nint)inputPointer, outAddress = (nint)outputPointer;
-            WorkSplit.Run(batch, (worker, start, end) =>
+            float[] patches = _patches[worker];
+            for (int first = start; first < end; first += ChunkRows)
             {
-                float[] cols = _cols[worker];
-                for (int first = start; first < end; first += _chunkImages)
-                {
-                    int images = Math.Min(_chunkImages, end - first);
-                    int rows = images * OutputPixels;
-                    var source = new ReadOnlySpan<float>((float*)inAddress + (long)first * inSize, images * inSize);
-                    var destination = new Span<float>((float*)outAddress + (long)first * outSize, images * outSize);
-                    for (int i = 0; i < images; i++)
-                        Im2Col(source.Slice(i * inSize, inSize), cols.AsSpan(i * OutputPixels * k, OutputPixels * k));
-                    Gemm.Multiply(Transpose.No, Transpose.No, rows, n, k, 1f, cols, k, _weights.Value, n, 0f, destination, n, threads: 1);
-                    Kernels.AddBiasRows(destination, _bias.Value);
-                }
-            });
-        }
+                int rows = Math.Min(ChunkRows, end - first);
+                lowering.Lower(x, first, rows, patches);
+                Span<float> destination = y.Slice(first * n, rows * n);
+                Gemm.Multiply(Transpose.No, Transpose.No, rows, n, k, 1f, patches, k, weights, n, 0f, destination, n, threads: 1);
+                Kernels.AddBiasRows(destination, bias);
+            }
+        });
     }
 
     public override void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
     {
         EnsureCapacity(batch);
-        int inSize = InputShape.Size, outSize = OutputShape.Size, k = PatchSize, n = Filters;
-        bool wantInput = !inputGradient.IsEmpty;
-        int workers = WorkSplit.Workers(batch);
-        fixed (float* inputPointer = input, gradientPointer = outputGradient, inputGradientPointer = inputGradient)
+        int k = PatchSize, n = Filters;
+        int outputRows = batch * OutputShape.Height * OutputShape.Width;
+        var lowering = new Lowering(InputShape, OutputShape.Height, OutputShape.Width, KernelSize, PadBefore);
+
+        // dW = patchesᵀ·dOut and db = Σ dOut, as per-worker partial sums added in worker order.
+        int workers = WorkSplit.Workers(outputRows);
+        BatchParallel.For(outputRows, input, outputGradient, default, (worker, x, dy, _, start, end) =>
         {
-            nint inAddress = (nint)inputPointer, gradAddress = (nint)gradientPointer, inGradAddress = (nint)inputGradientPointer;
-            WorkSplit.Run(batch, (worker, start, end) =>
+            float[] patches = _patches[worker], weightGradient = _weightGradients[worker], biasGradient = _biasGradients[worker];
+            Array.Clear(weightGradient);
+            Array.Clear(biasGradient);
+            for (int first = start; first < end; first += ChunkRows)
             {
-                float[] cols = _cols[worker], colGradient = _colGradients[worker];
-                float[] weightGradient = _weightGradients[worker], biasGradient = _biasGradients[worker];
-                Array.Clear(weightGradient);
-                Array.Clear(biasGradient);
-                for (int first = start; first < end; first += _chunkImages)
-                {
-                    int images = Math.Min(_chunkImages, end - first);
-                    int rows = images * OutputPixels;
-                    var source = new ReadOnlySpan<float>((float*)inAddress + (long)first * inSize, images * inSize);
-                    var dOut = new ReadOnlySpan<float>((float*)gradAddress + (long)first * outSize, images * outSize);
-                    // The patches are recomputed rather than kept from the forward pass: cheap next to the products, and memory stays bounded.
-                    for (int i = 0; i < images; i++)
-                        Im2Col(source.Slice(i * inSize, inSize), cols.AsSpan(i * OutputPixels * k, OutputPixels * k));
-                    // dW += colsᵀ·dOut ; db += Σ rows of dOut
-                    Gemm.Multiply(Transpose.Yes, Transpose.No, k, n, rows, 1f, cols, k, dOut, n, 1f, weightGradient, n, threads: 1);
-                    for (int r = 0; r < rows; r++) TensorPrimitives.Add(biasGradient, dOut.Slice(r * n, n), biasGradient);
-                    if (!wantInput) continue;
-                    // dCols = dOut·Wᵀ, then scatter-add the patches back to the input positions.
-                    Gemm.Multiply(Transpose.No, Transpose.Yes, rows, k, n, 1f, dOut, n, _weights.Value, n, 0f, colGradient, k, threads: 1);
-                    var dInput = new Span<float>((float*)inGradAddress + (long)first * inSize, images * inSize);
-                    dInput.Clear();
-                    for (int i = 0; i < images; i++)
-                        Col2Im(colGradient.AsSpan(i * OutputPixels * k, OutputPixels * k), dInput.Slice(i * inSize, inSize));
-                }
-            });
-        }
-        // Sum the workers' partial gradients in a fixed order (deterministic for a given thread count).
+                int rows = Math.Min(ChunkRows, end - first);
+                lowering.Lower(x, first, rows, patches);
+                ReadOnlySpan<float> dOut = dy.Slice(first * n, rows * n);
+                Gemm.Multiply(Transpose.Yes, Transpose.No, k, n, rows, 1f, patches, k, dOut, n, 1f, weightGradient, n, threads: 1);
+                for (int r = 0; r < rows; r++) TensorPrimitives.Add(biasGradient, dOut.Slice(r * n, n), biasGradient);
+            }
+        });
         _weightGradients[0].CopyTo(_weights.Gradient, 0);
         _biasGradients[0].CopyTo(_bias.Gradient, 0);
         for (int w = 1; w < workers; w++)
@@ -145,62 +127,57 @@ public sealed unsafe class Conv2D(int filters, int kernelSize, Padding padding =
             TensorPrimitives.Add(_weights.Gradient, _weightGradients[w], _weights.Gradient);
             TensorPrimitives.Add(_bias.Gradient, _biasGradients[w], _bias.Gradient);
         }
-    }
+        if (inputGradient.IsEmpty) return;
 
-    /// <summary>One image (H×W×Cin) to its patch matrix (outputPixels × k·k·Cin); out-of-image taps are zero.</summary>
-    private void Im2Col(ReadOnlySpan<float> image, Span<float> cols)
-    {
-        int height = InputShape.Height, width = InputShape.Width, channels = InputShape.Channels;
-        int kernel = KernelSize, pad = PadTop, k = PatchSize;
-        int outHeight = OutputShape.Height, outWidth = OutputShape.Width;
-        for (int oy = 0; oy < outHeight; oy++)
+        // dX = dOut ⋆ flip(W): a 'full'-style convolution of the output gradient, lowered the same way.
+        FlipWeights();
+        int inChannels = InputShape.Channels, kBack = BackwardPatchSize;
+        var backLowering = new Lowering(OutputShape, InputShape.Height, InputShape.Width, KernelSize, KernelSize - 1 - PadBefore);
+        int inputRows = batch * backLowering.PixelsPerImage;
+        float[] flipped = _flippedWeights;
+        BatchParallel.For(inputRows, outputGradient, default, inputGradient, (worker, dy, _, dx, start, end) =>
         {
-            for (int ox = 0; ox < outWidth; ox++)
+            float[] patches = _patches[worker];
+            for (int first = start; first < end; first += ChunkRows)
             {
-                Span<float> row = cols.Slice((oy * outWidth + ox) * k, k);
-                for (int ky = 0; ky < kernel; ky++)
-                {
-                    int iy = oy + ky - pad;
-                    Span<float> taps = row.Slice(ky * kernel * channels, kernel * channels);
-                    if ((uint)iy >= (uint)height)
-                    {
-                        taps.Clear();
-                        continue;
-                    }
-                    int ix0 = ox - pad;
-                    int kxStart = Math.Max(0, -ix0), kxEnd = Math.Min(kernel, width - ix0);
-                    if (kxStart > 0) taps[..(kxStart * channels)].Clear();
-                    if (kxEnd > kxStart)
-                        image.Slice((iy * width + ix0 + kxStart) * channels, (kxEnd - kxStart) * channels)
-                             .CopyTo(taps[(kxStart * channels)..]);
-                    if (kxEnd < kernel) taps[(Math.Max(kxEnd, kxStart) * channels)..].Clear();
-                }
+                int rows = Math.Min(ChunkRows, end - first);
+                backLowering.Lower(dy, first, rows, patches);
+                Gemm.Multiply(Transpose.No, Transpose.No, rows, inChannels, kBack, 1f, patches, kBack, flipped, inChannels, 0f,
+                    dx.Slice(first * inChannels, rows * inChannels), inChannels, threads: 1);
             }
-        }
+        });
     }
 
-    /// <summary>The adjoint of <see cref="Im2Col"/>: adds each patch entry back into the image position it came from.</summary>
-    private void Col2Im(ReadOnlySpan<float> cols, Span<float> image)
+    /// <summary>W'[(k−1−ky, k−1−kx, co), ci] = W[(ky, kx, ci), co]: the kernel that maps dOut back to dX.</summary>
+    private void FlipWeights()
     {
-        int height = InputShape.Height, width = InputShape.Width, channels = InputShape.Channels;
-        int kernel = KernelSize, pad = PadTop, k = PatchSize;
-        int outHeight = OutputShape.Height, outWidth = OutputShape.Width;
-        for (int oy = 0; oy < outHeight; oy++)
+        int kernel = KernelSize, inChannels = InputShape.Channels, filters = Filters;
+        float[] w = _weights.Value, flipped = _flippedWeights;
+        for (int ky = 0; ky < kernel; ky++)
+            for (int kx = 0; kx < kernel; kx++)
+                for (int ci = 0; ci < inChannels; ci++)
+                    for (int co = 0; co < filters; co++)
+                        flipped[(((kernel - 1 - ky) * kernel + (kernel - 1 - kx)) * filters + co) * inChannels + ci] =
+                            w[((ky * kernel + kx) * inChannels + ci) * filters + co];
+    }
+
+    /// <summary>Lowering of a batch of HWC images to patch rows, one row per output pixel across the batch.</summary>
+    private readonly struct Lowering(TensorShape source, int outHeight, int outWidth, int kernel, int pad)
+    {
+        public int PixelsPerImage => outHeight * outWidth;
+
+        public void Lower(ReadOnlySpan<float> images, int firstRow, int rows, Span<float> patches)
         {
-            for (int ox = 0; ox < outWidth; ox++)
+            int imageSize = source.Size, patch = kernel * kernel * source.Channels, perImage = PixelsPerImage;
+            int row = firstRow, written = 0;
+            while (written < rows)
             {
-                ReadOnlySpan<float> row = cols.Slice((oy * outWidth + ox) * k, k);
-                for (int ky = 0; ky < kernel; ky++)
-                {
-                    int iy = oy + ky - pad;
-                    if ((uint)iy >= (uint)height) continue;
-                    int ix0 = ox - pad;
-                    int kxStart = Math.Max(0, -ix0), kxEnd = Math.Min(kernel, width - ix0);
-                    if (kxEnd <= kxStart) continue;
-                    int length = (kxEnd - kxStart) * channels;
-                    Span<float> target = image.Slice((iy * width + ix0 + kxStart) * channels, length);
-                    TensorPrimitives.Add(target, row.Slice((ky * kernel + kxStart) * channels, length), target);
-                }
+                int image = row / perImage, pixel = row % perImage;
+                int count = Math.Min(rows - written, perImage - pixel);
+                ChannelsLastLowering.Im2Col(images.Slice(image * imageSize, imageSize), source.Height, source.Width, source.Channels,
+                    kernel, pad, outHeight, outWidth, pixel, count, patches.Slice(written * patch, count * patch));
+                row += count;
+                written += count;
             }
         }
     }
