@@ -1,4 +1,5 @@
 using Mnist.Baselines.Gbdt;
+using Mnist.Baselines.Knn;
 using Mnist.Baselines.LinearSvm;
 using Mnist.Baselines.LogisticRegression;
 using Mnist.Core.Training;
@@ -8,7 +9,7 @@ namespace Mnist.Baselines;
 /// <summary>Registers the classical baseline trainers with a <see cref="TrainerCatalog"/>.</summary>
 public static class BaselinesCatalog
 {
-    /// <summary>Adds "logreg", "linear-svm" and "gbdt".</summary>
+    /// <summary>Adds "logreg", "linear-svm", "gbdt" and "knn".</summary>
     public static TrainerCatalog AddBaselines(this TrainerCatalog catalog)
     {
         ArgumentNullException.ThrowIfNull(catalog);
@@ -23,6 +24,11 @@ public static class BaselinesCatalog
             parameters => new LinearSvmTrainer(LinearSvmOptions.FromParameters(parameters)),
             LinearSvmModel.Load));
         catalog.Add(GbdtRegistration.Registration);
+        catalog.Add(new TrainerRegistration(
+            KnnTrainer.TrainerName,
+            "Exact k-nearest neighbours by squared L2 through blocked GEMM, optional PCA (params: k, weighting, pca-components)",
+            parameters => new KnnTrainer(KnnOptions.FromParameters(parameters)),
+            KnnModel.Load));
         return catalog;
     }
 }
