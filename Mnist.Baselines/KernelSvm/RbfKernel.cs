@@ -42,27 +42,35 @@ internal static class RbfKernel
     }
 
     /// <summary>
-    /// The full symmetric n × n kernel matrix of <paramref name="rows"/>: the upper triangle by row blocks (each a
-    /// GEMM against the remaining rows), mirrored into the lower one, with an exact 1 on the diagonal.
+    /// The full symmetric n × n kernel matrix of <paramref name="rows"/>: the upper triangle by 512-row blocks (each a
+    /// single-threaded GEMM against the rows from the block on; blocks run in parallel, bounded by
+    /// <see cref="ComputeSettings"/>), then mirrored into the lower triangle, with an exact 1 on the diagonal.
+    /// Every value depends only on the data, not on the thread count.
     /// </summary>
-    public static void Symmetric(ReadOnlySpan<float> rows, ReadOnlySpan<float> norms, int n, int dims, float gamma, Span<float> kernel, CancellationToken cancellationToken = default)
+    public static void Symmetric(float[] rows, float[] norms, int n, int dims, float gamma, float[] kernel, int threads = 0, CancellationToken cancellationToken = default)
     {
         const int BlockRows = 512;
-        for (int start = 0; start < n; start += BlockRows)
+        if (kernel.Length < (long)n * n) throw new ArgumentException("The kernel buffer is smaller than n × n.", nameof(kernel));
+        int blocks = (n + BlockRows - 1) / BlockRows;
+        Parallel.For(0, blocks, ComputeSettings.ParallelOptions(threads, cancellationToken), block =>
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            int block = Math.Min(BlockRows, n - start);
-            Block(rows.Slice(start * dims, block * dims), norms.Slice(start, block), block,
-                rows.Slice(start * dims, (n - start) * dims), norms.Slice(start, n - start), n - start,
-                dims, gamma, kernel[(start * n + start)..], n);
-        }
-        // Mirror the upper triangle in tiles (cache-friendly transpose).
+            int start = block * BlockRows;
+            int count = Math.Min(BlockRows, n - start);
+            Block(rows.AsSpan(start * dims, count * dims), norms.AsSpan(start, count), count,
+                rows.AsSpan(start * dims, (n - start) * dims), norms.AsSpan(start, n - start), n - start,
+                dims, gamma, kernel.AsSpan(start * n + start), n);
+        });
+        // Mirror the upper triangle in tiles (a cache-friendly transpose); each tile row writes only its own rows.
         const int Tile = 64;
-        for (int i0 = 0; i0 < n; i0 += Tile)
+        int tileRows = (n + Tile - 1) / Tile;
+        Parallel.For(0, tileRows, ComputeSettings.ParallelOptions(threads, cancellationToken), tile =>
+        {
+            int i0 = tile * Tile, i1 = Math.Min(i0 + Tile, n);
             for (int j0 = 0; j0 <= i0; j0 += Tile)
-                for (int i = i0; i < Math.Min(i0 + Tile, n); i++)
+                for (int i = i0; i < i1; i++)
                     for (int j = j0; j < Math.Min(j0 + Tile, i); j++)
                         kernel[i * n + j] = kernel[j * n + i];
-        for (int i = 0; i < n; i++) kernel[i * n + i] = 1f;
+            for (int i = i0; i < i1; i++) kernel[i * n + i] = 1f;
+        });
     }
 }
