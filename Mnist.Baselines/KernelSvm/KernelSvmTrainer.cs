@@ -58,6 +58,8 @@ public sealed class KernelSvmTrainer(KernelSvmOptions options) : ITrainer
             for (int b = a + 1; b < Classes; b++) pairs.Add((a, b));
         var results = new PairResult[pairs.Count];
         int largest = pairs.Max(p => members[p.A].Count + members[p.B].Count);
+        if ((long)largest * largest > Array.MaxLength)
+            throw new ArgumentException($"The largest pair of classes has {largest} images; its {largest}×{largest} kernel matrix does not fit one array.", nameof(train));
         // One pair at a time, its kernel matrix built with every allowed thread: a single kernel buffer (≈ 0.55 GB on
         // 54k MNIST images) keeps the process near 1.5 GB; SMO itself is a small serial part.
         var rows = new float[(long)largest * d];

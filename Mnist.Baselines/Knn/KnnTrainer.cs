@@ -9,7 +9,7 @@ namespace Mnist.Baselines.Knn;
 /// Exact k-nearest neighbours (squared Euclidean distance) over the raw pixels or, with
 /// <see cref="KnnOptions.PcaComponents"/> &gt; 0, over their projection onto the leading principal components of
 /// the training set. Fitting only stores the (projected) training set; the search is in <see cref="KnnModel"/>.
-/// The validation set, when given, is only scored for the history.
+/// The validation set is not used (k is fixed; scoring it here would only repeat the caller's evaluation).
 /// </summary>
 public sealed class KnnTrainer(KnnOptions options) : ITrainer
 {
@@ -54,15 +54,9 @@ public sealed class KnnTrainer(KnnOptions options) : ITrainer
         cancellationToken.ThrowIfCancellationRequested();
         var model = new KnnModel(Options, d, pca, reference, labels);
 
-        var history = new TrainingHistory();
-        double? validationAccuracy = null;
-        if (validation is { HasLabels: true, Count: > 0 })
-        {
-            progress?.Report(new TrainingProgress(0.5, $"scoring {validation.Count} validation images"));
-            validationAccuracy = Core.Evaluation.Evaluator.Evaluate(model, validation).Accuracy;
-        }
         double seconds = clock.Elapsed.TotalSeconds;
-        history.Add(new EpochRecord(1, 0, null, null, validationAccuracy, 0, seconds, seconds > 0 ? n / seconds : 0));
+        var history = new TrainingHistory();
+        history.Add(new EpochRecord(1, 0, null, null, null, 0, seconds, seconds > 0 ? n / seconds : 0));
         model.History = history;
         progress?.Report(new TrainingProgress(1.0, $"stored {n} training images ({(pca is null ? $"{d} pixels" : $"{pca.Components} PCA components")})", history.Epochs[0]));
         return model;

@@ -162,12 +162,12 @@ public sealed class KnnTests
     }
 
     [Test]
-    public void PcaVariantReachesTheAccuracyFloorAndRecordsValidation()
+    public void PcaVariantReachesTheAccuracyFloor()
     {
         var model = (KnnModel)new KnnTrainer(new KnnOptions { PcaComponents = 40, Weighting = KnnOptions.Distance })
-            .Fit(BaselineTestData.SmallTrain, BaselineTestData.SmallTest.Take(200));
+            .Fit(BaselineTestData.SmallTrain);
         Assert.That(model.Pca!.Components, Is.EqualTo(40));
-        Assert.That(model.History!.Epochs[0].ValidationAccuracy, Is.Not.Null);
+        Assert.That(model.History!.Epochs, Has.Count.EqualTo(1));
         double accuracy = Evaluator.Evaluate(model, BaselineTestData.SmallTest.Take(1000)).Accuracy;
         TestContext.Out.WriteLine($"knn k=3 distance, PCA 40 on 5000: {accuracy:P2}");
         // Measured 0.930 (PCA denoises a little).
