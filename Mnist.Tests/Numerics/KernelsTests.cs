@@ -95,39 +95,4 @@ public class KernelsTests
                 Assert.That(got[i * bRows + j], Is.EqualTo(want[i * bRows + j]).Within(1e-5 * (norms + 1)), $"({i},{j})");
             }
     }
-
-    // channels, height, width, kernelH, kernelW, padH, padW
-    [TestCase(1, 5, 5, 3, 3, 0, 0)]
-    [TestCase(3, 7, 6, 3, 2, 1, 0)]
-    [TestCase(2, 4, 4, 5, 5, 2, 2)]
-    [TestCase(4, 6, 9, 1, 1, 0, 0)]
-    [TestCase(2, 3, 2, 5, 4, 2, 2)]
-    [TestCase(5, 28, 28, 5, 5, 2, 2)]
-    public void Im2Col_And_Col2Im_MatchReference(int channels, int height, int width, int kh, int kw, int ph, int pw)
-    {
-        int outH = Kernels.ConvOutputSize(height, kh, ph), outW = Kernels.ConvOutputSize(width, kw, pw);
-        int colLength = outH * outW * channels * kh * kw;
-        float[] image = RandomMatrix(channels, height * width, 8);
-
-        float[] got = Enumerable.Repeat(float.NaN, colLength).ToArray(), want = new float[colLength];
-        Kernels.Im2Col(image, channels, height, width, kh, kw, ph, pw, got);
-        ReferenceKernels.Im2Col(image, channels, height, width, kh, kw, ph, pw, want);
-        Assert.That(got, Is.EqualTo(want).AsCollection, "im2col");
-
-        float[] columns = RandomMatrix(outH * outW, channels * kh * kw, 9);
-        float[] back = Enumerable.Repeat(float.NaN, image.Length).ToArray(), backWant = new float[image.Length];
-        Kernels.Col2Im(columns, channels, height, width, kh, kw, ph, pw, back);
-        ReferenceKernels.Col2Im(columns, channels, height, width, kh, kw, ph, pw, backWant);
-        Assert.That(back, Is.EqualTo(backWant).AsCollection, "col2im");
-
-        // Adjoint: <im2col(x), y> = <x, col2im(y)>.
-        double lhs = 0, rhs = 0;
-        for (int i = 0; i < colLength; i++) lhs += (double)got[i] * columns[i];
-        for (int i = 0; i < image.Length; i++) rhs += (double)image[i] * back[i];
-        Assert.That(lhs, Is.EqualTo(rhs).Within(1e-3));
-    }
-
-    [Test]
-    public void Im2Col_RejectsShortBuffers() =>
-        Assert.That(() => Kernels.Im2Col(new float[25], 1, 5, 5, 3, 3, 0, 0, new float[80]), Throws.ArgumentException);
 }
