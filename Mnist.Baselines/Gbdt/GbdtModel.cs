@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Mnist.Core.Data;
 using Mnist.Core.Numerics;
 using Mnist.Core.Training;
@@ -101,7 +100,7 @@ public sealed class GbdtModel : ITrainedModel
     public void WritePayload(BinaryWriter writer)
     {
         writer.Write(PayloadVersion);
-        writer.Write(JsonSerializer.Serialize(Hyperparameters));
+        writer.Write(HyperparameterJson.Serialize(Hyperparameters));
         writer.Write(PixelCount);
         writer.Write(ClassCount);
         foreach (float score in BaseScores) writer.Write(score);
@@ -114,7 +113,7 @@ public sealed class GbdtModel : ITrainedModel
     {
         int version = reader.ReadInt32();
         if (version != PayloadVersion) throw new InvalidDataException($"unsupported gbdt payload version {version}");
-        var hyperparameters = ReadHyperparameters(reader.ReadString());
+        var hyperparameters = HyperparameterJson.Parse(reader.ReadString());
         int pixelCount = reader.ReadInt32();
         if (pixelCount < 1 || pixelCount > MaxPixels) throw new InvalidDataException($"pixel count {pixelCount} is outside 1..{MaxPixels}");
         int classes = reader.ReadInt32();
@@ -133,25 +132,5 @@ public sealed class GbdtModel : ITrainedModel
         var trees = new RegressionTree[rounds * ClassCount];
         for (int t = 0; t < trees.Length; t++) trees[t] = RegressionTree.Read(reader, pixelCount, MaxInternalNodes);
         return new GbdtModel(pixelCount, baseScores, trees, hyperparameters);
-    }
-
-    private static Dictionary<string, object> ReadHyperparameters(string json)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(json);
-            if (document.RootElement.ValueKind != JsonValueKind.Object) throw new InvalidDataException("hyperparameters are not a JSON object");
-            return document.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object)(p.Value.ValueKind switch
-            {
-                JsonValueKind.Number => p.Value.GetDouble(),
-                JsonValueKind.True => true,
-                JsonValueKind.False => false,
-                _ => p.Value.ToString(),
-            }));
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"malformed hyperparameters ({e.Message})");
-        }
     }
 }

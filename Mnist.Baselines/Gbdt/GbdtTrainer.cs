@@ -26,13 +26,7 @@ public sealed class GbdtTrainer(GbdtOptions options) : ITrainer
 
     public ITrainedModel Fit(DigitDataView train, DigitDataView? validation = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(train);
-        if (!train.HasLabels) throw new ArgumentException("Training data needs labels.", nameof(train));
-        if (train.Count == 0) throw new ArgumentException("Training data is empty.", nameof(train));
-        if (validation is { Count: 0 }) validation = null;
-        if (validation is not null && !validation.HasLabels) throw new ArgumentException("Validation data needs labels.", nameof(validation));
-        if (validation is not null && validation.PixelCount != train.PixelCount)
-            throw new ArgumentException("Validation images differ in size from the training images.", nameof(validation));
+        validation = FitArguments.Check(train, validation);
         Options.Validate();
 
         progress?.Report(new TrainingProgress(0, "binning"));

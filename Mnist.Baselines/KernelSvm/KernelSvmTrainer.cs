@@ -40,8 +40,7 @@ public sealed class KernelSvmTrainer(KernelSvmOptions options) : ITrainer
         IProgress<TrainingProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(train);
-        if (!train.HasLabels) throw new ArgumentException("The training data has no labels.", nameof(train));
+        FitArguments.Check(train, validation);
         cancellationToken.ThrowIfCancellationRequested();
         var clock = Stopwatch.StartNew();
         int n = train.Count, d = train.PixelCount;

@@ -29,9 +29,7 @@ public sealed class KnnTrainer(KnnOptions options) : ITrainer
         IProgress<TrainingProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(train);
-        if (!train.HasLabels) throw new ArgumentException("The training data has no labels.", nameof(train));
-        if (train.Count < 1) throw new ArgumentException("The training data is empty.", nameof(train));
+        FitArguments.Check(train, validation);
         cancellationToken.ThrowIfCancellationRequested();
         var clock = Stopwatch.StartNew();
         int n = train.Count, d = train.PixelCount;

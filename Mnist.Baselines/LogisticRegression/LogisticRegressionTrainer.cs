@@ -125,11 +125,7 @@ public sealed class LogisticRegressionTrainer(LogisticRegressionOptions options)
         IProgress<TrainingProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(train);
-        if (!train.HasLabels) throw new ArgumentException("The training data has no labels.", nameof(train));
-        if (train.Count == 0) throw new ArgumentException("The training data is empty.", nameof(train));
-        if (validation is not null && (!validation.HasLabels || validation.PixelCount != train.PixelCount))
-            throw new ArgumentException("The validation data must be labelled and have the training data's image size.", nameof(validation));
+        validation = FitArguments.Check(train, validation);
         cancellationToken.ThrowIfCancellationRequested();
 
         var data = train.Materialize();

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Mnist.Cnn.Layers;
 using Mnist.Core.Data;
 using Mnist.Core.Training;
@@ -23,7 +22,7 @@ public sealed class NeuralModel(string trainerName, Sequential network, IReadOnl
     public void WritePayload(BinaryWriter writer)
     {
         writer.Write(PayloadVersion);
-        writer.Write(JsonSerializer.Serialize(Hyperparameters));
+        writer.Write(HyperparameterJson.Serialize(Hyperparameters));
         writer.Write(Network.InputShape.Height);
         writer.Write(Network.InputShape.Width);
         writer.Write(Network.InputShape.Channels);
@@ -41,7 +40,7 @@ public sealed class NeuralModel(string trainerName, Sequential network, IReadOnl
     {
         int version = reader.ReadInt32();
         if (version != PayloadVersion) throw new InvalidDataException($"unsupported network payload version {version}");
-        var hyperparameters = ReadHyperparameters(reader.ReadString());
+        var hyperparameters = HyperparameterJson.Parse(reader.ReadString());
         var input = new TensorShape(ReadBounded(reader, 1, 4096), ReadBounded(reader, 1, 4096), ReadBounded(reader, 1, 4096));
         int count = ReadBounded(reader, 1, 1000);
         var layers = new Layer[count];
@@ -84,24 +83,5 @@ public sealed class NeuralModel(string trainerName, Sequential network, IReadOnl
         double value = reader.ReadDouble();
         if (!(value >= 0 && value < 1)) throw new InvalidDataException($"value {value} is outside [0, 1)");
         return value;
-    }
-
-    private static Dictionary<string, object> ReadHyperparameters(string json)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(json);
-            return document.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object)(p.Value.ValueKind switch
-            {
-                JsonValueKind.Number => p.Value.GetDouble(),
-                JsonValueKind.True => true,
-                JsonValueKind.False => false,
-                _ => p.Value.ToString(),
-            }));
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"malformed hyperparameters ({e.Message})");
-        }
     }
 }

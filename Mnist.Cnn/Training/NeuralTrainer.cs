@@ -21,8 +21,7 @@ public sealed class NeuralTrainer(string name, Func<Sequential> architecture, Ne
 
     public ITrainedModel Fit(DigitDataView train, DigitDataView? validation = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        if (!train.HasLabels) throw new ArgumentException("Training data needs labels.", nameof(train));
-        if (validation is { Count: 0 }) validation = null;
+        validation = FitArguments.Check(train, validation);
         var model = architecture().Build(Options.Seed);
         if (model.InputShape.Size != train.PixelCount)
             throw new ArgumentException($"The {Name} architecture expects {model.InputShape} images, the data has {train.Height}×{train.Width}.");

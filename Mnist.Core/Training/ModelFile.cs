@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using Mnist.Core.Data;
 using Mnist.Core.Reporting;
 
@@ -34,7 +33,7 @@ public static class ModelFile
         using (var writer = new BinaryWriter(payload, Encoding.UTF8, leaveOpen: true))
             model.WritePayload(writer);
         byte[] payloadBytes = payload.ToArray();
-        string hyperparameters = JsonSerializer.Serialize(model.Hyperparameters);
+        string hyperparameters = HyperparameterJson.Serialize(model.Hyperparameters);
 
         AtomicFile.Write(path, stream =>
         {
