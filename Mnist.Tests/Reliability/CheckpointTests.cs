@@ -85,14 +85,14 @@ public sealed class CheckpointTests
         // Early stopping that fires, plateau schedule and SGD momentum.
         new object[] { "mlp", new Dictionary<string, string> { ["epochs"] = "8", ["batch-size"] = "100", ["patience"] = "1", ["schedule"] = "plateau", ["optimizer"] = "nesterov", ["learning-rate"] = "0.05" }, 1 },
         // BatchNorm running statistics, augmentation, one-cycle.
-        new object[] { "cnn", new Dictionary<string, string> { ["epochs"] = "3", ["batch-size"] = "50" }, 1 },
+        new object[] { "cnn", new Dictionary<string, string> { ["epochs"] = "2", ["batch-size"] = "50" }, 1 },
     ];
 
     [TestCaseSource(nameof(Cases))]
     public void ResumedFitEqualsUninterruptedFit(string architecture, Dictionary<string, string> parameters, int stopAfter)
     {
-        var train = TestData.Mnist.Train.Take(architecture == "cnn" ? 200 : 1500).Materialize();
-        var validation = TestData.Mnist.Test!.Take(300).Materialize();
+        var train = TestData.Mnist.Train.Take(architecture == "cnn" ? 150 : 1500).Materialize();
+        var validation = TestData.Mnist.Test!.Take(architecture == "cnn" ? 100 : 300).Materialize();
 
         var reference = (NeuralModel)Trainer(architecture, parameters).Fit(train, validation);
 

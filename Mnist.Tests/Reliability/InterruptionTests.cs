@@ -95,6 +95,36 @@ public sealed class InterruptionTests
         Assert.That(File.Exists(Path.Combine(output, "checkpoints", "mlp.ckpt")), Is.True);
     }
 
+    [Test]
+    public void SigintDuringTrainKeepsACheckpointAndTrainResumeWritesTheSameModel()
+    {
+        string model = Path.Combine(_folder, "mlp.model");
+        string[] train = ["train", "--data", RunnerHarness.RealDataFolder(), "--trainer", "mlp", "--train-limit", "20000", "--test-limit", "1000",
+            "--threads", "1", "--param", "epochs=4", "--model-out", model];
+        using (var process = MnistProcess.Start(_folder, train))
+        {
+            process.WaitForOutput("epoch 1/4 done", 60);
+            process.Signal(MnistProcess.SIGINT);
+            Assert.That(process.WaitForExit(20), Is.EqualTo(130), process.Output + process.Error);
+            Assert.That(process.Error.Trim(), Is.EqualTo($"interrupted: checkpoint of mlp kept at {model}.ckpt; run the same command with --resume to continue"));
+        }
+        Assert.That((File.Exists(model), File.Exists(model + ".ckpt")), Is.EqualTo((false, true)));
+
+        var again = MnistProcess.Run(_folder, 60, train);
+        Assert.That(again.ExitCode, Is.EqualTo(2));
+        Assert.That(again.Error.Trim(), Does.Contain("checkpoint of an interrupted run; pass --resume"));
+
+        var resumed = MnistProcess.Run(_folder, 60, [.. train, "--resume"]);
+        Assert.That(resumed.ExitCode, Is.Zero, resumed.Error);
+        Assert.That(resumed.Output, Does.Contain("resumed after epoch"));
+        Assert.That((File.Exists(model), File.Exists(model + ".ckpt")), Is.EqualTo((true, false)));
+
+        string reference = Path.Combine(_folder, "reference.model");
+        var uninterrupted = MnistProcess.Run(_folder, 60, [.. train[..^1], reference]);
+        Assert.That(uninterrupted.ExitCode, Is.Zero, uninterrupted.Error);
+        Assert.That(File.ReadAllBytes(model), Is.EqualTo(File.ReadAllBytes(reference)), "the resumed model file is byte-identical");
+    }
+
     private static void AssertInterrupted(string folder, string error, string[] finished)
     {
         var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
