@@ -1,4 +1,6 @@
 using Mnist.Baselines.Gbdt;
+using Mnist.Baselines.KernelSvm;
+using Mnist.Baselines.Knn;
 using Mnist.Baselines.LinearSvm;
 using Mnist.Baselines.LogisticRegression;
 using Mnist.Core.Training;
@@ -8,7 +10,7 @@ namespace Mnist.Baselines;
 /// <summary>Registers the classical baseline trainers with a <see cref="TrainerCatalog"/>.</summary>
 public static class BaselinesCatalog
 {
-    /// <summary>Adds "logreg", "linear-svm" and "gbdt".</summary>
+    /// <summary>Adds "logreg", "linear-svm", "gbdt", "kernel-svm" and "knn".</summary>
     public static TrainerCatalog AddBaselines(this TrainerCatalog catalog)
     {
         ArgumentNullException.ThrowIfNull(catalog);
@@ -23,6 +25,16 @@ public static class BaselinesCatalog
             parameters => new LinearSvmTrainer(LinearSvmOptions.FromParameters(parameters)),
             LinearSvmModel.Load));
         catalog.Add(GbdtRegistration.Registration);
+        catalog.Add(new TrainerRegistration(
+            KernelSvmTrainer.TrainerName,
+            "RBF-kernel SVM, one-vs-one exact C-SVCs by SMO (libsvm's working-set selection) over GEMM-computed kernel matrices (params: gamma, c, tolerance, max-iterations)",
+            parameters => new KernelSvmTrainer(KernelSvmOptions.FromParameters(parameters)),
+            KernelSvmModel.Load));
+        catalog.Add(new TrainerRegistration(
+            KnnTrainer.TrainerName,
+            "Exact k-nearest neighbours by squared L2 through blocked GEMM, optional PCA (params: k, weighting, pca-components)",
+            parameters => new KnnTrainer(KnnOptions.FromParameters(parameters)),
+            KnnModel.Load));
         return catalog;
     }
 }

@@ -80,18 +80,27 @@ internal static unsafe class GemmEngine<TOps, TVec>
 
     // ---------------------------------------------------------------- general path
 
+    /// <summary>Elements of C (32 MiB, the L3 size) from which C is streamed through memory once per k slice.</summary>
+    public const long HugeOutput = 8L << 20;
+
     /// <summary>
-    /// Depth of the k slices for a problem: as deep as lets the packed KC×NC block fill <see cref="PackedBlockFloats"/>
-    /// (capped at <see cref="MaxKC"/>), then evened out so no slice is a short leftover (k = 784 → 4 × 196, not
-    /// 3 × 256 + 16). Narrow B gets deep slices, so A rows are read in long contiguous runs. Depends on the
-    /// problem's shape only — never on a thread's share — so every element sums in the same order.
+    /// Slice depth and block width for a problem. Normally the slices are as deep as lets the packed KC×NC block
+    /// fill <see cref="PackedBlockFloats"/> (narrow B gets deep slices, so A rows are read in long runs), capped at
+    /// <see cref="MaxKC"/>. A C larger than L3 is read and written from memory once per slice, which on two threads
+    /// becomes the bottleneck (k-NN, 2000×60000 output: 1.0× → 2.0× scaling), so then the slices are as deep as
+    /// allowed and the block narrows to keep the packed block in L2. Either way the slices are evened out
+    /// (k = 784 → 4 × 196, not 3 × 256 + 16). Depends on the shape only — never on a thread's share — so every
+    /// element sums in the same order.
     /// </summary>
-    public static int SliceDepth(in GemmProblem p)
+    public static (int Depth, int Width) Blocking(in GemmProblem p)
     {
+        bool hugeOutput = (long)p.M * p.N >= HugeOutput;
         int nb = RoundUp(Math.Min(BlockWidth, p.N), NR);
-        int target = Math.Clamp(BlockFloats / nb, MinSliceDepth, MaxKC);
+        int target = hugeOutput ? MaxKC : Math.Clamp(BlockFloats / nb, MinSliceDepth, MaxKC);
         int slices = (p.K + target - 1) / target;
-        return (p.K + slices - 1) / slices;
+        int depth = (p.K + slices - 1) / slices;
+        int width = hugeOutput ? Math.Max(2 * NR, BlockFloats / depth / NR * NR) : BlockWidth;
+        return (depth, width);
     }
 
     /// <summary>Computes rows [i0, i1) × columns [j0, j1) of C, all of k, on the calling thread.</summary>
@@ -99,7 +108,7 @@ internal static unsafe class GemmEngine<TOps, TVec>
     public static void General(in GemmProblem p, int i0, int i1, int j0, int j1)
     {
         int w = TOps.Width, nr = NR;
-        int kc = SliceDepth(p), NC = BlockWidth;
+        (int kc, int NC) = Blocking(p);
         float* packB = ScratchBuffer.PackB.Get((long)kc * RoundUp(Math.Min(NC, j1 - j0), nr));
         // In-place A: element (r, p) at a[r·rs + p·ks].
         nint rs = p.TransA ? 1 : p.Lda;

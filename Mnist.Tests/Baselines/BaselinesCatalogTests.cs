@@ -13,7 +13,7 @@ public sealed class BaselinesCatalogTests
     public void RegistersEveryBaselineWithADescription()
     {
         var catalog = new TrainerCatalog().AddBaselines();
-        Assert.That(catalog.Names, Is.EqualTo(new[] { "logreg", "linear-svm", "gbdt" }));
+        Assert.That(catalog.Names, Is.EqualTo(new[] { "logreg", "linear-svm", "gbdt", "kernel-svm", "knn" }));
         Assert.That(catalog.Registrations.Select(r => r.Description), Has.All.Not.Empty);
         Assert.That(catalog.Create("logreg"), Is.TypeOf<LogisticRegressionTrainer>());
         Assert.That(catalog.Create("linear-svm"), Is.TypeOf<LinearSvmTrainer>());
@@ -21,6 +21,8 @@ public sealed class BaselinesCatalogTests
 
     [TestCase("logreg")]
     [TestCase("linear-svm")]
+    [TestCase("kernel-svm")]
+    [TestCase("knn")]
     public void HyperparameterNamesRoundTripThroughTrainerParameters(string name)
     {
         // Every reported hyperparameter name is accepted as an override and reported back unchanged.

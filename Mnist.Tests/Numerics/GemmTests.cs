@@ -103,6 +103,20 @@ public class GemmTests
     }
 
     [Test]
+    public void HugeOutput_UsesDeepSlicesAndStaysCorrectAndDeterministic()
+    {
+        // C ≥ 8M elements switches to the deep-slice, narrow-block plan; k small keeps the reference cheap.
+        const int m = 2900, n = 2900, k = 7;
+        CheckAgainstReference(Gemm.DefaultIsa, m, n, k, Transpose.No, Transpose.Yes, 1f, 0f, 0, threads: 2);
+        var rng = new Random(5);
+        float[] a = TestMatrices.Random(rng, m, k, k), b = TestMatrices.Random(rng, n, k, k);
+        float[] one = new float[m * n], two = new float[m * n];
+        Gemm.Multiply(Transpose.No, Transpose.Yes, m, n, k, 1f, a, k, b, k, 0f, one, n, threads: 1);
+        Gemm.Multiply(Transpose.No, Transpose.Yes, m, n, k, 1f, a, k, b, k, 0f, two, n, threads: 2);
+        Assert.That(two, Is.EqualTo(one).AsCollection);
+    }
+
+    [Test]
     public void KZero_ScalesC()
     {
         float[] c = [1, 2, 3, 4, 5, 6];

@@ -1,0 +1,242 @@
+using System.Numerics.Tensors;
+using Mnist.Core.Data;
+using Mnist.Core.Numerics;
+using Mnist.Core.Training;
+
+namespace Mnist.Baselines.KernelSvm;
+
+/// <summary>
+/// A fitted one-vs-one RBF SVM: the distinct support vectors, and per pair (a, b) of classes the coefficients
+/// αᵢyᵢ over them and ρ, so that f_ab(x) = Σᵢ αᵢyᵢ exp(−γ‖sᵢ − x‖²) − ρ_ab and f_ab &gt; 0 votes for a.
+/// </summary>
+/// <remarks>
+/// Prediction evaluates the kernel between a block of images and all support vectors (one GEMM), then all 45
+/// decision values at once (a second GEMM with the support × 45 coefficient matrix). The class score is its
+/// vote count plus scikit-learn's tie-breaking confidence: the sum of its decision values (±f) squashed into
+/// (−1/3, 1/3) by s/(3(|s| + 1)), so the most voted class wins and ties go to the more confident class.
+/// <see cref="PredictProbabilities"/> returns the softmax of these scores — a monotone squashing, not
+/// calibrated probabilities (<see cref="HasCalibratedProbabilities"/> is false). Rows are scored in parallel
+/// blocks, each value independent of the thread count.
+/// </remarks>
+public sealed class KernelSvmModel : ITrainedModel
+{
+    private const int PayloadVersion = 1;
+    private const int Classes = DigitDataView.ClassCount;
+    private const int Pairs = Classes * (Classes - 1) / 2;
+    private const int MaxPixels = 1 << 20;
+    private const int BlockRows = 256;
+    private const byte StoredAsFloats = 0;
+    private const byte StoredAsBytes = 1;
+
+    private readonly float[] _supportVectors; // S × PixelCount
+    private readonly float[] _norms;
+    private readonly float[] _coefficients;   // S × 45
+    private readonly double[] _rho;           // 45
+
+    private KernelSvmModel(KernelSvmOptions options, int pixelCount, float[] supportVectors, float[] coefficients, double[] rho)
+    {
+        if (pixelCount < 1 || pixelCount > MaxPixels) throw new InvalidDataException($"Invalid pixel count {pixelCount}.");
+        if (supportVectors.Length % pixelCount != 0) throw new InvalidDataException("The support vectors are not whole images.");
+        int count = supportVectors.Length / pixelCount;
+        if (coefficients.Length != (long)count * Pairs) throw new InvalidDataException($"{coefficients.Length} coefficients for {count} support vectors × {Pairs} pairs.");
+        if (rho.Length != Pairs) throw new InvalidDataException($"{rho.Length} offsets for {Pairs} pairs.");
+        Options = options;
+        PixelCount = pixelCount;
+        SupportVectorCount = count;
+        _supportVectors = supportVectors;
+        _coefficients = coefficients;
+        _rho = rho;
+        _norms = RbfKernel.SquaredNorms(supportVectors, count, pixelCount);
+    }
+
+    public KernelSvmOptions Options { get; }
+    public string TrainerName => KernelSvmTrainer.TrainerName;
+    public IReadOnlyDictionary<string, object> Hyperparameters => Options.ToDictionary();
+    public bool HasCalibratedProbabilities => false;
+    public TrainingHistory? History { get; internal set; }
+
+    /// <summary>Pixels per image the model expects.</summary>
+    public int PixelCount { get; }
+    /// <summary>Distinct training images with a non-zero coefficient in some pair.</summary>
+    public int SupportVectorCount { get; }
+
+    /// <summary>The pair index of classes a &lt; b, in the order (0,1), (0,2), …, (0,9), (1,2), …, (8,9).</summary>
+    public static int PairIndex(int a, int b) => a * (2 * Classes - a - 1) / 2 + (b - a - 1);
+
+    internal static KernelSvmModel Build(KernelSvmOptions options, DigitDataView train, IReadOnlyList<(int A, int B)> pairs, PairResult[] results)
+    {
+        int pixelCount = train.PixelCount;
+        // Distinct support vectors in increasing training index.
+        var isSupport = new bool[train.Count];
+        foreach (var result in results)
+            for (int i = 0; i < result.Indices.Length; i++)
+                if (result.Alpha[i] > 0) isSupport[result.Indices[i]] = true;
+        var position = new int[isSupport.Length];
+        int count = 0;
+        for (int i = 0; i < isSupport.Length; i++) position[i] = isSupport[i] ? count++ : -1;
+
+        var supportVectors = new float[(long)count * pixelCount];
+        for (int i = 0; i < isSupport.Length; i++)
+            if (isSupport[i]) train.GetImage(i).CopyTo(supportVectors.AsSpan(position[i] * pixelCount, pixelCount));
+        var coefficients = new float[(long)count * Pairs];
+        var rho = new double[Pairs];
+        for (int p = 0; p < pairs.Count; p++)
+        {
+            var result = results[p];
+            int column = PairIndex(pairs[p].A, pairs[p].B);
+            rho[column] = result.Rho;
+            for (int i = 0; i < result.Indices.Length; i++)
+                if (result.Alpha[i] > 0)
+                    coefficients[position[result.Indices[i]] * Pairs + column] = (float)(result.Alpha[i] * result.Y[i]);
+        }
+        return new KernelSvmModel(options, pixelCount, supportVectors, coefficients, rho);
+    }
+
+    /// <summary>The 45 decision values f_ab (in <see cref="PairIndex"/> order) of every image, row-major data.Count × 45.</summary>
+    public float[] DecisionValues(DigitDataView data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (data.PixelCount != PixelCount)
+            throw new ArgumentException($"The model expects {PixelCount} pixels per image but the data has {data.PixelCount}.", nameof(data));
+        var decisions = new float[data.Count * Pairs];
+        int blocks = (data.Count + BlockRows - 1) / BlockRows;
+        int s = SupportVectorCount;
+        float gamma = (float)Options.Gamma;
+        var rho = new float[Pairs];
+        for (int p = 0; p < Pairs; p++) rho[p] = (float)_rho[p];
+        Parallel.For(0, blocks, ComputeSettings.ParallelOptions(),
+            () => (Pixels: new float[BlockRows * PixelCount], Kernel: new float[BlockRows * Math.Max(s, 1)]),
+            (block, _, buffers) =>
+            {
+                int start = block * BlockRows;
+                int rows = Math.Min(BlockRows, data.Count - start);
+                data.CopyPixels(start, rows, buffers.Pixels);
+                float[] norms = RbfKernel.SquaredNorms(buffers.Pixels, rows, PixelCount);
+                Span<float> output = decisions.AsSpan(start * Pairs, rows * Pairs);
+                if (s == 0)
+                {
+                    output.Clear();
+                }
+                else
+                {
+                    RbfKernel.Block(buffers.Pixels, norms, rows, _supportVectors, _norms, s, PixelCount, gamma, buffers.Kernel, s);
+                    Gemm.Multiply(Transpose.No, Transpose.No, rows, Pairs, s, 1f, buffers.Kernel, s, _coefficients, Pairs, 0f, output, Pairs, threads: 1);
+                }
+                for (int i = 0; i < rows; i++)
+                {
+                    Span<float> row = output.Slice(i * Pairs, Pairs);
+                    TensorPrimitives.Subtract(row, rho, row);
+                }
+                return buffers;
+            },
+            _ => { });
+        return decisions;
+    }
+
+    /// <summary>Votes plus the squashed confidence (see the class remarks), data.Count × 10.</summary>
+    public float[] Scores(DigitDataView data)
+    {
+        float[] decisions = DecisionValues(data);
+        var scores = new float[data.Count * Classes];
+        Span<double> votes = stackalloc double[Classes];
+        Span<double> confidence = stackalloc double[Classes];
+        for (int i = 0; i < data.Count; i++)
+        {
+            votes.Clear();
+            confidence.Clear();
+            ReadOnlySpan<float> f = decisions.AsSpan(i * Pairs, Pairs);
+            int p = 0;
+            for (int a = 0; a < Classes; a++)
+                for (int b = a + 1; b < Classes; b++, p++)
+                {
+                    votes[f[p] > 0 ? a : b] += 1;
+                    confidence[a] += f[p];
+                    confidence[b] -= f[p];
+                }
+            for (int c = 0; c < Classes; c++)
+                scores[i * Classes + c] = (float)(votes[c] + confidence[c] / (3 * (Math.Abs(confidence[c]) + 1)));
+        }
+        return scores;
+    }
+
+    public void PredictProbabilities(DigitDataView data, Span<float> probabilities)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (probabilities.Length < data.Count * Classes)
+            throw new ArgumentException($"Need {data.Count * Classes} probabilities, got a span of {probabilities.Length}.", nameof(probabilities));
+        float[] scores = Scores(data);
+        Kernels.SoftmaxRows(scores, Classes);
+        scores.CopyTo(probabilities);
+    }
+
+    public void WritePayload(BinaryWriter writer)
+    {
+        writer.Write(PayloadVersion);
+        Options.Write(writer);
+        writer.Write(PixelCount);
+        writer.Write(SupportVectorCount);
+        bool asBytes = IsBytePixels(_supportVectors);
+        writer.Write(asBytes ? StoredAsBytes : StoredAsFloats);
+        if (asBytes)
+        {
+            var bytes = new byte[_supportVectors.Length];
+            for (int i = 0; i < bytes.Length; i++) bytes[i] = (byte)MathF.Round(_supportVectors[i] * 255f);
+            writer.Write(bytes);
+        }
+        else
+        {
+            foreach (float v in _supportVectors) writer.Write(v);
+        }
+        foreach (float c in _coefficients) writer.Write(c);
+        foreach (double r in _rho) writer.Write(r);
+    }
+
+    /// <summary>Reads what <see cref="WritePayload"/> wrote; throws <see cref="InvalidDataException"/> on nonsense.</summary>
+    public static KernelSvmModel Load(BinaryReader reader)
+    {
+        int version = reader.ReadInt32();
+        if (version != PayloadVersion) throw new InvalidDataException($"Unsupported kernel-svm payload version {version}.");
+        var options = KernelSvmOptions.Read(reader);
+        int pixelCount = reader.ReadInt32();
+        if (pixelCount < 1 || pixelCount > MaxPixels) throw new InvalidDataException($"Invalid pixel count {pixelCount}.");
+        int count = reader.ReadInt32();
+        byte storage = reader.ReadByte();
+        if (storage is not (StoredAsBytes or StoredAsFloats)) throw new InvalidDataException($"Unknown storage kind {storage}.");
+        long values = (long)count * pixelCount;
+        long needed = values * (storage == StoredAsBytes ? 1 : sizeof(float)) + (long)count * Pairs * sizeof(float) + Pairs * sizeof(double);
+        if (count < 0 || values > Array.MaxLength || needed > reader.BaseStream.Length - reader.BaseStream.Position)
+            throw new InvalidDataException($"The payload is too short for {count} support vectors of {pixelCount} pixels.");
+        var supportVectors = new float[values];
+        if (storage == StoredAsBytes)
+        {
+            PixelScale.ToUnit(reader.ReadBytes((int)values), supportVectors);
+        }
+        else
+        {
+            for (long i = 0; i < values; i++) supportVectors[i] = ReadFinite(reader);
+        }
+        var coefficients = new float[(long)count * Pairs];
+        for (long i = 0; i < coefficients.Length; i++) coefficients[i] = ReadFinite(reader);
+        var rho = new double[Pairs];
+        for (int p = 0; p < Pairs; p++)
+        {
+            rho[p] = reader.ReadDouble();
+            if (!double.IsFinite(rho[p])) throw new InvalidDataException($"Non-finite offset {rho[p]}.");
+        }
+        return new KernelSvmModel(options, pixelCount, supportVectors, coefficients, rho);
+    }
+
+    private static float ReadFinite(BinaryReader reader)
+    {
+        float value = reader.ReadSingle();
+        return float.IsFinite(value) ? value : throw new InvalidDataException($"Non-finite value {value}.");
+    }
+
+    private static bool IsBytePixels(float[] values)
+    {
+        float[] table = PixelScale.Table;
+        foreach (float v in values)
+            if (!(v >= 0f && v <= 1f) || table[(int)MathF.Round(v * 255f)] != v) return false;
+        return true;
+    }
+}

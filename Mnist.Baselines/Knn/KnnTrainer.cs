@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using Mnist.Baselines.Pca;
+using Mnist.Core.Data;
+using Mnist.Core.Training;
+
+namespace Mnist.Baselines.Knn;
+
+/// <summary>
+/// Exact k-nearest neighbours (squared Euclidean distance) over the raw pixels or, with
+/// <see cref="KnnOptions.PcaComponents"/> &gt; 0, over their projection onto the leading principal components of
+/// the training set. Fitting only stores the (projected) training set; the search is in <see cref="KnnModel"/>.
+/// The validation set is not used (k is fixed; scoring it here would only repeat the caller's evaluation).
+/// </summary>
+public sealed class KnnTrainer(KnnOptions options) : ITrainer
+{
+    public const string TrainerName = "knn";
+
+    public KnnTrainer() : this(new KnnOptions()) { }
+
+    public KnnOptions Options { get; } = Validated(options);
+
+    public string Name => TrainerName;
+
+    public IReadOnlyDictionary<string, object> Hyperparameters => Options.ToDictionary();
+
+    public ITrainedModel Fit(
+        DigitDataView train,
+        DigitDataView? validation = null,
+        IProgress<TrainingProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        if (!train.HasLabels) throw new ArgumentException("The training data has no labels.", nameof(train));
+        if (train.Count < 1) throw new ArgumentException("The training data is empty.", nameof(train));
+        cancellationToken.ThrowIfCancellationRequested();
+        var clock = Stopwatch.StartNew();
+        int n = train.Count, d = train.PixelCount;
+        var pixels = new float[(long)n * d];
+        train.CopyPixels(0, n, pixels);
+        byte[] labels = train.GetLabels();
+
+        PcaProjection? pca = null;
+        float[] reference = pixels;
+        if (Options.PcaComponents > 0)
+        {
+            if (Options.PcaComponents > d)
+                throw new ArgumentException($"Hyperparameter '{KnnOptions.PcaComponentsName}' ({Options.PcaComponents}) exceeds the {d} pixels per image.");
+            if (n < 2) throw new ArgumentException("PCA needs at least two training images.", nameof(train));
+            progress?.Report(new TrainingProgress(0.1, $"PCA: top {Options.PcaComponents} components of the {d}×{d} covariance"));
+            pca = PcaProjection.Fit(pixels, n, d, Options.PcaComponents, KnnOptions.PcaSeed, cancellationToken);
+            reference = new float[(long)n * pca.Components];
+            pca.Project(pixels, n, reference);
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+        var model = new KnnModel(Options, d, pca, reference, labels);
+
+        double seconds = clock.Elapsed.TotalSeconds;
+        var history = new TrainingHistory();
+        history.Add(new EpochRecord(1, 0, null, null, null, 0, seconds, seconds > 0 ? n / seconds : 0));
+        model.History = history;
+        progress?.Report(new TrainingProgress(1.0, $"stored {n} training images ({(pca is null ? $"{d} pixels" : $"{pca.Components} PCA components")})", history.Epochs[0]));
+        return model;
+    }
+
+    private static KnnOptions Validated(KnnOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        return options;
+    }
+}

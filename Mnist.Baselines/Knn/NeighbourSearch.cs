@@ -1,0 +1,149 @@
+using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
+using Mnist.Core.Numerics;
+
+namespace Mnist.Baselines.Knn;
+
+/// <summary>
+/// Exact k-nearest-neighbour search by squared Euclidean distance over a fixed reference set (row-major
+/// n × dims floats), computed as ‖q‖² + ‖t‖² − 2·q·t with one GEMM per (query block × reference chunk), clamped
+/// at 0. Memory stays bounded: each worker holds one <see cref="QueryBlock"/> × <see cref="ReferenceChunk"/>
+/// distance tile plus the k-best lists of its block.
+/// </summary>
+/// <remarks>
+/// Per query the k best are kept in a sorted insertion list; candidates are scanned in increasing reference index
+/// and only a strictly smaller distance enters, so at equal distance the smaller reference index ranks first.
+/// Query blocks run in parallel (bounded by <see cref="ComputeSettings"/>), each GEMM on one thread; every value
+/// depends only on the data (the GEMM is deterministic and its shapes do not depend on the thread count), so
+/// results are identical for any thread count.
+/// </remarks>
+internal sealed class NeighbourSearch
+{
+    internal const int QueryBlock = 256;
+    internal const int ReferenceChunk = 2048;
+
+    private readonly float[] _reference;
+    private readonly float[] _norms;
+    private readonly int _count;
+    private readonly int _dims;
+
+    public NeighbourSearch(float[] reference, int count, int dims)
+    {
+        if (reference.Length < (long)count * dims) throw new ArgumentException("reference is smaller than count × dims.", nameof(reference));
+        _reference = reference;
+        _count = count;
+        _dims = dims;
+        _norms = new float[count];
+        for (int i = 0; i < count; i++) _norms[i] = TensorPrimitives.SumOfSquares(reference.AsSpan(i * dims, dims));
+    }
+
+    public int Count => _count;
+    public int Dimensions => _dims;
+
+    /// <summary>
+    /// For each of the <paramref name="queryCount"/> contiguous query rows, the indices and squared distances of
+    /// its min(k, Count) nearest reference rows, nearest first (row-major queryCount × k; unused slots −1 / +∞).
+    /// </summary>
+    public void Search(ReadOnlySpan<float> queries, int queryCount, int k, Span<int> indices, Span<float> distances, int threads = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
+        if (queries.Length < (long)queryCount * _dims) throw new ArgumentException("queries is smaller than queryCount × dims.", nameof(queries));
+        if (indices.Length < (long)queryCount * k || distances.Length < (long)queryCount * k)
+            throw new ArgumentException("The output buffers are smaller than queryCount × k.");
+        if (queryCount == 0) return;
+        // Parallel.For needs arrays, not spans.
+        float[] queryArray = queries[..(queryCount * _dims)].ToArray();
+        var indexArray = new int[queryCount * k];
+        var distanceArray = new float[queryCount * k];
+        int blocks = (queryCount + QueryBlock - 1) / QueryBlock;
+        Parallel.For(0, blocks, ComputeSettings.ParallelOptions(threads),
+            () => new float[QueryBlock * Math.Min(ReferenceChunk, Math.Max(_count, 1))],
+            (block, _, tile) =>
+            {
+                int start = block * QueryBlock;
+                int rows = Math.Min(QueryBlock, queryCount - start);
+                SearchBlock(queryArray.AsSpan(start * _dims, rows * _dims), rows, k, tile,
+                    indexArray.AsSpan(start * k, rows * k), distanceArray.AsSpan(start * k, rows * k));
+                return tile;
+            },
+            _ => { });
+        indexArray.CopyTo(indices);
+        distanceArray.CopyTo(distances);
+    }
+
+    private void SearchBlock(ReadOnlySpan<float> queries, int rows, int k, float[] tile, Span<int> bestIndex, Span<float> bestDistance)
+    {
+        bestIndex.Fill(-1);
+        bestDistance.Fill(float.PositiveInfinity);
+        Span<float> queryNorms = stackalloc float[rows];
+        Span<int> filled = stackalloc int[rows];
+        filled.Clear();
+        for (int i = 0; i < rows; i++) queryNorms[i] = TensorPrimitives.SumOfSquares(queries.Slice(i * _dims, _dims));
+
+        for (int chunkStart = 0; chunkStart < _count; chunkStart += ReferenceChunk)
+        {
+            int width = Math.Min(ReferenceChunk, _count - chunkStart);
+            Gemm.Multiply(Transpose.No, Transpose.Yes, rows, width, _dims, -2f, queries, _dims,
+                _reference.AsSpan(chunkStart * _dims, width * _dims), _dims, 0f, tile, width, threads: 1);
+            ReadOnlySpan<float> norms = _norms.AsSpan(chunkStart, width);
+            for (int i = 0; i < rows; i++)
+            {
+                Span<float> row = tile.AsSpan(i * width, width);
+                TensorPrimitives.Add(row, norms, row);
+                TensorPrimitives.Add(row, queryNorms[i], row);
+                TensorPrimitives.Max(row, 0f, row);
+                Span<float> listDistance = bestDistance.Slice(i * k, k);
+                Span<int> listIndex = bestIndex.Slice(i * k, k);
+                filled[i] = Scan(row, chunkStart, listDistance, listIndex, filled[i]);
+            }
+        }
+    }
+
+    /// <summary>Merges one row of candidate distances (reference indices offset, offset + 1, …) into a sorted k-best list.</summary>
+    internal static int Scan(ReadOnlySpan<float> row, int offset, Span<float> listDistance, Span<int> listIndex, int filled)
+    {
+        int k = listDistance.Length;
+        int j = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            int vectorEnd = row.Length - Vector256<float>.Count;
+            while (j <= vectorEnd && filled == k)
+            {
+                // Skip 8 candidates at once when none beats the current k-th best.
+                var threshold = Vector256.Create(listDistance[k - 1]);
+                var v = Vector256.Create<float>(row.Slice(j, Vector256<float>.Count));
+                uint mask = Vector256.LessThan(v, threshold).ExtractMostSignificantBits();
+                while (mask != 0)
+                {
+                    int lane = System.Numerics.BitOperations.TrailingZeroCount(mask);
+                    mask &= mask - 1;
+                    Insert(row[j + lane], offset + j + lane, listDistance, listIndex, ref filled);
+                }
+                j += Vector256<float>.Count;
+            }
+        }
+        for (; j < row.Length; j++)
+        {
+            float d = row[j];
+            if (filled < k || d < listDistance[k - 1]) Insert(d, offset + j, listDistance, listIndex, ref filled);
+        }
+        return filled;
+    }
+
+    private static void Insert(float distance, int index, Span<float> listDistance, Span<int> listIndex, ref int filled)
+    {
+        int k = listDistance.Length;
+        // Re-check: an earlier insertion from the same vector may have lowered the threshold.
+        if (filled == k && !(distance < listDistance[k - 1])) return;
+        int position = filled < k ? filled++ : k - 1;
+        // Strictly greater entries move down, so an equal distance (smaller index, seen earlier) stays ahead.
+        while (position > 0 && listDistance[position - 1] > distance)
+        {
+            listDistance[position] = listDistance[position - 1];
+            listIndex[position] = listIndex[position - 1];
+            position--;
+        }
+        listDistance[position] = distance;
+        listIndex[position] = index;
+    }
+}
