@@ -93,6 +93,11 @@ public sealed class InterruptionTests
         Assert.That(conflicting.ExitCode, Is.EqualTo(2));
         Assert.That(conflicting.Error.Trim(), Does.StartWith("error: --resume").And.Contain("--seed 7 conflicts").And.Not.Contain("\n"));
         Assert.That(File.Exists(Path.Combine(output, "checkpoints", "mlp.ckpt")), Is.True);
+
+        // Re-running the original command on the interrupted folder points at --resume.
+        var rerun = MnistProcess.Run(_folder, 60, Settings(output));
+        Assert.That(rerun.ExitCode, Is.EqualTo(2));
+        Assert.That(rerun.Error.Trim(), Does.Contain("is an interrupted run; continue it with --resume " + output));
     }
 
     [Test]
