@@ -1,12 +1,17 @@
+using System.Runtime.InteropServices;
 using Mnist.Runner;
 
-// Ctrl+C cancels the run through a token (trainers stop between steps); a second Ctrl+C kills the process.
+// Ctrl+C (SIGINT) and SIGTERM cancel the run through a token: trainers stop between steps, and the
+// command saves what it can resume from (a partial report, checkpoints) before exiting with 130.
+// A second signal is not intercepted, so it ends the process at once.
 var cancellation = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
+void Interrupt(PosixSignalContext context)
 {
     if (cancellation.IsCancellationRequested) return;
-    e.Cancel = true;
+    context.Cancel = true;
     cancellation.Cancel();
-};
+}
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupt);
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupt);
 
 return Cli.Run(args, RunnerEnvironment.ForConsole(Catalogs.Default(), cancellation.Token));

@@ -10,6 +10,12 @@ public sealed class TrainerFailedException(string trainer, Exception inner)
     public string Trainer { get; } = trainer;
 }
 
+/// <summary>
+/// The run was interrupted (Ctrl+C or SIGTERM) and has already saved what it could (a partial report,
+/// checkpoints); <see cref="Exception.Message"/> is the one line telling what was kept and how to resume.
+/// </summary>
+public sealed class RunInterruptedException(string message) : Exception(message);
+
 /// <summary>Process exit codes of the runner.</summary>
 public static class ExitCodes
 {
@@ -18,6 +24,6 @@ public static class ExitCodes
     public const int Failure = 1;
     /// <summary>Bad input: a command-line value or a data file.</summary>
     public const int BadInput = 2;
-    /// <summary>Interrupted by Ctrl+C (128 + SIGINT).</summary>
+    /// <summary>Interrupted by Ctrl+C or SIGTERM (128 + SIGINT, for both).</summary>
     public const int Interrupted = 130;
 }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Mnist.Core.Training;
 
 namespace Mnist.Cnn.Callbacks;
@@ -19,6 +20,12 @@ public abstract class Callback
     public virtual void OnTrainBegin(TrainingState state) { }
     public virtual void OnEpochEnd(TrainingState state, EpochRecord epoch) { }
     public virtual void OnTrainEnd(TrainingState state) { }
+
+    /// <summary>Writes what the callback remembers between epochs, for a checkpoint.</summary>
+    public virtual void SaveState(BinaryWriter writer) { }
+
+    /// <summary>Restores what <see cref="SaveState"/> wrote; <paramref name="state"/> gives the model for sizes.</summary>
+    public virtual void LoadState(BinaryReader reader, TrainingState state) { }
 }
 
 /// <summary>
@@ -63,6 +70,21 @@ public abstract class MonitorCallback(string monitor, double minDelta) : Callbac
         }
         return improved;
     }
+
+    public override void SaveState(BinaryWriter writer)
+    {
+        writer.Write(Best);
+        writer.Write(BestEpoch);
+        writer.Write(Wait);
+    }
+
+    public override void LoadState(BinaryReader reader, TrainingState state)
+    {
+        Best = reader.ReadDouble();
+        BestEpoch = reader.ReadInt32();
+        Wait = reader.ReadInt32();
+        if (BestEpoch < 0 || Wait < 0) throw new InvalidDataException($"invalid {GetType().Name} state (best epoch {BestEpoch}, wait {Wait})");
+    }
 }
 
 /// <summary>Keeps a copy of the weights of the best epoch and restores them when training ends (Keras' ModelCheckpoint with save_best_only).</summary>
@@ -80,6 +102,19 @@ public sealed class BestModelCheckpoint(string monitor = "val_accuracy") : Monit
     public override void OnTrainEnd(TrainingState state)
     {
         if (_bestWeights is not null) ModelWeights.Restore(state.Model, _bestWeights);
+    }
+
+    public override void SaveState(BinaryWriter writer)
+    {
+        base.SaveState(writer);
+        writer.Write(_bestWeights is not null);
+        if (_bestWeights is not null) StateIO.WriteArrays(writer, _bestWeights);
+    }
+
+    public override void LoadState(BinaryReader reader, TrainingState state)
+    {
+        base.LoadState(reader, state);
+        _bestWeights = reader.ReadBoolean() ? StateIO.ReadArrays(reader, ModelWeights.Snapshot(state.Model)) : null;
     }
 }
 
@@ -115,6 +150,18 @@ public sealed class ReduceLearningRateOnPlateau(double factor = 0.5, int patienc
         }
         if (Wait == 0) _cooldownStart = 0;
     }
+
+    public override void SaveState(BinaryWriter writer)
+    {
+        base.SaveState(writer);
+        writer.Write(_cooldownStart);
+    }
+
+    public override void LoadState(BinaryReader reader, TrainingState state)
+    {
+        base.LoadState(reader, state);
+        _cooldownStart = reader.ReadInt32();
+    }
 }
 
 /// <summary>Copies of a model's parameters and state, for checkpoints.</summary>
@@ -130,5 +177,38 @@ public static class ModelWeights
         var targets = model.Parameters.Select(p => p.Value).Concat(model.Layers.SelectMany(l => l.State)).ToArray();
         if (targets.Length != snapshot.Length) throw new ArgumentException("The snapshot is of another model.");
         for (int i = 0; i < targets.Length; i++) snapshot[i].CopyTo(targets[i], 0);
+    }
+}
+
+/// <summary>Float arrays in checkpoints: a length, then the values as little-endian bytes.</summary>
+internal static class StateIO
+{
+    public static void WriteFloats(BinaryWriter writer, ReadOnlySpan<float> values)
+    {
+        writer.Write(values.Length);
+        writer.Write(MemoryMarshal.AsBytes(values));
+    }
+
+    /// <summary>Reads an array written by <see cref="WriteFloats"/> into <paramref name="destination"/>, whose length it must have.</summary>
+    public static void ReadFloats(BinaryReader reader, Span<float> destination)
+    {
+        int length = reader.ReadInt32();
+        if (length != destination.Length) throw new InvalidDataException($"an array of {length} values where {destination.Length} are needed");
+        reader.BaseStream.ReadExactly(MemoryMarshal.AsBytes(destination));
+    }
+
+    public static void WriteArrays(BinaryWriter writer, float[][] arrays)
+    {
+        writer.Write(arrays.Length);
+        foreach (float[] array in arrays) WriteFloats(writer, array);
+    }
+
+    /// <summary>Reads arrays written by <see cref="WriteArrays"/> into <paramref name="shapes"/> (arrays of the expected lengths), and returns them.</summary>
+    public static float[][] ReadArrays(BinaryReader reader, float[][] shapes)
+    {
+        int count = reader.ReadInt32();
+        if (count != shapes.Length) throw new InvalidDataException($"{count} arrays where {shapes.Length} are needed");
+        foreach (float[] array in shapes) ReadFloats(reader, array);
+        return shapes;
     }
 }

@@ -36,6 +36,56 @@ public abstract class Optimizer
         }
     }
 
+    /// <summary>
+    /// Writes the step count, learning rate and every moment array, in the order of <paramref name="parameters"/>
+    /// (a checkpoint: <see cref="LoadState"/> on a fresh optimizer of the same kind continues exactly).
+    /// </summary>
+    public void SaveState(BinaryWriter writer, IReadOnlyList<Parameter> parameters)
+    {
+        writer.Write(GetType().Name);
+        writer.Write(Steps);
+        writer.Write(LearningRate);
+        writer.Write(StateSlots);
+        writer.Write(parameters.Count);
+        foreach (var parameter in parameters)
+        {
+            bool has = _state.TryGetValue(parameter, out var slots);
+            writer.Write(has);
+            if (has)
+                foreach (float[] slot in slots!) Callbacks.StateIO.WriteFloats(writer, slot);
+        }
+    }
+
+    /// <summary>Restores what <see cref="SaveState"/> wrote for the same parameters; a mismatch raises <see cref="InvalidDataException"/>.</summary>
+    public void LoadState(BinaryReader reader, IReadOnlyList<Parameter> parameters)
+    {
+        string kind = reader.ReadString();
+        if (kind != GetType().Name) throw new InvalidDataException($"optimizer state of {kind}, not {GetType().Name}");
+        int steps = reader.ReadInt32();
+        double learningRate = reader.ReadDouble();
+        int slots = reader.ReadInt32();
+        int count = reader.ReadInt32();
+        if (steps < 0) throw new InvalidDataException($"negative optimizer step count {steps}");
+        if (slots != StateSlots) throw new InvalidDataException($"{slots} optimizer state slots, expected {StateSlots}");
+        if (count != parameters.Count) throw new InvalidDataException($"optimizer state for {count} parameters, the model has {parameters.Count}");
+        var state = new Dictionary<Parameter, float[][]>(ReferenceEqualityComparer.Instance);
+        foreach (var parameter in parameters)
+        {
+            if (!reader.ReadBoolean()) continue;
+            var arrays = new float[slots][];
+            for (int s = 0; s < slots; s++)
+            {
+                arrays[s] = new float[parameter.Length];
+                Callbacks.StateIO.ReadFloats(reader, arrays[s]);
+            }
+            state[parameter] = arrays;
+        }
+        _state.Clear();
+        foreach (var (parameter, arrays) in state) _state[parameter] = arrays;
+        Steps = steps;
+        LearningRate = learningRate;
+    }
+
     /// <summary>How many per-parameter state arrays the optimizer needs.</summary>
     protected abstract int StateSlots { get; }
 

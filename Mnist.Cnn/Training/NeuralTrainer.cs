@@ -13,13 +13,30 @@ namespace Mnist.Cnn.Training;
 /// optional on-the-fly augmentation, a learning-rate schedule, and callbacks (best checkpoint,
 /// early stopping, reduce-on-plateau), recording a per-epoch <see cref="TrainingHistory"/>.
 /// </summary>
-public sealed class NeuralTrainer(string name, Func<Sequential> architecture, NeuralTrainerOptions options) : ITrainer
+/// <remarks>
+/// Every epoch's shuffling, dropout masks and augmentation derive only from (seed, epoch), so with a
+/// <see cref="TrainingCheckpoint"/> the trainer saves weights, layer state, optimizer state, callback
+/// state and history at each epoch end, and a fit that finds the checkpoint continues with the next
+/// epoch and ends with exactly the model of an uninterrupted fit.
+/// </remarks>
+public sealed class NeuralTrainer(string name, Func<Sequential> architecture, NeuralTrainerOptions options) : ICheckpointingTrainer
 {
+    private const int CheckpointVersion = 1;
+
     public string Name { get; } = name;
     public NeuralTrainerOptions Options { get; } = options;
     public IReadOnlyDictionary<string, object> Hyperparameters => Options.ToDictionary();
 
-    public ITrainedModel Fit(DigitDataView train, DigitDataView? validation = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    public ITrainedModel Fit(DigitDataView train, DigitDataView? validation = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        FitCore(train, validation, progress, cancellationToken, checkpoint: null);
+
+    public ITrainedModel Fit(DigitDataView train, DigitDataView? validation, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken, TrainingCheckpoint checkpoint)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        return FitCore(train, validation, progress, cancellationToken, checkpoint);
+    }
+
+    private ITrainedModel FitCore(DigitDataView train, DigitDataView? validation, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken, TrainingCheckpoint? checkpoint)
     {
         validation = FitArguments.Check(train, validation);
         var model = architecture().Build(Options.Seed);
@@ -45,8 +62,16 @@ public sealed class NeuralTrainer(string name, Func<Sequential> architecture, Ne
         int batchesPerEpoch = (train.Count + batchSize - 1) / batchSize;
         long totalSteps = (long)batchesPerEpoch * Options.Epochs;
         long step = 0;
+        int completedEpochs = 0;
 
-        for (int epoch = 1; epoch <= Options.Epochs; epoch++)
+        var shape = new DataShape(train.Count, validation?.Count ?? 0, train.PixelCount);
+        if (checkpoint is { Exists: true })
+        {
+            (completedEpochs, step) = checkpoint.Load(reader => ReadCheckpoint(reader, shape, state, callbacks, history));
+            progress?.Report(new TrainingProgress((double)step / totalSteps, $"resumed after epoch {completedEpochs}/{Options.Epochs}"));
+        }
+
+        for (int epoch = completedEpochs + 1; epoch <= Options.Epochs && !state.StopTraining; epoch++)
         {
             var watch = Stopwatch.StartNew();
             int epochSeed = Seeds.Derive(Options.Seed, epoch);
@@ -84,12 +109,91 @@ public sealed class NeuralTrainer(string name, Func<Sequential> architecture, Ne
                 optimizer.LearningRate, watch.Elapsed.TotalSeconds, train.Count / trainSeconds);
             history.Add(record);
             foreach (var callback in callbacks) callback.OnEpochEnd(state, record);
+            // Saved before the "done" report, so whoever sees "epoch N done" can count on its checkpoint.
+            int savedEpoch = epoch;
+            long savedStep = step;
+            checkpoint?.Save(writer => WriteCheckpoint(writer, shape, savedEpoch, savedStep, state, callbacks, history));
             progress?.Report(new TrainingProgress((double)step / totalSteps, $"epoch {epoch}/{Options.Epochs} done", record));
-            if (state.StopTraining) break;
         }
         foreach (var callback in callbacks) callback.OnTrainEnd(state);
         return new NeuralModel(Name, model, Hyperparameters, history, state.StopReason);
     }
+
+    /// <summary>What a checkpoint must agree with: the data it was trained on.</summary>
+    private readonly record struct DataShape(int Train, int Validation, int Pixels);
+
+    private static void WriteCheckpoint(BinaryWriter writer, DataShape shape, int epoch, long step, TrainingState state, List<Callback> callbacks, TrainingHistory history)
+    {
+        writer.Write(CheckpointVersion);
+        writer.Write(shape.Train);
+        writer.Write(shape.Validation);
+        writer.Write(shape.Pixels);
+        writer.Write(epoch);
+        writer.Write(step);
+        writer.Write(state.StopTraining);
+        writer.Write(state.StopReason ?? "");
+        StateIO.WriteArrays(writer, ModelWeights.Snapshot(state.Model));
+        state.Optimizer.SaveState(writer, state.Model.Parameters.ToList());
+        writer.Write(callbacks.Count);
+        foreach (var callback in callbacks)
+        {
+            writer.Write(callback.GetType().Name);
+            callback.SaveState(writer);
+        }
+        writer.Write(history.Epochs.Count);
+        foreach (var e in history.Epochs)
+        {
+            writer.Write(e.Epoch);
+            writer.Write(e.TrainLoss);
+            WriteNullable(writer, e.TrainAccuracy);
+            WriteNullable(writer, e.ValidationLoss);
+            WriteNullable(writer, e.ValidationAccuracy);
+            writer.Write(e.LearningRate);
+            writer.Write(e.Seconds);
+            writer.Write(e.ImagesPerSecond);
+        }
+    }
+
+    /// <summary>Restores a checkpoint into the fresh model, optimizer and callbacks; returns (completed epochs, steps).</summary>
+    private (int Epoch, long Step) ReadCheckpoint(BinaryReader reader, DataShape shape, TrainingState state, List<Callback> callbacks, TrainingHistory history)
+    {
+        int version = reader.ReadInt32();
+        if (version != CheckpointVersion) throw new InvalidDataException($"unsupported {Name} checkpoint version {version}");
+        var saved = new DataShape(reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32());
+        if (saved != shape)
+            throw new InvalidDataException($"the checkpoint was saved training on {saved.Train} images ({saved.Validation} validation, {saved.Pixels} pixels), " +
+                                           $"this run has {shape.Train} ({shape.Validation}, {shape.Pixels})");
+        int epoch = reader.ReadInt32();
+        long step = reader.ReadInt64();
+        if (epoch < 1 || epoch > Options.Epochs) throw new InvalidDataException($"checkpoint epoch {epoch} is outside 1..{Options.Epochs}");
+        state.StopTraining = reader.ReadBoolean();
+        string reason = reader.ReadString();
+        state.StopReason = reason.Length == 0 ? null : reason;
+        ModelWeights.Restore(state.Model, StateIO.ReadArrays(reader, ModelWeights.Snapshot(state.Model)));
+        state.Optimizer.LoadState(reader, state.Model.Parameters.ToList());
+        int count = reader.ReadInt32();
+        if (count != callbacks.Count) throw new InvalidDataException($"{count} callback states, this fit has {callbacks.Count} callbacks");
+        foreach (var callback in callbacks)
+        {
+            string kind = reader.ReadString();
+            if (kind != callback.GetType().Name) throw new InvalidDataException($"callback state of {kind} where {callback.GetType().Name} is expected");
+            callback.LoadState(reader, state);
+        }
+        int records = reader.ReadInt32();
+        if (records < 0 || records > epoch) throw new InvalidDataException($"{records} history records after {epoch} epochs");
+        for (int i = 0; i < records; i++)
+            history.Add(new EpochRecord(reader.ReadInt32(), reader.ReadDouble(), ReadNullable(reader), ReadNullable(reader), ReadNullable(reader),
+                reader.ReadDouble(), reader.ReadDouble(), reader.ReadDouble()));
+        return (epoch, step);
+    }
+
+    private static void WriteNullable(BinaryWriter writer, double? value)
+    {
+        writer.Write(value.HasValue);
+        if (value is double v) writer.Write(v);
+    }
+
+    private static double? ReadNullable(BinaryReader reader) => reader.ReadBoolean() ? reader.ReadDouble() : null;
 
     private static void Augment(RandomAffine augmentation, MiniBatch batch, float[] destination, int height, int width, int epochSeed)
     {

@@ -5,8 +5,15 @@ namespace Mnist.Core.Data;
 /// <summary>Opens a data file for reading, transparently gunzipping it when it starts with the gzip magic.</summary>
 internal static class InputFile
 {
-    /// <summary>Reads the whole (decompressed) content; a missing, empty or corrupt file raises <see cref="DataFormatException"/>.</summary>
-    public static byte[] ReadAllBytes(string path, long maxBytes = 4L << 30)
+    /// <summary>
+    /// The largest (decompressed) content read whole: 1 GiB, ten times the full MNIST as CSV. Kept well under
+    /// what a MemoryStream or an array can hold, so a larger file (or a gzip bomb) fails as a
+    /// <see cref="DataFormatException"/> instead of an IOException or OutOfMemoryException.
+    /// </summary>
+    public const long MaxContentBytes = 1L << 30;
+
+    /// <summary>Reads the whole (decompressed) content; a missing, empty, corrupt or oversized file raises <see cref="DataFormatException"/>.</summary>
+    public static byte[] ReadAllBytes(string path, long maxBytes = MaxContentBytes)
     {
         using var stream = Open(path);
         return ReadToEnd(stream, path, maxBytes);
@@ -48,13 +55,17 @@ internal static class InputFile
             int n;
             while ((n = stream.Read(chunk, 0, chunk.Length)) > 0)
             {
-                if (buffer.Length + n > maxBytes) throw new DataFormatException(path, $"the content is larger than {maxBytes} bytes");
+                if (buffer.Length + n > maxBytes) throw new DataFormatException(path, $"the (decompressed) content is larger than {maxBytes} bytes");
                 buffer.Write(chunk, 0, n);
             }
         }
         catch (InvalidDataException e)
         {
             throw new DataFormatException(path, $"corrupt or truncated gzip stream ({e.Message})", inner: e);
+        }
+        catch (IOException e)
+        {
+            throw new DataFormatException(path, $"cannot read: {e.Message}", inner: e);
         }
         if (buffer.Length == 0) throw new DataFormatException(path, "the file is empty");
         return buffer.ToArray();
@@ -79,6 +90,10 @@ internal static class InputFile
         catch (InvalidDataException e)
         {
             throw new DataFormatException(path, $"corrupt or truncated gzip stream ({e.Message})", inner: e);
+        }
+        catch (IOException e)
+        {
+            throw new DataFormatException(path, $"cannot read: {e.Message}", inner: e);
         }
         return total;
     }

@@ -55,6 +55,10 @@ public sealed record ExperimentResults
     public GridSearchResult? GridSearch { get; init; }
     /// <summary>Set by <c>mnist kaggle</c>.</summary>
     public SubmissionResult? Submission { get; init; }
+    /// <summary>True when the run was stopped (Ctrl+C, SIGTERM) before every trainer finished: <see cref="Models"/> holds the finished ones.</summary>
+    public bool Interrupted { get; init; }
+    /// <summary>For an interrupted run: which trainers finished, which was in progress, and how to resume.</summary>
+    public InterruptionInfo? Interruption { get; init; }
     /// <summary>The pictures written beside report.md (relative file names).</summary>
     public IReadOnlyList<ReportFigure> Figures { get; init; } = [];
 
@@ -136,6 +140,14 @@ public sealed record ModelResult
         };
     }
 }
+
+/// <summary>Where an interrupted run stopped.</summary>
+/// <param name="Finished">Trainers whose results are in the report (and kept for a resume).</param>
+/// <param name="InProgress">The trainer that was fitting when the run stopped, or null.</param>
+/// <param name="Checkpoint">Its checkpoint file (relative to the report folder), when it keeps one.</param>
+/// <param name="NotStarted">Trainers that had not started.</param>
+/// <param name="Resume">The command that continues the run.</param>
+public sealed record InterruptionInfo(IReadOnlyList<string> Finished, string? InProgress, string? Checkpoint, IReadOnlyList<string> NotStarted, string Resume);
 
 /// <summary>Precision, recall and F1 of one class on the evaluation set.</summary>
 public sealed record ClassResult(int Class, double Precision, double Recall, double F1, int Support);

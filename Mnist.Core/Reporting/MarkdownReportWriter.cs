@@ -23,6 +23,7 @@ public static class MarkdownReportWriter
         var md = new StringBuilder();
         md.Append("# ").AppendLine(title ?? $"MNIST {results.Kind}, {results.CreatedUtc.ToString("yyyy-MM-dd HH:mm:ss", Invariant)} UTC");
         md.AppendLine();
+        AppendInterruption(md, results);
         bool onlyScores = results.Models.Count == 0 && (results.CrossValidation is not null || results.GridSearch is not null);
         if (!onlyScores)
         {
@@ -182,6 +183,25 @@ public static class MarkdownReportWriter
         md.AppendLine();
         if (results.TestCount > 0 && !results.TestHasLabels)
             md.AppendLine("The test set has no labels, so test accuracy is unknown; confusion matrices and per-class figures below are on the validation set.").AppendLine();
+    }
+
+    /// <summary>The banner of an interrupted run: what finished, what was in progress, how to resume.</summary>
+    private static void AppendInterruption(StringBuilder md, ExperimentResults results)
+    {
+        if (!results.Interrupted) return;
+        var info = results.Interruption;
+        md.AppendLine("> **INTERRUPTED** — this run was stopped before it finished; the figures below are those of the trainers that completed.");
+        if (info is not null)
+        {
+            md.AppendLine(">");
+            md.Append("> - Finished: ").AppendLine(info.Finished.Count == 0 ? "none" : string.Join(", ", info.Finished.Select(t => $"`{t}`")));
+            if (info.InProgress is not null)
+                md.Append("> - In progress: `").Append(info.InProgress).Append('`')
+                  .AppendLine(info.Checkpoint is null ? " (no checkpoint: it restarts on resume)" : $" (checkpoint `{info.Checkpoint}`)");
+            if (info.NotStarted.Count > 0) md.Append("> - Not started: ").AppendLine(string.Join(", ", info.NotStarted.Select(t => $"`{t}`")));
+            md.Append("> - Resume: `").Append(info.Resume).AppendLine("`");
+        }
+        md.AppendLine();
     }
 
     private static void AppendSettings(StringBuilder md, ExperimentResults results)

@@ -5,7 +5,7 @@ namespace Mnist.Runner.Common;
 /// <summary>
 /// Runs a command body and turns every failure into the runner's exit codes: bad input (a usage
 /// mistake, a malformed data, model or config file, an unwritable output) is one "error:" line and
-/// exit 2; Ctrl+C is exit 130; a trainer crash is exit 1 with its stack trace.
+/// exit 2; Ctrl+C or SIGTERM is exit 130 (after saving what the command can resume from); a trainer crash is exit 1 with its stack trace.
 /// </summary>
 public static class CommandExecution
 {
@@ -25,6 +25,11 @@ public static class CommandExecution
         {
             environment.Error.WriteLine($"error: {e.Message}");
             return ExitCodes.BadInput;
+        }
+        catch (RunInterruptedException e)
+        {
+            environment.Error.WriteLine(e.Message);
+            return ExitCodes.Interrupted;
         }
         catch (OperationCanceledException) when (environment.Cancellation.IsCancellationRequested)
         {

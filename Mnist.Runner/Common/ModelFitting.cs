@@ -26,13 +26,19 @@ public static class ModelFitting
     /// monitoring), then evaluates it on every labelled set. Prediction time is measured on one set: the
     /// test set, or validation/train without one.
     /// </summary>
+    /// <remarks>
+    /// With <paramref name="checkpoint"/>, a trainer that implements <see cref="ICheckpointingTrainer"/>
+    /// saves its progress there (and resumes from it when it exists); other trainers ignore it and start over.
+    /// </remarks>
     public static FittedModel FitAndEvaluate(ITrainer trainer, ITrainerProgress progress,
-        DigitDataView train, DigitDataView? validation, DigitDataView? test, CancellationToken cancel) =>
+        DigitDataView train, DigitDataView? validation, DigitDataView? test, CancellationToken cancel, TrainingCheckpoint? checkpoint = null) =>
         Guarded(trainer.Name, progress, cancel, () =>
         {
             progress.Start();
             var clock = Stopwatch.StartNew();
-            var model = trainer.Fit(train, validation, progress, cancel);
+            var model = checkpoint is not null && trainer is ICheckpointingTrainer resumable
+                ? resumable.Fit(train, validation, progress, cancel, checkpoint)
+                : trainer.Fit(train, validation, progress, cancel);
             double fitSeconds = clock.Elapsed.TotalSeconds;
             cancel.ThrowIfCancellationRequested();
             progress.SetStage("evaluating");
@@ -109,6 +115,12 @@ public static class ModelFitting
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
             progress?.Fail("interrupted");
+            throw;
+        }
+        catch (DataFormatException)
+        {
+            // A corrupt or mismatched checkpoint: bad input, not a trainer bug.
+            progress?.Fail("bad checkpoint");
             throw;
         }
         catch (Exception e) when (e is not (OperationCanceledException or OutOfMemoryException or TrainerFailedException))

@@ -19,7 +19,24 @@ public static class OutputLocation
         if (File.Exists(folder)) throw new UsageException($"{optionName} {folder} is a file, not a folder");
         string results = Path.Combine(folder, ResultsJsonWriter.FileName);
         if (File.Exists(results) && !force)
-            throw new UsageException($"{results} already exists; choose another {optionName} or pass --force to overwrite it");
+            throw new UsageException(IsInterrupted(results)
+                ? $"{results} is an interrupted run; continue it with --resume {folder}, or pass --force to start over"
+                : $"{results} already exists; choose another {optionName} or pass --force to overwrite it");
+    }
+
+    /// <summary>Whether a results.json says its run was interrupted (unreadable counts as not).</summary>
+    private static bool IsInterrupted(string results)
+    {
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(File.ReadAllText(results));
+            return document.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
+                && document.RootElement.TryGetProperty("interrupted", out var value) && value.ValueKind == System.Text.Json.JsonValueKind.True;
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Refuses to overwrite an existing output file unless <paramref name="force"/>.</summary>

@@ -27,10 +27,19 @@ public sealed class CompareCommand(RunnerEnvironment environment)
         var parameters = set.Add(CommonOptions.Params());
         var force = set.Add(CommonOptions.Force());
         set.Add(CommonOptions.Config());
+        var resume = new Option<string?>("--resume")
+        {
+            Description = "Continue the interrupted run in DIR with its settings: finished trainers are reused, the one in progress resumes from its checkpoint",
+            HelpName = "DIR",
+        };
 
         var command = set.AddTo(new Command("compare", "Train several classifiers on the same data and compare them side by side"));
+        command.Add(resume);
         command.SetAction(parseResult =>
         {
+            if (parseResult.GetValue(resume) is string resumeFolder)
+                return CommandExecution.Run(environment, () =>
+                    new CompareCommand(environment).Run(ResumeSettings.Compare(environment, Path.GetFullPath(resumeFolder, environment.CurrentDirectory), parseResult, set)));
             var options = new CompareOptions
             {
                 Trainers = parseResult.GetValue(trainers) ?? [],
@@ -61,9 +70,9 @@ public sealed class CompareCommand(RunnerEnvironment environment)
         var names = TrainerSelection.ResolveNames(catalog, options.Trainers);
         var trainers = TrainerSelection.Create(catalog, names, options.Params, options.Seed);
 
-        string dataFolder = ExperimentData.ResolveFolder(environment, options.Data);
-        string outFolder = OutputLocation.ReportFolder(environment, options.Out);
-        OutputLocation.CheckReportFolder(outFolder, options.Force);
+        string dataFolder = options.Resume is not null ? Path.GetFullPath(options.Data!) : ExperimentData.ResolveFolder(environment, options.Data);
+        string outFolder = options.Resume ?? OutputLocation.ReportFolder(environment, options.Out);
+        if (options.Resume is null) OutputLocation.CheckReportFolder(outFolder, options.Force);
 
         int threads = ModelFitting.ApplyThreads(options.Threads);
         var cancel = environment.Cancellation;
@@ -75,25 +84,93 @@ public sealed class CompareCommand(RunnerEnvironment environment)
         if (trainers.Count == 0)
             throw new UsageException("no trainers to run: the trainer catalog of this build is empty");
 
-        var fitted = FitProgress.Run(console, environment.LiveProgress, names, sinks =>
+        var run = new ResumableRun(outFolder);
+        var reused = new FinishedTrainer?[trainers.Count];
+        if (options.Resume is not null)
         {
-            var results = new List<FittedModel>();
-            for (int i = 0; i < trainers.Count; i++)
+            for (int i = 0; i < trainers.Count; i++) reused[i] = run.LoadFinished(names[i], trainers[i].Hyperparameters);
+            console.WriteLine($"Resuming {outFolder}: " + string.Join(", ", names.Select((n, i) =>
+                reused[i] is not null ? $"{n} finished" : run.ExistingCheckpoint(trainers[i]) is not null ? $"{n} from its checkpoint" : $"{n} from the start")));
+        }
+        else
+        {
+            run.Clear(); // leftovers of an earlier run in a --force'd folder must not be resumed
+        }
+
+        var results = new ModelResult[trainers.Count];
+        var predictions = new ModelPredictions[trainers.Count];
+        int current = -1;
+        try
+        {
+            FitProgress.Run(console, environment.LiveProgress, names, sinks =>
             {
-                cancel.ThrowIfCancellationRequested();
-                results.Add(ModelFitting.FitAndEvaluate(trainers[i], sinks[i], data.Train, data.Validation, data.Test, cancel));
-            }
-            return results;
-        });
+                for (int i = 0; i < trainers.Count; i++)
+                {
+                    if (reused[i] is { } kept)
+                    {
+                        results[i] = kept.Result;
+                        predictions[i] = ResumableRun.Predictions(kept, data);
+                        sinks[i].Complete($"finished in the interrupted run: test {MarkdownReportWriter.Percent(kept.Result.TestAccuracy)}, " +
+                                          $"validation {MarkdownReportWriter.Percent(kept.Result.ValidationAccuracy)}");
+                        continue;
+                    }
+                    cancel.ThrowIfCancellationRequested();
+                    current = i;
+                    var checkpoint = run.Checkpoint(trainers[i]);
+                    var fitted = ModelFitting.FitAndEvaluate(trainers[i], sinks[i], data.Train, data.Validation, data.Test, cancel, checkpoint);
+                    var evaluationPredicted = fitted.Predictions.EvaluationPredicted;
+                    run.SaveFinished(names[i], new FinishedTrainer(fitted.Result, evaluationPredicted, fitted.TestPredicted));
+                    checkpoint?.Delete();
+                    results[i] = fitted.Result;
+                    predictions[i] = fitted.Predictions;
+                    current = -1;
+                }
+                return 0;
+            });
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            WriteInterrupted(options, names, trainers, data, threads, outFolder, run, results, predictions, current);
+            throw; // not reached
+        }
 
-        var experiment = ExperimentRecord.Create("compare", options.Invocation ?? new Invocation(options.CommandLine, new Dictionary<string, object?>(), null),
-            options.Seed, threads, data, fitted.Select(f => f.Result).ToList(), options.ValidationFraction, options.TrainLimit, options.TestLimit);
-
+        var experiment = Record(options, threads, data, results.ToList());
         console.WriteLine();
         console.Write(SummaryTable(experiment));
-        ExperimentReport.Write(outFolder, experiment, fitted.Select(f => f.Predictions).ToList());
+        ExperimentReport.Write(outFolder, experiment, predictions.ToList());
+        run.Clear();
         console.WriteLine($"Wrote {Path.Combine(outFolder, MarkdownReportWriter.FileName)} and {Path.Combine(outFolder, ResultsJsonWriter.FileName)}");
     }
+
+    private static ExperimentResults Record(CompareOptions options, int threads, ExperimentData data, IReadOnlyList<ModelResult> models) =>
+        ExperimentRecord.Create("compare", options.Invocation ?? new Invocation(options.CommandLine, new Dictionary<string, object?>(), null),
+            options.Seed, threads, data, models, options.ValidationFraction, options.TrainLimit, options.TestLimit);
+
+    /// <summary>
+    /// After Ctrl+C or SIGTERM: report.md and results.json marked interrupted with the finished trainers'
+    /// figures (their partial records and the checkpoint of the one in progress stay for --resume), then
+    /// <see cref="RunInterruptedException"/> with the one line for stderr.
+    /// </summary>
+    private void WriteInterrupted(CompareOptions options, IReadOnlyList<string> names, IReadOnlyList<Core.Training.ITrainer> trainers, ExperimentData data,
+        int threads, string outFolder, ResumableRun run, ModelResult?[] results, ModelPredictions?[] predictions, int current)
+    {
+        var finished = Enumerable.Range(0, names.Count).Where(i => results[i] is not null).ToList();
+        string? checkpoint = current >= 0 ? run.ExistingCheckpoint(trainers[current]) : null;
+        string resume = $"mnist compare --resume {Quote(outFolder)}";
+        var interruption = new InterruptionInfo(
+            finished.Select(i => names[i]).ToList(),
+            current >= 0 ? names[current] : null,
+            checkpoint,
+            Enumerable.Range(0, names.Count).Where(i => results[i] is null && i != current).Select(i => names[i]).ToList(),
+            resume);
+        var experiment = Record(options, threads, data, finished.Select(i => results[i]!).ToList()) with { Interrupted = true, Interruption = interruption };
+        ExperimentReport.Write(outFolder, experiment, finished.Select(i => predictions[i]!).ToList(), $"MNIST compare (interrupted), {experiment.CreatedUtc:yyyy-MM-dd HH:mm:ss} UTC");
+        string kept = current < 0 ? "" : checkpoint is not null ? $", checkpoint of {names[current]} kept" : $", {names[current]} will restart";
+        throw new RunInterruptedException(
+            $"interrupted: {finished.Count} of {names.Count} trainers finished{kept}; wrote {Path.Combine(outFolder, MarkdownReportWriter.FileName)}; resume with: {resume}");
+    }
+
+    private static string Quote(string path) => path.Any(c => char.IsWhiteSpace(c) || c is '\'' or '"' or '$') ? "'" + path.Replace("'", "'\\''") + "'" : path;
 
     /// <summary>trainer | train acc | validation acc | test acc | fit time | predict time.</summary>
     public static Table SummaryTable(ExperimentResults results)

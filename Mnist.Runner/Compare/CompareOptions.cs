@@ -21,6 +21,8 @@ public sealed record CompareOptions
     public IReadOnlyList<string> Params { get; init; } = [];
     /// <summary>Overwrite an output folder that already holds results.json.</summary>
     public bool Force { get; init; }
+    /// <summary>An interrupted run's folder to continue (its settings are used; see <see cref="CompareCommand"/>).</summary>
+    public string? Resume { get; init; }
     /// <summary>The command line, recorded in the reports.</summary>
     public string CommandLine { get; init; } = "mnist compare";
     /// <summary>The command line, resolved options and config file, recorded in results.json; null when run from code.</summary>

@@ -32,19 +32,20 @@ public static class KaggleCommand
         var parameters = set.Add(CommonOptions.Params("Hyperparameter override name=value (repeatable)"));
         var seed = set.Add(CommonOptions.Seed());
         var threads = set.Add(CommonOptions.Threads());
-        var force = set.Add(CommonOptions.Force("Overwrite an existing submission and the results.json beside it"));
+        var force = set.Add(CommonOptions.Force("Overwrite an existing submission and the results.json beside it (and start over instead of resuming a checkpoint)"));
+        var resume = set.Add(new Option<bool>("--resume") { Description = "Continue an interrupted 'mnist kaggle' from its checkpoint SUBMISSION.ckpt (same options)" });
         set.Add(CommonOptions.Config());
 
         var command = set.AddTo(new Command("kaggle", "Train on Kaggle's train.csv and write a submission for test.csv"));
         command.SetAction(parseResult => CommandExecution.Run(environment, () => Run(environment,
             parseResult.GetValue(train), parseResult.GetValue(test), parseResult.GetValue(trainer), parseResult.GetValue(output),
             parseResult.GetValue(validationFraction), parseResult.GetValue(parameters) ?? [], parseResult.GetValue(seed),
-            parseResult.GetValue(threads), parseResult.GetValue(force), Invocation.From(parseResult, set, environment))));
+            parseResult.GetValue(threads), parseResult.GetValue(force), parseResult.GetValue(resume), Invocation.From(parseResult, set, environment))));
         return command;
     }
 
     private static void Run(RunnerEnvironment environment, string? trainOption, string? testOption, string? trainerOption, string? outOption,
-        double validationFraction, IReadOnlyList<string> parameters, int seed, int? threadsOption, bool force, Invocation invocation)
+        double validationFraction, IReadOnlyList<string> parameters, int seed, int? threadsOption, bool force, bool resume, Invocation invocation)
     {
         string trainPath = Path.GetFullPath(Require.File(trainOption, "--train"), environment.CurrentDirectory);
         string testPath = Path.GetFullPath(Require.File(testOption, "--test"), environment.CurrentDirectory);
@@ -58,6 +59,7 @@ public static class KaggleCommand
         string folder = Path.GetDirectoryName(submissionPath)!;
         OutputLocation.CheckFile(submissionPath, force, "--out");
         OutputLocation.CheckReportFolder(folder, force, "--out");
+        var checkpoint = SingleRunCheckpoint.Prepare(trainer, submissionPath, resume, force);
 
         int threads = ModelFitting.ApplyThreads(threadsOption);
         var cancel = environment.Cancellation;
@@ -72,8 +74,8 @@ public static class KaggleCommand
         var data = ExperimentData.Split(Path.GetDirectoryName(trainPath)!, "kaggle-csv", [trainPath, testPath], allTrain, test, validationFraction, seed);
         console.WriteLine(data.Describe(seed, threads));
 
-        var fitted = FitProgress.Run(console, environment.LiveProgress, [name],
-            sinks => ModelFitting.FitAndEvaluate(trainer, sinks[0], data.Train, data.Validation, data.Test, cancel));
+        var fitted = SingleRunCheckpoint.Fit(trainer, checkpoint, cancel, () => FitProgress.Run(console, environment.LiveProgress, [name],
+            sinks => ModelFitting.FitAndEvaluate(trainer, sinks[0], data.Train, data.Validation, data.Test, cancel, checkpoint)));
         int[] labels = fitted.TestPredicted!;
         var classCounts = new int[DigitDataView.ClassCount];
         foreach (int label in labels) classCounts[label]++;
@@ -91,6 +93,7 @@ public static class KaggleCommand
 
         KaggleSubmission.Write(submissionPath, labels);
         ExperimentReport.Write(folder, experiment, [fitted.Predictions]);
+        checkpoint?.Delete();
         console.WriteLine($"Wrote {submissionPath} ({labels.Length} rows), {Path.Combine(folder, MarkdownReportWriter.FileName)} and {Path.Combine(folder, ResultsJsonWriter.FileName)}");
     }
 }

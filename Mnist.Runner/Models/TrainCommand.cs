@@ -25,7 +25,8 @@ public static class TrainCommand
         var parameters = set.Add(CommonOptions.Params("Hyperparameter override name=value (repeatable)"));
         var seed = set.Add(CommonOptions.Seed());
         var threads = set.Add(CommonOptions.Threads());
-        var force = set.Add(CommonOptions.Force("Overwrite an existing model file"));
+        var force = set.Add(CommonOptions.Force("Overwrite an existing model file (and start over instead of resuming a checkpoint)"));
+        var resume = set.Add(new Option<bool>("--resume") { Description = "Continue an interrupted 'mnist train' from its checkpoint MODEL.ckpt (same options)" });
         set.Add(CommonOptions.Config());
 
         var command = set.AddTo(new Command("train", "Train one classifier and save it as a model file"));
@@ -42,19 +43,21 @@ public static class TrainCommand
             var created = SingleTrainer.Create(environment.Catalog, name, parseResult.GetValue(parameters) ?? [], runSeed);
             string dataFolder = ExperimentData.ResolveFolder(environment, parseResult.GetValue(data));
             OutputLocation.CheckFile(path, parseResult.GetValue(force), "--model-out");
+            var checkpoint = SingleRunCheckpoint.Prepare(created, path, parseResult.GetValue(resume), parseResult.GetValue(force));
 
             int threadCount = ModelFitting.ApplyThreads(parseResult.GetValue(threads));
             var loaded = ExperimentData.Load(dataFolder, parseResult.GetValue(trainLimit), parseResult.GetValue(testLimit), fraction, runSeed);
             environment.Cancellation.ThrowIfCancellationRequested();
             environment.Console.WriteLine(loaded.Describe(runSeed, threadCount));
-            var fitted = FitProgress.Run(environment.Console, environment.LiveProgress, [name],
-                sinks => ModelFitting.FitAndEvaluate(created, sinks[0], loaded.Train, loaded.Validation, loaded.Test, environment.Cancellation));
+            var fitted = SingleRunCheckpoint.Fit(created, checkpoint, environment.Cancellation, () => FitProgress.Run(environment.Console, environment.LiveProgress, [name],
+                sinks => ModelFitting.FitAndEvaluate(created, sinks[0], loaded.Train, loaded.Validation, loaded.Test, environment.Cancellation, checkpoint)));
 
             var summary = ExperimentRecord.Create("train", Invocation.From(parseResult, set, environment), runSeed, threadCount, loaded,
                 [fitted.Result], fraction, parseResult.GetValue(trainLimit), parseResult.GetValue(testLimit));
             environment.Console.WriteLine();
             environment.Console.Write(CompareCommand.SummaryTable(summary));
             ModelFile.Save(fitted.Model, path);
+            checkpoint?.Delete();
             environment.Console.WriteLine($"Saved the {name} model to {path}");
         }));
         return command;

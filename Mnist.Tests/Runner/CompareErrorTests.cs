@@ -200,7 +200,7 @@ public sealed class CompareErrorTests
     }
 
     [Test]
-    public void CtrlCInterruptsWithExitCode130AndNoResults()
+    public void CtrlCInterruptsWithExitCode130AndAnInterruptedReportOfTheFinishedTrainers()
     {
         string data = KaggleData(trainPerClass: 5, testPerClass: 1);
         string output = Path.Combine(_folder, "out");
@@ -209,10 +209,17 @@ public sealed class CompareErrorTests
             "compare", "--data", data, "--out", output);
 
         Assert.That(outcome.ExitCode, Is.EqualTo(130));
-        Assert.That(outcome.Error, Does.Contain("interrupted"));
+        Assert.That(outcome.ErrorLines, Has.Length.EqualTo(1));
+        Assert.That(outcome.ErrorLines[0], Does.StartWith("interrupted: 2 of 3 trainers finished").And.Contain("--resume " + output));
         Assert.That(outcome.Error, Does.Not.Contain("   at "));
-        Assert.That(File.Exists(Path.Combine(output, "results.json")), Is.False);
         Assert.That(outcome.Output, Does.Contain("[centroid] done"), "the trainer before the interruption ran");
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "results.json")));
+        Assert.That(json.RootElement.GetProperty("interrupted").GetBoolean(), Is.True);
+        Assert.That(json.RootElement.GetProperty("models").EnumerateArray().Select(m => m.GetProperty("trainer").GetString()),
+            Is.EqualTo(new[] { "centroid", "centroid-raw" }));
+        Assert.That(json.RootElement.GetProperty("interruption").GetProperty("inProgress").GetString(), Is.EqualTo("ctrl-c"));
+        Assert.That(File.ReadAllText(Path.Combine(output, "report.md")), Does.Contain("INTERRUPTED"));
+        Assert.That(File.Exists(Path.Combine(output, "partial", "centroid.json")), Is.True);
     }
 
     [Test]

@@ -1,0 +1,89 @@
+using System.Buffers.Binary;
+using Mnist.Core.Training;
+using Mnist.Runner;
+using Mnist.Tests.Runner;
+
+namespace Mnist.Tests.Reliability;
+
+/// <summary>
+/// <c>mnist predict</c> with a truncated, corrupted, foreign, newer-version or unknown-trainer model file:
+/// one clear "error:" line naming the file, exit code 2, no stack trace, no predictions file.
+/// </summary>
+[TestFixture]
+public sealed class PredictModelErrorTests
+{
+    private string _folder = "";
+    private byte[] _model = [];
+
+    [OneTimeSetUp]
+    public void TrainAModel()
+    {
+        _folder = RunnerHarness.TempFolder("predict-errors");
+        File.WriteAllBytes(Path.Combine(_folder, "test.csv"), HostileInput.Csv(10, 28, labelled: true));
+        var trainer = Catalogs.Default().Create("logreg", new Dictionary<string, string> { ["max-iterations"] = "3" });
+        string path = Path.Combine(_folder, "good.model");
+        ModelFile.Save(trainer.Fit(TestData.Mnist.Train.Take(200).Materialize()), path);
+        _model = File.ReadAllBytes(path);
+    }
+
+    [OneTimeTearDown]
+    public void TearDown() => RunnerHarness.DeleteQuietly(_folder);
+
+    private static byte[] Version(byte[] bytes, int version)
+    {
+        var copy = (byte[])bytes.Clone();
+        BinaryPrimitives.WriteInt32LittleEndian(copy.AsSpan(8), version);
+        return copy;
+    }
+
+    private static IEnumerable<TestCaseData> BadModels()
+    {
+        yield return new TestCaseData("truncated-header", (Func<byte[], byte[]>)(m => m[..20]), "truncated").SetArgDisplayNames("truncated header");
+        yield return new TestCaseData("truncated-payload", (Func<byte[], byte[]>)(m => m[..(m.Length - 100)]), "declared payload").SetArgDisplayNames("truncated payload");
+        yield return new TestCaseData("corrupted", (Func<byte[], byte[]>)(m => HostileInput.FlipBit(m, m.Length - 50, 3)), "checksum mismatch").SetArgDisplayNames("corrupted");
+        yield return new TestCaseData("foreign", (Func<byte[], byte[]>)(_ => HostileInput.IdxImages(2, 28, 28)), "not a MnistExperiments model file").SetArgDisplayNames("foreign");
+        yield return new TestCaseData("newer", (Func<byte[], byte[]>)(m => Version(m, ModelFile.FormatVersion + 1)), $"model format version {ModelFile.FormatVersion + 1} is newer than this build supports").SetArgDisplayNames("newer version");
+        yield return new TestCaseData("empty", (Func<byte[], byte[]>)(_ => []), "bad magic").SetArgDisplayNames("empty");
+    }
+
+    [TestCaseSource(nameof(BadModels))]
+    public void BadModelFileIsOneErrorLineAndExitCode2(string name, Func<byte[], byte[]> damage, string message)
+    {
+        string model = Path.Combine(_folder, name + ".model");
+        File.WriteAllBytes(model, damage(_model));
+        string output = Path.Combine(_folder, name + ".csv");
+        var outcome = RunnerHarness.Run(Catalogs.Default(), _folder, "predict", "--model", model, "--input", "test.csv", "--out", output);
+        Assert.That(outcome.ExitCode, Is.EqualTo(2), outcome.Error);
+        Assert.That(outcome.ErrorLines, Has.Length.EqualTo(1), outcome.Error);
+        Assert.That(outcome.ErrorLines[0], Does.StartWith("error: " + model).And.Contain(message));
+        Assert.That(outcome.Error, Does.Not.Contain("   at ").And.Not.Contain("Exception"));
+        Assert.That(File.Exists(output), Is.False);
+    }
+
+    [Test]
+    public void ModelOfAnUnknownTrainerAndAGoodModel()
+    {
+        var (header, payload) = ChecksummedFile.Read(Path.Combine(_folder, "good.model"), "MNISTMDL"u8, ModelFile.FormatVersion, "model");
+        string unknown = Path.Combine(_folder, "unknown.model");
+        ChecksummedFile.Write(unknown, "MNISTMDL"u8, ModelFile.FormatVersion, "knn-9000", header.Metadata, payload);
+        var outcome = RunnerHarness.Run(Catalogs.Default(), _folder, "predict", "--model", unknown, "--input", "test.csv", "--out", "u.csv");
+        Assert.That(outcome.ExitCode, Is.EqualTo(2));
+        Assert.That(outcome.ErrorLines.Single(), Does.Contain("trainer 'knn-9000', which this build does not know"));
+
+        var good = RunnerHarness.Run(Catalogs.Default(), _folder, "predict", "--model", "good.model", "--input", "test.csv", "--out", "g.csv");
+        Assert.That(good.ExitCode, Is.Zero, good.Error);
+    }
+
+    [Test]
+    public void NewerModelFileThroughTheRealProcess()
+    {
+        string model = Path.Combine(_folder, "newer-process.model");
+        File.WriteAllBytes(model, Version(_model, 99));
+        var (exitCode, _, error) = MnistProcess.Run(_folder, 60, "predict", "--model", model, "--input", "test.csv", "--out", "never.csv");
+        var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.That(exitCode, Is.EqualTo(2), error);
+        Assert.That(lines, Has.Length.EqualTo(1), error);
+        Assert.That(lines[0], Is.EqualTo($"error: {model}, header: model format version 99 is newer than this build supports ({ModelFile.FormatVersion})"));
+        Assert.That(File.Exists(Path.Combine(_folder, "never.csv")), Is.False);
+    }
+}
