@@ -34,6 +34,7 @@ public static class ModelFitting
         DigitDataView train, DigitDataView? validation, DigitDataView? test, CancellationToken cancel, TrainingCheckpoint? checkpoint = null) =>
         Guarded(trainer.Name, progress, cancel, () =>
         {
+            ReleaseMemoryOfEarlierFits();
             progress.Start();
             var clock = Stopwatch.StartNew();
             var model = checkpoint is not null && trainer is ICheckpointingTrainer resumable
@@ -48,6 +49,18 @@ public static class ModelFitting
                               $"validation {MarkdownReportWriter.Percent(result.ValidationAccuracy)}, train {MarkdownReportWriter.Percent(result.TrainAccuracy)}");
             return fitted;
         });
+
+    /// <summary>
+    /// The previous trainer's buffers (a k-NN training copy, kernel blocks, network activations) are garbage
+    /// by now, but a gen-2 collection may not have run and the large-object heap is not compacted by default,
+    /// so the next fit's peak would stack on top of them. Collecting and compacting once per fit keeps a whole
+    /// comparison's peak memory near the largest single trainer's.
+    /// </summary>
+    private static void ReleaseMemoryOfEarlierFits()
+    {
+        System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
+        GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+    }
 
     /// <summary>Evaluates a fitted (or loaded) model on every labelled set and predicts the test set.</summary>
     public static FittedModel Evaluate(ITrainedModel model, string trainerName, double fitSeconds,
