@@ -17,14 +17,22 @@ internal interface IParallelJob
 /// </summary>
 internal sealed class ParallelRunner
 {
-    private const int Closed = int.MaxValue / 2;
+    // _state packs the open run's id (bits 32–63), the helper seats left (bits 24–31) and the next part
+    // (bits 0–23). Seats and parts are claimed by compare-and-swap against the whole word, so a worker that
+    // is late for one run can never take a seat or a part of the next: the thread bound holds exactly.
+    private const int NextBits = 24;
+    private const long NextMask = (1L << NextBits) - 1;
+    private const long SeatUnit = 1L << NextBits;
+    private const long Closed = NextMask; // a "next part" beyond any run's part count
+    private const int MaxParts = (1 << NextBits) - 1;
 
     [ThreadStatic] private static ParallelRunner? t_runner;
 
     private readonly ManualResetEventSlim _done = new(false);
     private IParallelJob? _job;
     private int _parts;
-    private int _next = Closed;
+    private int _runId;
+    private long _state = Closed;
     private int _remaining;
     private Exception? _error;
 
@@ -44,32 +52,51 @@ internal sealed class ParallelRunner
 
     private void RunCore(IParallelJob job, int parts, int helpers)
     {
+        if (parts > MaxParts) throw new ArgumentOutOfRangeException(nameof(parts));
         _job = job;
         _parts = parts;
         _remaining = parts;
         _error = null;
         _done.Reset();
-        // Opening the counter (a full fence) publishes the fields above to any thread that claims a part.
-        Interlocked.Exchange(ref _next, 0);
+        long id = ++_runId & 0xFFFFFFFFL;
+        // Opening the run (a full fence) publishes the fields above to any thread that claims a part.
+        Interlocked.Exchange(ref _state, (id << 32) | ((long)Math.Min(helpers, 255) << NextBits));
         bool dispatched = !ComputeWorkers.IsWorkerThread && ComputeWorkers.TryDispatch(this, helpers);
-        Work();
+        Work(id);
         // Whoever finishes the last part sets the event, so this wait consumes exactly this run's signal.
         _done.Wait();
-        Interlocked.Exchange(ref _next, Closed);
+        Interlocked.Exchange(ref _state, (id << 32) | Closed);
         if (dispatched) ComputeWorkers.EndDispatch(this);
         _job = null;
         if (_error is { } error)
             throw new AggregateException(error);
     }
 
-    /// <summary>Claims and runs parts until none is left.</summary>
-    internal void Work()
+    /// <summary>A worker's entry: takes one of the open run's helper seats, if any is left, and works on that run.</summary>
+    internal void Help()
     {
         while (true)
         {
-            int part = Interlocked.Increment(ref _next) - 1;
-            // A worker that arrives after the run closed sees a closed counter and leaves.
-            if (part >= _parts) return;
+            long state = Volatile.Read(ref _state);
+            if ((state & NextMask) >= _parts || (state >> NextBits & 0xFF) == 0) return;
+            if (Interlocked.CompareExchange(ref _state, state - SeatUnit, state) == state)
+            {
+                Work(state >> 32);
+                return;
+            }
+        }
+    }
+
+    /// <summary>Claims and runs parts of run <paramref name="id"/> until none is left.</summary>
+    private void Work(long id)
+    {
+        while (true)
+        {
+            long state = Volatile.Read(ref _state);
+            int part = (int)(state & NextMask);
+            // A worker that arrives after the run closed (or a later run opened) leaves.
+            if (state >> 32 != id || part >= _parts) return;
+            if (Interlocked.CompareExchange(ref _state, state + 1, state) != state) continue;
             try
             {
                 _job!.Execute(part);
@@ -95,7 +122,6 @@ internal static class ComputeWorkers
     private static ParallelRunner? s_current;
     private static int s_generation;
     private static int s_sleepers;
-    private static int s_wanted;
 
     [ThreadStatic] private static bool t_isWorker;
 
@@ -106,7 +132,6 @@ internal static class ComputeWorkers
     {
         if (Interlocked.CompareExchange(ref s_current, runner, null) != null) return false;
         EnsureWorkers(helpers);
-        Volatile.Write(ref s_wanted, helpers);
         Interlocked.Increment(ref s_generation);
         // Pairs with the worker's increment of s_sleepers before its last look at s_generation: either it sees
         // the new generation, or this sees it asleep and wakes it.
@@ -131,10 +156,9 @@ internal static class ComputeWorkers
         }
     }
 
-    private static void WorkerLoop(object? index)
+    private static void WorkerLoop(object? _)
     {
         t_isWorker = true;
-        int rank = (int)index!;
         int seen = Volatile.Read(ref s_generation);
         while (true)
         {
@@ -152,9 +176,8 @@ internal static class ComputeWorkers
                 spinUntil = Stopwatch.GetTimestamp() + SpinTicks;
             }
             seen = Volatile.Read(ref s_generation);
-            // Workers beyond what this dispatch asked for stay out, so a 2-part job uses one helper.
-            if (rank <= Volatile.Read(ref s_wanted))
-                Volatile.Read(ref s_current)?.Work();
+            // Only as many workers as the run has helper seats join it (a 2-part job uses one helper).
+            Volatile.Read(ref s_current)?.Help();
         }
     }
 }
