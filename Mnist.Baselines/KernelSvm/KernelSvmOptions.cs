@@ -1,3 +1,4 @@
+using Mnist.Baselines.Common;
 using Mnist.Core.Training;
 
 namespace Mnist.Baselines.KernelSvm;
@@ -72,14 +73,6 @@ public sealed record KernelSvmOptions
             Tolerance = reader.ReadDouble(),
             MaxIterations = reader.ReadInt32(),
         };
-        try
-        {
-            options.Validate();
-        }
-        catch (ArgumentException e)
-        {
-            throw new InvalidDataException(e.Message, e);
-        }
-        return options;
+        return PayloadOptions.Validated(options, o => o.Validate());
     }
 }

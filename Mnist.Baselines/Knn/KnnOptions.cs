@@ -1,3 +1,4 @@
+using Mnist.Baselines.Common;
 using Mnist.Core.Training;
 
 namespace Mnist.Baselines.Knn;
@@ -66,14 +67,6 @@ public sealed record KnnOptions
     internal static KnnOptions Read(BinaryReader reader)
     {
         var options = new KnnOptions { K = reader.ReadInt32(), Weighting = reader.ReadString(), PcaComponents = reader.ReadInt32() };
-        try
-        {
-            options.Validate();
-        }
-        catch (ArgumentException e)
-        {
-            throw new InvalidDataException(e.Message, e);
-        }
-        return options;
+        return PayloadOptions.Validated(options, o => o.Validate());
     }
 }

@@ -99,15 +99,7 @@ public sealed record LinearSvmOptions
             Shrinking = reader.ReadBoolean(),
             Multiclass = reader.ReadString(),
         };
-        try
-        {
-            options.Validate();
-        }
-        catch (ArgumentException e)
-        {
-            throw new InvalidDataException(e.Message, e);
-        }
-        return options;
+        return PayloadOptions.Validated(options, o => o.Validate());
     }
 }
 

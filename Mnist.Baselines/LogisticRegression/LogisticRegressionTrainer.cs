@@ -81,15 +81,7 @@ public sealed record LogisticRegressionOptions
             Memory = reader.ReadInt32(),
             Seed = reader.ReadInt32(),
         };
-        try
-        {
-            options.Validate();
-        }
-        catch (ArgumentException e)
-        {
-            throw new InvalidDataException(e.Message, e);
-        }
-        return options;
+        return PayloadOptions.Validated(options, o => o.Validate());
     }
 }
 
