@@ -9,7 +9,14 @@ public sealed record TrainerRegistration(
     string Name,
     string Description,
     Func<TrainerParameters, ITrainer> Create,
-    Func<BinaryReader, ITrainedModel> LoadModel);
+    Func<BinaryReader, ITrainedModel> LoadModel)
+{
+    /// <summary>The engine that does the numerical work, named in reports: <see cref="OwnEngine"/> or, e.g., "ML.NET 5.0.1".</summary>
+    public string Engine { get; init; } = OwnEngine;
+
+    /// <summary>Our own engine (Mnist.Core's compute core).</summary>
+    public const string OwnEngine = "own";
+}
 
 /// <summary>
 /// Finds trainers by name (ML.NET's catalog). Each trainer assembly adds its own registrations
