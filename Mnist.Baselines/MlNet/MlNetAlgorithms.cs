@@ -92,7 +92,7 @@ internal sealed class MaxEntAlgorithm : MlNetAlgorithm
     [
         new("l2", 1.0, 0, double.MaxValue, "L2 regularization weight"),
         new("l1", 1.0, 0, double.MaxValue, "L1 regularization weight"),
-        new("tolerance", 1e-7, 0, double.MaxValue, "optimization tolerance"),
+        new("tolerance", 1e-7, double.Epsilon, double.MaxValue, "optimization tolerance (> 0)"),
         new("history-size", 20, 1, 1000, "L-BFGS memory"),
         new("max-iterations", int.MaxValue, 1, int.MaxValue, "iteration cap"),
         Seed(),
@@ -120,7 +120,7 @@ internal sealed class SdcaAlgorithm : MlNetAlgorithm
         new("l2", 0.0, 0, double.MaxValue, "L2 regularization (0 = automatic)"),
         new("l1", 0.0, 0, double.MaxValue, "L1 regularization (0 = automatic)"),
         new("max-iterations", 0, 0, int.MaxValue, "passes over the data (0 = automatic)"),
-        new("tolerance", 0.1, 0, double.MaxValue, "convergence tolerance (duality gap)"),
+        new("tolerance", 0.1, double.Epsilon, double.MaxValue, "convergence tolerance (duality gap, > 0)"),
         new("shuffle", true, 0, 0, "shuffle the data every pass"),
         Seed(),
     ];

@@ -75,15 +75,19 @@ public sealed class MlNetModel : ITrainedModel
         _ml = ml;
         Transformer = transformer;
         _pixelCount = pixelCount;
-        History = history is { Epochs.Count: > 0 } ? history : null;
+        _history = history;
     }
+
+    private readonly TrainingHistory? _history;
 
     /// <summary>ML.NET's fitted transformer: use it in your own ML.NET pipelines (it adds Score and PredictedLabel).</summary>
     public ITransformer Transformer { get; }
 
     public string TrainerName => _algorithm.Name;
     public IReadOnlyDictionary<string, object> Hyperparameters => _values.Values;
-    public TrainingHistory? History { get; }
+    public string Engine => MlNetTrainer.EngineName;
+    /// <summary>One record with the validation figures, when the fit had a validation set.</summary>
+    public TrainingHistory? History => _history is { Epochs.Count: > 0 } ? _history : null;
 
     /// <summary>
     /// Scores through ML.NET and normalises each row to sum to one (one-vs-all models give per-class
@@ -153,6 +157,7 @@ public sealed class MlNetModel : ITrainedModel
         if (length < 1 || length > reader.BaseStream.Length - reader.BaseStream.Position)
             throw new InvalidDataException($"The ML.NET model is said to be {length} bytes, more than the payload holds.");
         var zip = reader.ReadBytes((int)length);
+        VerifyZip(zip);
         var values = algorithm.Resolve(hyperparameters);
         var ml = new MLContext(values.Seed);
         ITransformer transformer;
@@ -164,7 +169,72 @@ public sealed class MlNetModel : ITrainedModel
         {
             throw new InvalidDataException($"ML.NET could not read its model ({e.GetType().Name}: {FirstLine(e.Message)})", e);
         }
-        return new MlNetModel(algorithm, values, ml, transformer, pixelCount, history: null);
+        var model = new MlNetModel(algorithm, values, ml, transformer, pixelCount, history: null);
+        model.Probe();
+        return model;
+    }
+
+    /// <summary>
+    /// ML.NET's loader does not check a model's trees or weights against its input (a damaged split
+    /// index surfaces only while scoring), so a loaded model scores a small seeded batch of images first,
+    /// and any failure there is a damaged model file.
+    /// </summary>
+    private void Probe()
+    {
+        const int images = 32;
+        var pixels = new float[images * _pixelCount];
+        var random = new Random(12345);
+        for (int i = 0; i < pixels.Length; i++)
+            pixels[i] = (i / _pixelCount) switch { 0 => 0f, 1 => 1f, _ => random.Next(3) == 0 ? (float)random.NextDouble() : 0f };
+        int side = (int)Math.Sqrt(_pixelCount);
+        var probe = side * side == _pixelCount ? new DigitDataView(side, side, pixels) : new DigitDataView(1, _pixelCount, pixels);
+        try
+        {
+            PredictProbabilities(probe, new float[images * DigitDataView.ClassCount]);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new InvalidDataException($"the ML.NET model fails on a probe batch ({e.GetType().Name}: {FirstLine(e.Message)})", e);
+        }
+    }
+
+    /// <summary>
+    /// ML.NET's loader trusts its zip: a damaged entry can make it read arrays of absurd lengths for
+    /// minutes. So each entry is read here first, its size bounded and its CRC-32 checked.
+    /// </summary>
+    private static void VerifyZip(byte[] zip)
+    {
+        const long maxEntry = 1L << 30;
+        try
+        {
+            using var archive = new System.IO.Compression.ZipArchive(new MemoryStream(zip, writable: false), System.IO.Compression.ZipArchiveMode.Read);
+            var buffer = new byte[81920];
+            long total = 0;
+            foreach (var entry in archive.Entries)
+            {
+                total += entry.Length;
+                if (entry.Length > maxEntry || total > maxEntry)
+                    throw new InvalidDataException($"the ML.NET model's entry '{entry.FullName}' claims {entry.Length} bytes");
+                var crc = new System.IO.Hashing.Crc32();
+                long read = 0;
+                using (var stream = entry.Open())
+                {
+                    int n;
+                    while ((n = stream.Read(buffer)) > 0)
+                    {
+                        read += n;
+                        if (read > entry.Length) break;
+                        crc.Append(buffer.AsSpan(0, n));
+                    }
+                }
+                if (read != entry.Length || crc.GetCurrentHashAsUInt32() != entry.Crc32)
+                    throw new InvalidDataException($"the ML.NET model's entry '{entry.FullName}' is damaged (size or CRC-32 mismatch)");
+            }
+        }
+        catch (Exception e) when (e is not InvalidDataException and not OutOfMemoryException)
+        {
+            throw new InvalidDataException($"the ML.NET model zip is damaged ({e.GetType().Name}: {FirstLine(e.Message)})", e);
+        }
     }
 
     private static string FirstLine(string text)

@@ -62,21 +62,24 @@ public sealed partial class DigitDataView
     private static DataViewSchema BuildSchema(int pixelCount, bool hasLabels, bool hasIds)
     {
         var builder = new DataViewSchema.Builder();
-        if (hasLabels)
-        {
-            var annotations = new DataViewSchema.Annotations.Builder();
-            ValueGetter<VBuffer<ReadOnlyMemory<char>>> keyValues = (ref VBuffer<ReadOnlyMemory<char>> value) =>
-            {
-                var editor = VBufferEditor.Create(ref value, ClassCount);
-                for (int d = 0; d < ClassCount; d++) editor.Values[d] = d.ToString(System.Globalization.CultureInfo.InvariantCulture).AsMemory();
-                value = editor.Commit();
-            };
-            annotations.Add(KeyValuesKind, new VectorDataViewType(TextDataViewType.Instance, ClassCount), keyValues);
-            builder.AddColumn(Columns.Label, new KeyDataViewType(typeof(uint), ClassCount), annotations.ToAnnotations());
-        }
+        if (hasLabels) AddDigitKeyColumn(builder, Columns.Label);
         builder.AddColumn(Columns.Features, new VectorDataViewType(NumberDataViewType.Single, pixelCount));
         if (hasIds) builder.AddColumn(Columns.ImageId, NumberDataViewType.Int32);
         return builder.ToSchema();
+    }
+
+    /// <summary>A key column of 10 values named "0".."9" (digit d is key d+1): our Label, and PredictedLabel of our estimator.</summary>
+    internal static void AddDigitKeyColumn(DataViewSchema.Builder builder, string name)
+    {
+        var annotations = new DataViewSchema.Annotations.Builder();
+        ValueGetter<VBuffer<ReadOnlyMemory<char>>> keyValues = (ref VBuffer<ReadOnlyMemory<char>> value) =>
+        {
+            var editor = VBufferEditor.Create(ref value, ClassCount);
+            for (int d = 0; d < ClassCount; d++) editor.Values[d] = d.ToString(System.Globalization.CultureInfo.InvariantCulture).AsMemory();
+            value = editor.Commit();
+        };
+        annotations.Add(KeyValuesKind, new VectorDataViewType(TextDataViewType.Instance, ClassCount), keyValues);
+        builder.AddColumn(name, new KeyDataViewType(typeof(uint), ClassCount), annotations.ToAnnotations());
     }
 
     /// <summary>
