@@ -94,7 +94,7 @@ internal static class BaselineGraphs
                 losers[b] += 1f;
             }
         string signs = g.Floats("pair_signs", sign, pairs, Classes);
-        string wins = g.Node("Cast", [g.Node("Greater", [decisions, g.Scalar("zero", 0f)])], null, Int("to", (long)global::Onnx.TensorProto.Types.DataType.Float));
+        string wins = g.Node("Cast", [g.Node("Greater", [decisions, g.Scalar("zero", 0f)])], null, Int("to", FloatType));
         string votes = g.Node("Add", [g.Node("MatMul", [wins, signs]), g.Floats("pairs_as_b", losers, Classes)]);
         string confidence = g.Node("MatMul", [decisions, signs]);
         string squashed = g.Node("Div", [confidence, g.Node("Mul", [g.Node("Add", [g.Node("Abs", [confidence]), g.Scalar("one", 1f)]), g.Scalar("three", 3f)])]);
@@ -102,15 +102,14 @@ internal static class BaselineGraphs
     }
 
     /// <summary>
-    /// k-NN with uniform votes, as <see cref="KnnModel"/>: (PCA projection), squared distances
-    /// max(‖x‖² + ‖r‖² − 2x·r, 0) to every stored image, TopK smallest (the smaller index first at equal
-    /// distance), their labels one-hot and summed. Returns (probabilities = votes / k, label scores = votes plus
-    /// a tie-break bonus below 1 that favours the class of the best-ranked neighbour).
+    /// k-NN, as <see cref="KnnModel"/>: (PCA projection), squared distances max(‖x‖² + ‖r‖² − 2x·r, 0) to every
+    /// stored image, TopK smallest (the smaller index first at equal distance), each neighbour's label one-hot
+    /// times its weight (uniform: 1; distance: 1/√d, or only the exact matches when the nearest is at distance 0),
+    /// summed per class. Returns (probabilities = votes / Σ votes, label scores: 1 + a rank bonus for the classes
+    /// with the most votes, 0 otherwise, so ties go to the class of the best-ranked neighbour).
     /// </summary>
     public static (string Probabilities, string LabelScores) KnnOutputs(GraphBuilder g, string pixels, KnnModel model)
     {
-        if (model.Options.Weighting != KnnOptions.Uniform)
-            throw new NotExportableException($"knn with weighting '{model.Options.Weighting}' has no exact ONNX graph in this writer (only '{KnnOptions.Uniform}')");
         var (reference, labels) = model.Stored;
         int count = model.TrainingCount;
         int k = Math.Min(model.Options.K, count);
@@ -140,13 +139,32 @@ internal static class BaselineGraphs
         var classes = new long[Classes];
         for (int c = 0; c < Classes; c++) classes[c] = c;
         string hits = g.Node("Cast", [g.Node("Equal", [g.Node("Unsqueeze", [neighbourLabels, g.Int64s("axis2", [2], 1)]), g.Int64s("classes", classes, Classes)])], null,
-            Int("to", (long)global::Onnx.TensorProto.Types.DataType.Float)); // [N, k, 10]
-        string votes = g.Node("ReduceSum", [hits, g.Int64s("axis1", [1], 1)], null, Int("keepdims", 0));
-        string probabilities = g.Node("Div", [votes, g.Scalar("k", k)]);
-        // Rank r earns (k − r)/(k + 1) < 1: among classes with equal votes the one holding the nearer neighbour wins.
+            Int("to", FloatType)); // [N, k, 10]
+        string axis1 = g.Int64s("axis1", [1], 1);
+        if (model.Options.Weighting == KnnOptions.Distance)
+        {
+            string nearest = top[0];
+            string exact = g.Node("Equal", [g.Node("ReduceMin", [nearest], null, Ints("axes", [1]), Int("keepdims", 1)), g.Scalar("zero", 0f)]);
+            string weights = g.Node("Where", [exact, g.Node("Cast", [g.Node("Equal", [nearest, g.Scalar("zero", 0f)])], null, Int("to", FloatType)),
+                g.Node("Reciprocal", [g.Node("Sqrt", [nearest])])]);
+            // Weight-0 neighbours (far ones beside an exact match) neither vote nor rank.
+            hits = g.Node("Mul", [hits, g.Node("Unsqueeze", [g.Node("Cast", [g.Node("Greater", [weights, g.Scalar("zero", 0f)])], null, Int("to", FloatType)), g.Int64s("axis2", [2], 1)])]);
+            string votes = g.Node("ReduceSum", [g.Node("Mul", [hits, g.Node("Unsqueeze", [weights, g.Int64s("axis2", [2], 1)])]), axis1], null, Int("keepdims", 0));
+            return (g.Node("Div", [votes, g.Node("ReduceSum", [votes, axis1], null, Int("keepdims", 1))]), LabelScores(g, hits, votes, k));
+        }
+        string counts = g.Node("ReduceSum", [hits, axis1], null, Int("keepdims", 0));
+        return (g.Node("Div", [counts, g.Scalar("k", k)]), LabelScores(g, hits, counts, k));
+    }
+
+    private const long FloatType = (long)global::Onnx.TensorProto.Types.DataType.Float;
+
+    /// <summary>For each class: (1 + (k − r)/(k + 1)) when it has the most votes, r being the rank of its nearest neighbour; else 0.</summary>
+    private static string LabelScores(GraphBuilder g, string hits, string votes, int k)
+    {
         var bonus = new float[k];
-        for (int r = 0; r < k; r++) bonus[r] = (float)(k - r) / (k + 1);
+        for (int r = 0; r < k; r++) bonus[r] = 1f + (float)(k - r) / (k + 1);
         string firstRank = g.Node("ReduceMax", [g.Node("Mul", [hits, g.Floats("rank_bonus", bonus, 1, k, 1)])], null, Ints("axes", [1]), Int("keepdims", 0));
-        return (probabilities, g.Node("Add", [votes, firstRank]));
+        string mostVoted = g.Node("Equal", [votes, g.Node("ReduceMax", [votes], null, Ints("axes", [1]), Int("keepdims", 1))]);
+        return g.Node("Mul", [g.Node("Cast", [mostVoted], null, Int("to", FloatType)), firstRank]);
     }
 }
