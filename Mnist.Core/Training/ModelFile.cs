@@ -16,7 +16,7 @@ public sealed record ModelFileHeader(int FormatVersion, string TrainerName, stri
 /// The model file format shared by every trainer, framed by <see cref="ChecksummedFile"/>:
 /// <code>
 /// "MNISTMDL"                 8 bytes magic
-/// int32   format version     (2; version 1 files are still read)
+/// int32   format version     (3; versions 1 and 2 are still read)
 /// string  trainer name       (BinaryWriter length-prefixed UTF-8)
 /// string  metadata           (JSON: {"hyperparameters": {...}, "trainingDataSha256": "hex" or null};
 ///                             format 1 and 2: the hyperparameters object itself)
