@@ -60,6 +60,9 @@ public sealed class KernelSvmModel : ITrainedModel
     /// <summary>Distinct training images with a non-zero coefficient in some pair.</summary>
     public int SupportVectorCount { get; }
 
+    /// <summary>The support vectors (S × PixelCount), their coefficients (S × 45) and the 45 offsets ρ, for export.</summary>
+    internal (float[] SupportVectors, float[] Coefficients, double[] Rho) Parameters => (_supportVectors, _coefficients, _rho);
+
     /// <summary>The pair index of classes a &lt; b, in the order (0,1), (0,2), …, (0,9), (1,2), …, (8,9).</summary>
     public static int PairIndex(int a, int b) => a * (2 * Classes - a - 1) / 2 + (b - a - 1);
 

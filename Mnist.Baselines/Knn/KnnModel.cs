@@ -64,6 +64,9 @@ public sealed class KnnModel : ITrainedModel
     /// <summary>Stored training images.</summary>
     public int TrainingCount => _labels.Length;
 
+    /// <summary>The stored (projected) training images (TrainingCount × searched dimensions) and their labels, for export.</summary>
+    internal (float[] Reference, byte[] Labels) Stored => (_reference, _labels);
+
     /// <summary>
     /// The min(k, TrainingCount) nearest training images of every image of <paramref name="data"/>: indices into
     /// the training set and squared distances (in the searched space), nearest first, row-major data.Count × k.

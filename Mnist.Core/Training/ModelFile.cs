@@ -1,18 +1,25 @@
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Mnist.Core.Data;
 
 namespace Mnist.Core.Training;
 
-/// <summary>What a model file's header says, readable without loading the model.</summary>
-public sealed record ModelFileHeader(int FormatVersion, string TrainerName, string HyperparametersJson, long PayloadLength);
+/// <summary>
+/// What a model file's header says, readable without loading the model. <see cref="TrainingDataSha256"/> is the
+/// <see cref="DataFingerprint"/> of the images the model was fitted on (null in files of format 1 and 2, or when
+/// the writer did not know it).
+/// </summary>
+public sealed record ModelFileHeader(int FormatVersion, string TrainerName, string HyperparametersJson, long PayloadLength, string? TrainingDataSha256 = null);
 
 /// <summary>
 /// The model file format shared by every trainer, framed by <see cref="ChecksummedFile"/>:
 /// <code>
 /// "MNISTMDL"                 8 bytes magic
-/// int32   format version     (2; version 1 files are still read)
+/// int32   format version     (3; versions 1 and 2 are still read)
 /// string  trainer name       (BinaryWriter length-prefixed UTF-8)
-/// string  hyperparameters    (JSON object)
+/// string  metadata           (JSON: {"hyperparameters": {...}, "trainingDataSha256": "hex" or null};
+///                             format 1 and 2: the hyperparameters object itself)
 /// int64   payload length
 /// 32 B    SHA-256            of the header above and the payload (version 1: of the payload only)
 /// payload                    written by ITrainedModel.WritePayload
@@ -21,17 +28,29 @@ public sealed record ModelFileHeader(int FormatVersion, string TrainerName, stri
 /// </summary>
 public static class ModelFile
 {
-    /// <summary>2: the checksum covers the header too (format 1, payload only, is still read).</summary>
-    public const int FormatVersion = 2;
+    /// <summary>
+    /// 3: the header metadata also records the training data's fingerprint; 2: the checksum covers the header
+    /// too (format 1, payload only, and 2 are still read).
+    /// </summary>
+    public const int FormatVersion = 3;
     private static readonly byte[] Magic = "MNISTMDL"u8.ToArray();
 
-    public static void Save(ITrainedModel model, string path)
+    /// <summary>Writes <paramref name="model"/>; <paramref name="trainingDataSha256"/> (see <see cref="DataFingerprint"/>) is recorded in the header when given.</summary>
+    public static void Save(ITrainedModel model, string path, string? trainingDataSha256 = null)
     {
         using var payload = new MemoryStream();
         using (var writer = new BinaryWriter(payload, Encoding.UTF8, leaveOpen: true))
             model.WritePayload(writer);
-        ChecksummedFile.Write(path, Magic, FormatVersion, model.TrainerName, HyperparameterJson.Serialize(model.Hyperparameters), payload.ToArray());
+        var metadata = new JsonObject
+        {
+            [HyperparametersKey] = JsonNode.Parse(HyperparameterJson.Serialize(model.Hyperparameters)),
+            [TrainingDataKey] = trainingDataSha256,
+        };
+        ChecksummedFile.Write(path, Magic, FormatVersion, model.TrainerName, metadata.ToJsonString(), payload.ToArray());
     }
+
+    private const string HyperparametersKey = "hyperparameters";
+    private const string TrainingDataKey = "trainingDataSha256";
 
     /// <summary>
     /// Reads and checks the header and checksum, then lets the trainer's registration read the payload.
@@ -79,7 +98,19 @@ public static class ModelFile
     public static ModelFileHeader ReadHeader(string path)
     {
         var header = ReadVerified(path).Header;
-        return new ModelFileHeader(header.FormatVersion, header.TrainerName, header.Metadata, header.PayloadLength);
+        if (header.FormatVersion < 3) return new ModelFileHeader(header.FormatVersion, header.TrainerName, header.Metadata, header.PayloadLength);
+        try
+        {
+            using var metadata = JsonDocument.Parse(header.Metadata);
+            var root = metadata.RootElement;
+            string hyperparameters = root.GetProperty(HyperparametersKey).GetRawText();
+            string? trainingData = root.TryGetProperty(TrainingDataKey, out var hash) && hash.ValueKind == JsonValueKind.String ? hash.GetString() : null;
+            return new ModelFileHeader(header.FormatVersion, header.TrainerName, hyperparameters, header.PayloadLength, trainingData);
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            throw new DataFormatException(path, $"the header metadata is not a valid format {header.FormatVersion} object ({e.Message})", "header", e);
+        }
     }
 
     private static (ChecksummedFileHeader Header, byte[] Payload) ReadVerified(string path) =>

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Mnist.Core.Data;
 using Mnist.Core.Reporting;
 using Mnist.Core.Training;
 using Mnist.Runner.Common;
@@ -56,7 +57,7 @@ public static class TrainCommand
                 [fitted.Result], fraction, parseResult.GetValue(trainLimit), parseResult.GetValue(testLimit));
             environment.Console.WriteLine();
             environment.Console.Write(CompareCommand.SummaryTable(summary));
-            ModelFile.Save(fitted.Model, path);
+            ModelFile.Save(fitted.Model, path, DataFingerprint.Sha256(loaded.Train));
             checkpoint?.Delete();
             environment.Console.WriteLine($"Saved the {name} model to {path}");
         }));
