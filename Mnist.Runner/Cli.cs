@@ -16,6 +16,8 @@ public static class Cli
         root.Add(Grid.GridCommand.Create(environment));
         root.Add(Models.TrainCommand.Create(environment));
         root.Add(Models.PredictCommand.Create(environment));
+        root.Add(Trainers.TrainersCommand.Create(environment));
+        Trainers.TrainersCommand.AddHelpSection(root, environment);
         return root;
     }
 

@@ -20,7 +20,8 @@ namespace Mnist.Baselines.KernelSvm;
 /// </remarks>
 public sealed class KernelSvmModel : ITrainedModel
 {
-    private const int PayloadVersion = 1;
+    /// <summary>2: the hyperparameters are a JSON block read through the schema.</summary>
+    private const int PayloadVersion = 2;
     private const int Classes = DigitDataView.ClassCount;
     private const int Pairs = Classes * (Classes - 1) / 2;
     private const int MaxPixels = 1 << 20;
@@ -51,7 +52,7 @@ public sealed class KernelSvmModel : ITrainedModel
 
     public KernelSvmOptions Options { get; }
     public string TrainerName => KernelSvmTrainer.TrainerName;
-    public IReadOnlyDictionary<string, object> Hyperparameters => Options.ToDictionary();
+    public IReadOnlyDictionary<string, object> Hyperparameters => KernelSvmOptions.Schema.ToDictionary(Options);
     public bool HasCalibratedProbabilities => false;
     public TrainingHistory? History { get; internal set; }
 
@@ -172,7 +173,7 @@ public sealed class KernelSvmModel : ITrainedModel
     public void WritePayload(BinaryWriter writer)
     {
         writer.Write(PayloadVersion);
-        Options.Write(writer);
+        KernelSvmOptions.Schema.Write(writer, Options);
         writer.Write(PixelCount);
         writer.Write(SupportVectorCount);
         bool asBytes = IsBytePixels(_supportVectors);
@@ -196,7 +197,7 @@ public sealed class KernelSvmModel : ITrainedModel
     {
         int version = reader.ReadInt32();
         if (version != PayloadVersion) throw new InvalidDataException($"Unsupported kernel-svm payload version {version}.");
-        var options = KernelSvmOptions.Read(reader);
+        var options = KernelSvmOptions.Schema.Read(reader);
         int pixelCount = reader.ReadInt32();
         if (pixelCount < 1 || pixelCount > MaxPixels) throw new InvalidDataException($"Invalid pixel count {pixelCount}.");
         int count = reader.ReadInt32();

@@ -17,11 +17,11 @@ public sealed class KnnTrainer(KnnOptions options) : ITrainer
 
     public KnnTrainer() : this(new KnnOptions()) { }
 
-    public KnnOptions Options { get; } = Validated(options);
+    public KnnOptions Options { get; } = KnnOptions.Schema.Validate(options);
 
     public string Name => TrainerName;
 
-    public IReadOnlyDictionary<string, object> Hyperparameters => Options.ToDictionary();
+    public IReadOnlyDictionary<string, object> Hyperparameters => KnnOptions.Schema.ToDictionary(Options);
 
     public ITrainedModel Fit(
         DigitDataView train,
@@ -42,7 +42,7 @@ public sealed class KnnTrainer(KnnOptions options) : ITrainer
         if (Options.PcaComponents > 0)
         {
             if (Options.PcaComponents > d)
-                throw new ArgumentException($"Hyperparameter '{KnnOptions.PcaComponentsName}' ({Options.PcaComponents}) exceeds the {d} pixels per image.");
+                throw new ArgumentException($"Hyperparameter 'pca-components' ({Options.PcaComponents}) exceeds the {d} pixels per image.");
             if (n < 2) throw new ArgumentException("PCA needs at least two training images.", nameof(train));
             progress?.Report(new TrainingProgress(0.1, $"PCA: top {Options.PcaComponents} components of the {d}×{d} covariance"));
             pca = PcaProjection.Fit(pixels, n, d, Options.PcaComponents, KnnOptions.PcaSeed, cancellationToken);
@@ -60,10 +60,4 @@ public sealed class KnnTrainer(KnnOptions options) : ITrainer
         return model;
     }
 
-    private static KnnOptions Validated(KnnOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        return options;
-    }
 }

@@ -24,8 +24,8 @@ public sealed class NeuralTrainer(string name, Func<Sequential> architecture, Ne
     private const int CheckpointVersion = 1;
 
     public string Name { get; } = name;
-    public NeuralTrainerOptions Options { get; } = options;
-    public IReadOnlyDictionary<string, object> Hyperparameters => Options.ToDictionary();
+    public NeuralTrainerOptions Options { get; } = NeuralTrainerOptions.Schema.Validate(options);
+    public IReadOnlyDictionary<string, object> Hyperparameters => NeuralTrainerOptions.Schema.ToDictionary(Options);
 
     public ITrainedModel Fit(DigitDataView train, DigitDataView? validation = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
         FitCore(train, validation, progress, cancellationToken, checkpoint: null);
@@ -51,7 +51,7 @@ public sealed class NeuralTrainer(string name, Func<Sequential> architecture, Ne
         var callbacks = new List<Callback>();
         if (validation is not null) callbacks.Add(new BestModelCheckpoint());
         if (Options.Patience > 0) callbacks.Add(new EarlyStopping(Options.Patience));
-        if (Options.Schedule == "plateau") callbacks.Add(new ReduceLearningRateOnPlateau());
+        if (Options.Schedule == LearningRateSchedule.Plateau) callbacks.Add(new ReduceLearningRateOnPlateau());
         foreach (var callback in callbacks) callback.OnTrainBegin(state);
 
         var history = new TrainingHistory();
@@ -82,7 +82,7 @@ public sealed class NeuralTrainer(string name, Func<Sequential> architecture, Ne
             foreach (var batch in train.ShuffledBatches(batchSize, new Random(epochSeed)))
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                if (Options.Schedule != "plateau") optimizer.LearningRate = Options.ScheduledRate((double)step / totalSteps);
+                if (Options.Schedule != LearningRateSchedule.Plateau) optimizer.LearningRate = Options.ScheduledRate((double)step / totalSteps);
                 ReadOnlySpan<float> input = batch.Pixels;
                 if (augmentation is not null)
                 {
@@ -116,7 +116,7 @@ public sealed class NeuralTrainer(string name, Func<Sequential> architecture, Ne
             progress?.Report(new TrainingProgress((double)step / totalSteps, $"epoch {epoch}/{Options.Epochs} done", record));
         }
         foreach (var callback in callbacks) callback.OnTrainEnd(state);
-        return new NeuralModel(Name, model, Hyperparameters, history, state.StopReason);
+        return new NeuralModel(Name, model, Options, history, state.StopReason);
     }
 
     /// <summary>What a checkpoint must agree with: the data it was trained on.</summary>

@@ -30,7 +30,7 @@ public static class ModelFile
         using var payload = new MemoryStream();
         using (var writer = new BinaryWriter(payload, Encoding.UTF8, leaveOpen: true))
             model.WritePayload(writer);
-        ChecksummedFile.Write(path, Magic, FormatVersion, model.TrainerName, HyperparameterJson.Serialize(model.Hyperparameters), payload.ToArray());
+        ChecksummedFile.Write(path, Magic, FormatVersion, model.TrainerName, System.Text.Json.JsonSerializer.Serialize(model.Hyperparameters), payload.ToArray());
     }
 
     /// <summary>

@@ -133,7 +133,7 @@ public sealed partial class OutputSafetyTests
     public void ThreadsOptionSetsComputeSettingsDuringTheRun()
     {
         int? seen = null;
-        var catalog = TestCatalogs.Centroids().Add(new TrainerRegistration("probe", "records ComputeSettings.Threads",
+        var catalog = TestCatalogs.Centroids().Add(TrainerRegistration.For("probe", "records ComputeSettings.Threads", HyperparameterSchema.Empty,
             _ => new ThreadProbe(t => seen = t), _ => throw new NotSupportedException()));
         int before = ComputeSettings.Threads;
         var outcome = RunnerHarness.Run(catalog, _folder, "compare", "--data", _data, "--trainers", "probe", "--threads", "1", "--out", "t1");

@@ -52,20 +52,26 @@ public sealed class TrainerSelectionTests
     [Test]
     public void RunSeedGoesToTrainersWithASeedUnlessParamSetsIt()
     {
-        var catalog = TestCatalogs.Centroids().Add(new TrainerRegistration("seeded", "has a seed",
-            p => new SeededTrainer(p.Int("seed", 0)), _ => throw new NotSupportedException()));
+        var schema = new HyperparameterSchema<SeededOptions>(new()).Seed(o => o.Seed, (o, v) => o with { Seed = v }, name: "random-state");
+        var catalog = TestCatalogs.Centroids().Add(TrainerRegistration.For("seeded", "has a seed", schema,
+            o => new SeededTrainer(o.Seed), _ => throw new NotSupportedException()));
         var trainers = TrainerSelection.Create(catalog, ["centroid", "seeded"], [], seed: 7);
-        Assert.That(trainers[1].Hyperparameters["seed"], Is.EqualTo(7));
-        Assert.That(trainers[0].Hyperparameters.ContainsKey("seed"), Is.False, "trainers without a seed are left alone");
+        Assert.That(trainers[1].Hyperparameters["random-state"], Is.EqualTo(7), "the schema, not the name, says which hyperparameter is the seed");
+        Assert.That(trainers[0].Hyperparameters.Keys, Is.EquivalentTo(new[] { "temperature", "max-per-class" }), "trainers without a seed are left alone");
 
-        var overridden = TrainerSelection.Create(catalog, ["seeded"], ["seed=3"], seed: 7);
-        Assert.That(overridden[0].Hyperparameters["seed"], Is.EqualTo(3));
+        var overridden = TrainerSelection.Create(catalog, ["seeded"], ["random-state=3"], seed: 7);
+        Assert.That(overridden[0].Hyperparameters["random-state"], Is.EqualTo(3));
+    }
+
+    private sealed record SeededOptions
+    {
+        public int Seed { get; init; }
     }
 
     private sealed class SeededTrainer(int seed) : ITrainer
     {
         public string Name => "seeded";
-        public IReadOnlyDictionary<string, object> Hyperparameters => new Dictionary<string, object> { ["seed"] = seed };
+        public IReadOnlyDictionary<string, object> Hyperparameters => new Dictionary<string, object> { ["random-state"] = seed };
         public ITrainedModel Fit(Mnist.Core.Data.DigitDataView train, Mnist.Core.Data.DigitDataView? validation = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
             throw new NotSupportedException();
     }
