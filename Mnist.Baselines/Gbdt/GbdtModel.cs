@@ -52,8 +52,7 @@ public sealed class GbdtModel : ITrainedModel
 
     public void PredictProbabilities(DigitDataView data, Span<float> probabilities)
     {
-        if (data.PixelCount != PixelCount)
-            throw new ArgumentException($"The model expects images of {PixelCount} pixels, the data has {data.PixelCount}.", nameof(data));
+        IncompatibleDataException.ThrowIfPixelCount(PixelCount, data);
         if (probabilities.Length < data.Count * ClassCount) throw new ArgumentException("The probability buffer is too small.", nameof(probabilities));
         var scores = new float[data.Count * ClassCount];
         const int Chunk = 256;

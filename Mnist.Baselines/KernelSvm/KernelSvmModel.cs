@@ -97,8 +97,7 @@ public sealed class KernelSvmModel : ITrainedModel
     public float[] DecisionValues(DigitDataView data)
     {
         ArgumentNullException.ThrowIfNull(data);
-        if (data.PixelCount != PixelCount)
-            throw new ArgumentException($"The model expects {PixelCount} pixels per image but the data has {data.PixelCount}.", nameof(data));
+        IncompatibleDataException.ThrowIfPixelCount(PixelCount, data);
         var decisions = new float[data.Count * Pairs];
         int blocks = (data.Count + BlockRows - 1) / BlockRows;
         int s = SupportVectorCount;

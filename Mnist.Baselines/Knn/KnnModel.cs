@@ -92,8 +92,7 @@ public sealed class KnnModel : ITrainedModel
 
     private void SearchChunks(DigitDataView data, int[] indices, float[] distances)
     {
-        if (data.PixelCount != PixelCount)
-            throw new ArgumentException($"The model expects {PixelCount} pixels per image but the data has {data.PixelCount}.", nameof(data));
+        IncompatibleDataException.ThrowIfPixelCount(PixelCount, data);
         int k = Options.K;
         int chunkRows = Math.Min(QueryChunk, data.Count);
         var pixels = data.IsContiguous || Pca is not null ? null : new float[chunkRows * PixelCount];

@@ -23,6 +23,12 @@ public sealed class KnnTrainer(KnnOptions options) : ITrainer
 
     public IReadOnlyDictionary<string, object> Hyperparameters => KnnOptions.Schema.ToDictionary(Options);
 
+    public void CheckImageSize(int height, int width)
+    {
+        if (Options.PcaComponents > height * width)
+            throw new IncompatibleDataException($"pca-components = {Options.PcaComponents} exceeds the {height * width} pixels of {height}×{width} images");
+    }
+
     public ITrainedModel Fit(
         DigitDataView train,
         DigitDataView? validation = null,
@@ -39,10 +45,9 @@ public sealed class KnnTrainer(KnnOptions options) : ITrainer
 
         PcaProjection? pca = null;
         float[] reference = pixels;
+        CheckImageSize(train.Height, train.Width);
         if (Options.PcaComponents > 0)
         {
-            if (Options.PcaComponents > d)
-                throw new ArgumentException($"Hyperparameter 'pca-components' ({Options.PcaComponents}) exceeds the {d} pixels per image.");
             if (n < 2) throw new ArgumentException("PCA needs at least two training images.", nameof(train));
             progress?.Report(new TrainingProgress(0.1, $"PCA: top {Options.PcaComponents} components of the {d}×{d} covariance"));
             pca = PcaProjection.Fit(pixels, n, d, Options.PcaComponents, KnnOptions.PcaSeed, cancellationToken);

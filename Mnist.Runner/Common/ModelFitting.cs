@@ -136,6 +136,12 @@ public static class ModelFitting
             progress?.Fail("bad checkpoint");
             throw;
         }
+        catch (IncompatibleDataException e)
+        {
+            // Data the trainer cannot take (normally refused before training by ExperimentData.CheckTrainers).
+            progress?.Fail("cannot fit these images");
+            throw new UsageException($"trainer '{trainer}' cannot fit these images: {e.Message}");
+        }
         catch (Exception e) when (e is not (OperationCanceledException or OutOfMemoryException or TrainerFailedException))
         {
             progress?.Fail("failed");
