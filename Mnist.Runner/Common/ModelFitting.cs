@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Mnist.Core.Data;
 using Mnist.Core.Evaluation;
+using Mnist.Core.IO;
 using Mnist.Core.Numerics;
 using Mnist.Core.Reporting;
 using Mnist.Core.Training;
@@ -136,13 +137,19 @@ public static class ModelFitting
             progress?.Fail("bad checkpoint");
             throw;
         }
+        catch (OutputWriteException)
+        {
+            // A checkpoint the disk would not take: the environment, not the trainer.
+            progress?.Fail("cannot write");
+            throw;
+        }
         catch (IncompatibleDataException e)
         {
             // Data the trainer cannot take (normally refused before training by ExperimentData.CheckTrainers).
             progress?.Fail("cannot fit these images");
             throw new UsageException($"trainer '{trainer}' cannot fit these images: {e.Message}");
         }
-        catch (Exception e) when (e is not (OperationCanceledException or OutOfMemoryException or TrainerFailedException))
+        catch (Exception e) when (e is not (OperationCanceledException or OutOfMemoryException or TrainerFailedException or UsageException))
         {
             progress?.Fail("failed");
             throw new TrainerFailedException(trainer, e);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Mnist.Core.Data;
 using Mnist.Core.Reporting;
 using Mnist.Core.Training;
+using Mnist.Core.IO;
 
 namespace Mnist.Runner.Common;
 

@@ -4,6 +4,7 @@ using Mnist.Core.Numerics;
 using Mnist.Core.Reporting;
 using Mnist.Core.Training;
 using Mnist.Tests.Runner;
+using Mnist.Core.IO;
 
 namespace Mnist.Tests.Reliability;
 
@@ -68,7 +69,7 @@ public sealed partial class OutputSafetyTests
         {
             stream.Write(Encoding.UTF8.GetBytes("half of the new"));
             throw new IOException("disk full");
-        }), Throws.TypeOf<IOException>());
+        }), Throws.TypeOf<OutputWriteException>().With.Message.EqualTo($"cannot write {path}: disk full"));
         Assert.That(File.ReadAllText(path), Is.EqualTo("old contents"));
         Assert.That(Directory.GetFiles(Path.GetDirectoryName(path)!), Is.EqualTo(new[] { path }));
 
