@@ -130,7 +130,7 @@ public sealed class NeuralTrainer(string name, Func<TensorShape, Sequential> arc
             int savedEpoch = epoch;
             long savedStep = step;
             checkpoint?.Save(writer => WriteCheckpoint(writer, shape, savedEpoch, savedStep, state, callbacks, history));
-            progress?.Report(new TrainingProgress((double)step / totalSteps, $"epoch {epoch}/{Options.Epochs} done", record));
+            progress?.Report(new TrainingProgress((double)step / totalSteps, $"epoch {epoch}/{Options.Epochs} done", record, Milestone: true));
         }
         foreach (var callback in callbacks) callback.OnTrainEnd(state);
         return new NeuralModel(Name, model, Options, history, state.StopReason);

@@ -163,6 +163,18 @@ public sealed class FitProgressTests
     }
 
     [Test]
+    public void PlainProgressPrintsEveryMilestoneWhateverItsText()
+    {
+        var output = new StringWriter();
+        var progress = new FitProgress.PlainProgress(RunnerEnvironment.PlainConsole(output), "t");
+        progress.Start();
+        var record = new Mnist.Core.Training.EpochRecord(1, 0.5, null, null, null, 0.1, 1, 100);
+        for (int i = 1; i <= 30; i++) progress.Report(new Mnist.Core.Training.TrainingProgress(i / 1000.0, $"stage {i}", record, Milestone: true));
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines.Count(l => l.Contains("stage ", StringComparison.Ordinal)), Is.EqualTo(30), "a milestone is never thinned out, whatever its stage text says");
+    }
+
+    [Test]
     public void PlainProgressPrintsAboutTenLinesNotOnePerReport()
     {
         var output = new StringWriter();
