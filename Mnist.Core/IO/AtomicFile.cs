@@ -51,6 +51,28 @@ public static class AtomicFile
         Write(path, stream => stream.Write(copy));
     }
 
+    /// <summary>
+    /// Checks, before a long run, that <paramref name="path"/> could be written: creates and removes a probe file in
+    /// its nearest existing folder (creating nothing else). A read-only file system or a missing permission is an
+    /// <see cref="OutputWriteException"/> naming <paramref name="path"/>; a disk that fills up later is still caught by <see cref="Write"/>.
+    /// </summary>
+    public static void CheckWritable(string path)
+    {
+        string fullPath = Path.GetFullPath(path);
+        string? folder = Path.GetDirectoryName(fullPath);
+        while (folder is not null && !Directory.Exists(folder)) folder = Path.GetDirectoryName(folder);
+        if (folder is null) return;
+        try
+        {
+            using var probe = new FileStream(Path.Combine(folder, $".mnist-probe.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp"),
+                FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new OutputWriteException(fullPath, e);
+        }
+    }
+
     /// <summary>Creates <paramref name="folder"/> (and its parents); a file-system failure is an <see cref="OutputWriteException"/>.</summary>
     public static void CreateFolder(string folder)
     {

@@ -138,6 +138,7 @@ public sealed class EnvironmentWriteFailureTests
         Assert.That(LeftFiles(mount.Path).Where(f => f.EndsWith(".tmp", StringComparison.Ordinal) || f.EndsWith(".model", StringComparison.Ordinal)), Is.Empty);
     }
 
+    /// <summary>An unwritable output is found before training (a probe file), not after a long run.</summary>
     [Test]
     public void AReadOnlyTmpfsEndsEveryCommandInOneLine()
     {
@@ -146,6 +147,7 @@ public sealed class EnvironmentWriteFailureTests
         {
             var outcome = RunnerHarness.Run(TestCatalogs.Centroids(), _folder, args);
             AssertOneLineNamingTheFile(outcome, output, "read-only file system", command);
+            Assert.That(outcome.Output, Does.Not.Contain("] started"), $"{command}: refused before any training");
         }
     }
 
@@ -169,6 +171,41 @@ public sealed class EnvironmentWriteFailureTests
         finally
         {
             File.SetUnixFileMode(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+    }
+
+    /// <summary>Root writes anywhere, so as root the real EACCES case runs the built mnist as user nobody.</summary>
+    [Test]
+    public void APermissionDeniedFolderEndsInOneLineForAnotherUser()
+    {
+        if (!OperatingSystem.IsLinux() || Environment.UserName != "root") Assert.Ignore("needs root to run mnist as another user");
+        string dll = Path.Combine(TestContext.CurrentContext.TestDirectory, "mnist.dll");
+        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
+        string model = Path.Combine(_folder, "nobody-cannot-write", "m.model");
+        var start = new ProcessStartInfo("setpriv") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _folder };
+        foreach (string arg in new[] { "--reuid=65534", "--regid=65534", "--clear-groups", "env", "HOME=/tmp", dotnet, dll,
+                     "train", "--data", _data, "--trainer", "logreg", "--param", "max-iterations=2", "--model-out", model })
+            start.ArgumentList.Add(arg);
+        Process process;
+        try
+        {
+            process = Process.Start(start)!;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            Assert.Ignore("setpriv is not installed");
+            return;
+        }
+        using (process)
+        {
+            string error = process.StandardError.ReadToEnd();
+            string output = process.StandardOutput.ReadToEnd();
+            Assert.That(process.WaitForExit(120_000), Is.True);
+            if (error.Contains("setpriv:", StringComparison.Ordinal)) Assert.Ignore($"setpriv cannot switch users here: {error}");
+            var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.That(process.ExitCode, Is.EqualTo(1), output + error);
+            Assert.That(lines, Is.EqualTo(new[] { $"error: cannot write {model}: permission denied" }));
+            Assert.That(output, Does.Not.Contain("] started"), "refused before training");
         }
     }
 
