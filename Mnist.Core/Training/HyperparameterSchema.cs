@@ -23,7 +23,8 @@ public interface IHyperparameterSchema
 /// The one declaration of a trainer's hyperparameters (scikit-learn's <c>get_params</c>/<c>set_params</c>),
 /// over the trainer's immutable options record. Parsing <c>--param</c> text, range checks, the typed
 /// dictionary of results.json, the hyperparameter block of model files and help texts all derive from it.
-/// Defaults are the values of the record passed to the constructor.
+/// Defaults are the values of the record passed to the constructor. Immutable: each declaration returns a
+/// new schema, so a published one cannot be changed by its users.
 /// </summary>
 /// <example>
 /// <code>
@@ -54,12 +55,12 @@ public sealed class HyperparameterSchema<TOptions> : IHyperparameterSchema where
 {
     private sealed record Binding(Hyperparameter Parameter, Func<TOptions, object> Get, Func<TOptions, object, TOptions> Set);
 
-    private readonly List<Binding> _bindings;
+    private readonly IReadOnlyList<Binding> _bindings;
 
     /// <param name="defaults">The options whose values are the defaults (usually <c>new TOptions()</c>).</param>
     public HyperparameterSchema(TOptions defaults) : this(defaults, []) { }
 
-    private HyperparameterSchema(TOptions defaults, List<Binding> bindings)
+    private HyperparameterSchema(TOptions defaults, IReadOnlyList<Binding> bindings)
     {
         ArgumentNullException.ThrowIfNull(defaults);
         Defaults = defaults;
@@ -206,8 +207,7 @@ public sealed class HyperparameterSchema<TOptions> : IHyperparameterSchema where
     {
         if (FindBinding(parameter.Name) is not null) throw new ArgumentException($"Hyperparameter '{parameter.Name}' is declared twice.");
         if (parameter.IsSeed && _bindings.Any(b => b.Parameter.IsSeed)) throw new ArgumentException("Only one hyperparameter can be the seed.");
-        _bindings.Add(new Binding(parameter, get, set));
-        return this;
+        return new HyperparameterSchema<TOptions>(Defaults, [.. _bindings, new Binding(parameter, get, set)]);
     }
 
     private Binding? FindBinding(string name) =>

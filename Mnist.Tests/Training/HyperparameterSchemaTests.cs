@@ -101,6 +101,9 @@ public class HyperparameterSchemaTests
             Assert.That(Schema.Find("epochs")!.Default, Is.EqualTo(3));
             Assert.That(quick.Find("epochs")!.Range, Is.EqualTo("1..100"));
             Assert.That(() => Schema.WithDefaults(new Settings { Epochs = 0 }), Throws.ArgumentException);
+            var extended = Schema.Bool("extra", o => o.Augment, (o, v) => o with { Augment = v }, "another");
+            Assert.That(extended.Parameters, Has.Count.EqualTo(6));
+            Assert.That(Schema.Parameters, Has.Count.EqualTo(5), "declaring returns a new schema; a published one never changes");
         });
     }
 
