@@ -12,6 +12,11 @@ if (args.Length > 0 && args[0] == "quick")
     QuickBench.Run(args[1..]);
     return;
 }
+if (args.Length > 0 && args[0] == "mlnet-adapter")
+{
+    MlNetAdapterBench.Run(args[1..]);
+    return;
+}
 var config = DefaultConfig.Instance
     .AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance))
     .WithOptions(ConfigOptions.DisableOptimizationsValidator);

@@ -1,4 +1,5 @@
 using Mnist.Baselines;
+using Mnist.Baselines.MlNet;
 using Mnist.Cnn;
 using Mnist.Core.Training;
 
@@ -7,11 +8,12 @@ namespace Mnist.Runner;
 /// <summary>The one place the runner's trainer catalog is assembled.</summary>
 public static class Catalogs
 {
-    /// <summary>Every trainer this build ships, in report order: fast classical baselines first, then the networks.</summary>
+    /// <summary>Every trainer this build ships, in report order: fast classical baselines first, ML.NET's trainers, then the networks.</summary>
     public static TrainerCatalog Default()
     {
         var catalog = new TrainerCatalog();
         catalog.AddBaselines();
+        catalog.AddMlNetTrainers();
         catalog.AddNeuralNetworks();
         return catalog;
     }

@@ -1,3 +1,5 @@
+using Microsoft.ML;
+
 namespace Mnist.Core.Data;
 
 /// <summary>
@@ -10,8 +12,13 @@ namespace Mnist.Core.Data;
 /// an index list into that buffer (zero-copy). A view made by a loader, or by
 /// <see cref="Materialize"/>, is contiguous: <see cref="ContiguousPixels"/> then gives the whole
 /// Count × PixelCount block for a matrix product without a copy.
+/// <para>
+/// It is also an ML.NET <see cref="IDataView"/> (see DigitDataView.DataView.cs): columns <c>Label</c>
+/// (key of 10 values, digit d is key d+1), <c>Features</c> (Single vector of PixelCount) and
+/// <c>ImageId</c> (Int32), so any ML.NET multiclass trainer fits on it with its default column names.
+/// </para>
 /// </remarks>
-public sealed class DigitDataView
+public sealed partial class DigitDataView : IDataView
 {
     public const int ClassCount = 10;
 

@@ -69,6 +69,8 @@ public sealed record ExperimentResults
 public sealed record ModelResult
 {
     public required string Trainer { get; init; }
+    /// <summary>The engine that did the numerical work: "own" or, e.g., "ML.NET 5.0.1" (see <see cref="ITrainedModel.Engine"/>).</summary>
+    public string Engine { get; init; } = Training.TrainerRegistration.OwnEngine;
     public required IReadOnlyDictionary<string, object> Hyperparameters { get; init; }
     public required double TrainAccuracy { get; init; }
     /// <summary>Null when there is no validation set.</summary>
@@ -111,7 +113,8 @@ public sealed record ModelResult
         double predictSeconds,
         DataSplit predictSet,
         int predictCount,
-        TrainingHistory? history = null)
+        TrainingHistory? history = null,
+        string engine = Training.TrainerRegistration.OwnEngine)
     {
         ArgumentNullException.ThrowIfNull(train);
         var (evaluationSet, metrics) = test is not null ? (DataSplit.Test, test)
@@ -120,6 +123,7 @@ public sealed record ModelResult
         return new ModelResult
         {
             Trainer = trainer,
+            Engine = engine,
             Hyperparameters = new SortedDictionary<string, object>(hyperparameters.ToDictionary(), StringComparer.Ordinal),
             TrainAccuracy = train.Accuracy,
             ValidationAccuracy = validation?.Accuracy,

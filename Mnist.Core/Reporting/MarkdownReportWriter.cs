@@ -171,10 +171,11 @@ public static class MarkdownReportWriter
 
     private static void AppendSummaryTable(StringBuilder md, ExperimentResults results)
     {
-        md.AppendLine("| Trainer | Train acc | Validation acc | Test acc | Fit time | Predict time |");
-        md.AppendLine("|---|---:|---:|---:|---:|---:|");
+        md.AppendLine("| Trainer | Engine | Train acc | Validation acc | Test acc | Fit time | Predict time |");
+        md.AppendLine("|---|---|---:|---:|---:|---:|---:|");
         foreach (var m in results.Models)
             md.Append("| ").Append(Cell(m.Trainer))
+              .Append(" | ").Append(Cell(m.Engine))
               .Append(" | ").Append(Percent(m.TrainAccuracy))
               .Append(" | ").Append(Percent(m.ValidationAccuracy))
               .Append(" | ").Append(Percent(m.TestAccuracy))
@@ -243,7 +244,7 @@ public static class MarkdownReportWriter
     private static void AppendModel(StringBuilder md, ModelResult model, IReadOnlyList<ReportFigure> figures)
     {
         md.Append("### ").AppendLine(model.Trainer).AppendLine();
-        md.Append("Fit ").Append(Seconds(model.FitSeconds)).Append("; predicting ")
+        md.Append("Engine: ").Append(model.Engine).Append(". Fit ").Append(Seconds(model.FitSeconds)).Append("; predicting ")
           .Append(model.PredictCount.ToString(Invariant)).Append(' ').Append(model.PredictSet.Name()).Append(" images took ")
           .Append(Seconds(model.PredictSeconds)).AppendLine(".").AppendLine();
 

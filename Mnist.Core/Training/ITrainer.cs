@@ -49,6 +49,9 @@ public interface ITrainedModel
     /// </summary>
     bool HasCalibratedProbabilities => true;
 
+    /// <summary>The engine that does the numerical work, named in reports: "own" (our compute core) or, e.g., "ML.NET 5.0.1".</summary>
+    string Engine => TrainerRegistration.OwnEngine;
+
     /// <summary>Per-epoch (or per-iteration) history, when the trainer records one.</summary>
     TrainingHistory? History => null;
 

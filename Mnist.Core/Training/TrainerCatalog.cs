@@ -26,12 +26,18 @@ public sealed class TrainerRegistration
     /// <param name="schema">The trainer's hyperparameters.</param>
     /// <param name="create">Builds the trainer from parsed, checked options.</param>
     /// <param name="loadModel">Reads a model payload written by <see cref="ITrainedModel.WritePayload"/>.</param>
+    /// <param name="engine">The engine that does the numerical work, named in reports: <see cref="OwnEngine"/> or, e.g., "ML.NET 5.0.1".</param>
     public static TrainerRegistration For<TOptions>(string name, string description, HyperparameterSchema<TOptions> schema,
-        Func<TOptions, ITrainer> create, Func<BinaryReader, ITrainedModel> loadModel) where TOptions : class =>
-        new(name, description, schema, overrides => create(schema.Parse(overrides, name)), loadModel);
+        Func<TOptions, ITrainer> create, Func<BinaryReader, ITrainedModel> loadModel, string engine = OwnEngine) where TOptions : class =>
+        new(name, description, schema, overrides => create(schema.Parse(overrides, name)), loadModel) { Engine = engine };
+
+    /// <summary>Our own engine (Mnist.Core's compute core).</summary>
+    public const string OwnEngine = "own";
 
     public string Name { get; }
     public string Description { get; }
+    /// <summary>The engine that does the numerical work, named in reports.</summary>
+    public string Engine { get; private init; } = OwnEngine;
     /// <summary>The trainer's declared hyperparameters.</summary>
     public IHyperparameterSchema Hyperparameters { get; }
 

@@ -77,7 +77,7 @@ public static class ModelFitting
         var validationMetrics = Metrics(validation);
         var testMetrics = Metrics(test);
         var result = ModelResult.Create(trainerName, model.Hyperparameters, trainMetrics, validationMetrics, testMetrics,
-            fitSeconds, predictSeconds, predictSet, predictView.Count, model.History);
+            fitSeconds, predictSeconds, predictSet, predictView.Count, model.History, model.Engine);
 
         var evaluationView = result.EvaluationSet switch { DataSplit.Test => test!, DataSplit.Validation => validation!, _ => train };
         int[] evaluationPredicted = ArgMax(Probabilities(evaluationView));

@@ -138,7 +138,7 @@ public sealed class ReportFiguresTests
         Assert.That(md, Does.Contain("| Trainer | Mean acc | Std dev | Fold 1 | Fold 2 | Fold 3 | Fit time |"));
         Assert.That(md, Does.Contain("| logreg | 92.00% | 2.00 pt | 90.00% | 92.00% | 94.00% | 3.00 s |"));
         Assert.That(md, Does.Contain("| knn | 95.00% | 0.00 pt |"));
-        Assert.That(md, Does.Not.Contain("## Models").And.Not.Contain("| Trainer | Train acc"));
+        Assert.That(md, Does.Not.Contain("## Models").And.Not.Contain("| Trainer | Engine | Train acc"));
         Assert.That(written.Figures.Select(f => f.Kind), Is.EqualTo(new[] { ReportFigures.CrossValidationKind }));
         ReportFolder.AssertPicturesAreValid(_folder);
 

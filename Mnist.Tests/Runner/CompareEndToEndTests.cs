@@ -111,7 +111,7 @@ public sealed class CompareEndToEndTests
     [Test]
     public void ReportHasSummarySettingsMachineAndPerModelSections()
     {
-        Assert.That(_report, Does.Contain("| Trainer | Train acc | Validation acc | Test acc | Fit time | Predict time |"));
+        Assert.That(_report, Does.Contain("| Trainer | Engine | Train acc | Validation acc | Test acc | Fit time | Predict time |"));
         Assert.That(_report, Does.Match(@"\| centroid \| \d+\.\d\d% \| \d+\.\d\d% \| \d+\.\d\d% \|"));
         Assert.That(_report, Does.Match(@"\| centroid-raw \| \d+\.\d\d% \|"));
         Assert.That(_report, Does.Contain("## Settings").And.Contain("- Seed: 7").And.Contain("- Threads: 1").And.Contain("- Train limit: 2000"));
