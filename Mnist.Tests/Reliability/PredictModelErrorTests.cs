@@ -74,6 +74,31 @@ public sealed class PredictModelErrorTests
         Assert.That(good.ExitCode, Is.Zero, good.Error);
     }
 
+    [TestCase("mlnet-lightgbm", "iterations=5")]
+    [TestCase("mlnet-maxent", "max-iterations=5")]
+    public void MangledMlNetPayloadUnderAValidChecksumIsOneErrorLine(string trainerName, string setting)
+    {
+        var parts = setting.Split('=');
+        var trainer = Catalogs.Default().Create(trainerName, new Dictionary<string, string> { [parts[0]] = parts[1] });
+        string good = Path.Combine(_folder, trainerName + ".model");
+        ModelFile.Save(trainer.Fit(TestData.Mnist.Train.Take(300).Materialize()), good);
+        var (header, payload) = ChecksummedFile.Read(good, "MNISTMDL"u8, ModelFile.FormatVersion, "model");
+        // Damage the middle of ML.NET's zip, then re-frame it so the checksum holds: the zip's own checks must catch it.
+        var mangled = (byte[])payload.Clone();
+        for (int i = mangled.Length / 2; i < mangled.Length / 2 + 16; i++) mangled[i] ^= 0x5A;
+        string model = Path.Combine(_folder, trainerName + "-mangled.model");
+        ChecksummedFile.Write(model, "MNISTMDL"u8, ModelFile.FormatVersion, header.TrainerName, header.Metadata, mangled);
+        string output = Path.Combine(_folder, trainerName + "-mangled.csv");
+        var outcome = RunnerHarness.Run(Catalogs.Default(), _folder, "predict", "--model", model, "--input", "test.csv", "--out", output);
+        Assert.That(outcome.ExitCode, Is.EqualTo(2), outcome.Error);
+        Assert.That(outcome.ErrorLines, Has.Length.EqualTo(1), outcome.Error);
+        Assert.That(outcome.ErrorLines[0], Does.StartWith("error: " + model + ", payload: "));
+        Assert.That(File.Exists(output), Is.False);
+
+        var intact = RunnerHarness.Run(Catalogs.Default(), _folder, "predict", "--model", good, "--input", "test.csv", "--out", trainerName + ".csv");
+        Assert.That(intact.ExitCode, Is.Zero, intact.Error);
+    }
+
     [Test]
     public void NewerModelFileThroughTheRealProcess()
     {

@@ -54,8 +54,8 @@ public sealed class MarkdownReportWriterTests
         string md = MarkdownReportWriter.Render(SampleResults.Experiment(SampleResults.Model("logreg"), SampleResults.Model("svm", withTestLabels: false)));
         Assert.That(md, Does.StartWith("# MNIST compare, 2025-01-02 03:04:05 UTC"));
         Assert.That(md, Does.Contain("| Trainer | Engine | Train acc | Validation acc | Test acc | Fit time | Predict time |\n|---|---|---:|---:|---:|---:|---:|\n"));
-        Assert.That(md, Does.Contain("| logreg | 80.00% | 80.00% | 80.00% | 11.3 s | 0.05 s |"));
-        Assert.That(md, Does.Contain("| svm | 80.00% | 80.00% | — | 11.3 s | 0.05 s |"));
+        Assert.That(md, Does.Contain("| logreg | own | 80.00% | 80.00% | 80.00% | 11.3 s | 0.05 s |"));
+        Assert.That(md, Does.Contain("| svm | own | 80.00% | 80.00% | — | 11.3 s | 0.05 s |"));
     }
 
     [Test]
@@ -117,7 +117,7 @@ public sealed class MarkdownReportWriterTests
     {
         var model = SampleResults.Model("a|b", hyperparameters: new Dictionary<string, object> { ["layers"] = "conv|pool" });
         string md = MarkdownReportWriter.Render(SampleResults.Experiment(model));
-        Assert.That(md, Does.Contain("| a\\|b | 80.00% |"));
+        Assert.That(md, Does.Contain("| a\\|b | own | 80.00% |"));
         Assert.That(md, Does.Contain("| layers | conv\\|pool |"));
     }
 

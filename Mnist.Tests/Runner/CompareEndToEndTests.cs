@@ -112,8 +112,8 @@ public sealed class CompareEndToEndTests
     public void ReportHasSummarySettingsMachineAndPerModelSections()
     {
         Assert.That(_report, Does.Contain("| Trainer | Engine | Train acc | Validation acc | Test acc | Fit time | Predict time |"));
-        Assert.That(_report, Does.Match(@"\| centroid \| \d+\.\d\d% \| \d+\.\d\d% \| \d+\.\d\d% \|"));
-        Assert.That(_report, Does.Match(@"\| centroid-raw \| \d+\.\d\d% \|"));
+        Assert.That(_report, Does.Match(@"\| centroid \| own \| \d+\.\d\d% \| \d+\.\d\d% \| \d+\.\d\d% \|"));
+        Assert.That(_report, Does.Match(@"\| centroid-raw \| own \| \d+\.\d\d% \|"));
         Assert.That(_report, Does.Contain("## Settings").And.Contain("- Seed: 7").And.Contain("- Threads: 1").And.Contain("- Train limit: 2000"));
         Assert.That(_report, Does.Contain("(mnist-idx)").And.Contain($"{TrainLimit - _json.RootElement.GetProperty("validationCount").GetInt32()} train, {_json.RootElement.GetProperty("validationCount").GetInt32()} validation, 500 test (labelled)"));
         Assert.That(_report, Does.Contain("## Machine").And.Contain("- .NET: ").And.Contain("MnistExperiments version: "));

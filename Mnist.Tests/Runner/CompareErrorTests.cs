@@ -57,7 +57,7 @@ public sealed class CompareErrorTests
         }
         string report = File.ReadAllText(Path.Combine(output, "report.md"));
         Assert.That(report, Does.Contain("#### Confusion matrix (validation set, 20 images").And.Contain("test set has no labels"));
-        Assert.That(report, Does.Match(@"\| centroid \| \d+\.\d\d% \| \d+\.\d\d% \| — \|"));
+        Assert.That(report, Does.Match(@"\| centroid \| own \| \d+\.\d\d% \| \d+\.\d\d% \| — \|"));
     }
 
     [Test]
