@@ -14,27 +14,26 @@ public static class BaselinesCatalog
     public static TrainerCatalog AddBaselines(this TrainerCatalog catalog)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        catalog.Add(new TrainerRegistration(
+        catalog.Add(TrainerRegistration.For(
             LogisticRegressionTrainer.TrainerName,
-            "Multinomial logistic regression with L2, full-batch L-BFGS (params: l2, max-iterations, tolerance, memory, seed)",
-            parameters => new LogisticRegressionTrainer(LogisticRegressionOptions.FromParameters(parameters)),
-            LogisticRegressionModel.Load));
-        catalog.Add(new TrainerRegistration(
+            "Multinomial logistic regression with L2, full-batch L-BFGS",
+            LogisticRegressionOptions.Schema, options => new LogisticRegressionTrainer(options), LogisticRegressionModel.Load));
+        catalog.Add(TrainerRegistration.For(
             LinearSvmTrainer.TrainerName,
-            "Linear SVM, Crammer-Singer multiclass (or one-vs-rest squared hinge) by LIBLINEAR dual coordinate descent (params: c, max-epochs, tolerance, seed, shrinking, multiclass)",
-            parameters => new LinearSvmTrainer(LinearSvmOptions.FromParameters(parameters)),
-            LinearSvmModel.Load));
-        catalog.Add(GbdtRegistration.Registration);
-        catalog.Add(new TrainerRegistration(
+            "Linear SVM, Crammer-Singer multiclass (or one-vs-rest squared hinge) by LIBLINEAR dual coordinate descent",
+            LinearSvmOptions.Schema, options => new LinearSvmTrainer(options), LinearSvmModel.Load));
+        catalog.Add(TrainerRegistration.For(
+            GbdtTrainer.TrainerName,
+            "Histogram gradient-boosted trees (softmax, leaf-wise, exact byte bins), one tree per class per round",
+            GbdtOptions.Schema, options => new GbdtTrainer(options), GbdtModel.Load));
+        catalog.Add(TrainerRegistration.For(
             KernelSvmTrainer.TrainerName,
-            "RBF-kernel SVM, one-vs-one exact C-SVCs by SMO (libsvm's working-set selection) over GEMM-computed kernel matrices (params: gamma, c, tolerance, max-iterations)",
-            parameters => new KernelSvmTrainer(KernelSvmOptions.FromParameters(parameters)),
-            KernelSvmModel.Load));
-        catalog.Add(new TrainerRegistration(
+            "RBF-kernel SVM, one-vs-one exact C-SVCs by SMO (libsvm's working-set selection) over GEMM-computed kernel matrices",
+            KernelSvmOptions.Schema, options => new KernelSvmTrainer(options), KernelSvmModel.Load));
+        catalog.Add(TrainerRegistration.For(
             KnnTrainer.TrainerName,
-            "Exact k-nearest neighbours by squared L2 through blocked GEMM, optional PCA (params: k, weighting, pca-components)",
-            parameters => new KnnTrainer(KnnOptions.FromParameters(parameters)),
-            KnnModel.Load));
+            "Exact k-nearest neighbours by squared L2 through blocked GEMM, optional PCA",
+            KnnOptions.Schema, options => new KnnTrainer(options), KnnModel.Load));
         return catalog;
     }
 }

@@ -87,8 +87,7 @@ public sealed class Sequential
     /// <summary>Softmax probabilities for every image of <paramref name="data"/> (count × classes), in large batches.</summary>
     public void PredictProbabilities(DigitDataView data, Span<float> probabilities, int batchSize = 256)
     {
-        if (data.PixelCount != InputShape.Size)
-            throw new ArgumentException($"The model expects {InputShape.Size} pixels per image, the data has {data.PixelCount}.");
+        Core.Training.IncompatibleDataException.ThrowIfPixelCount(InputShape.Size, data);
         int classes = OutputShape.Size;
         foreach (var batch in data.OrderedBatches(batchSize))
         {

@@ -6,6 +6,7 @@ using Mnist.Baselines.LinearSvm;
 using Mnist.Baselines.LogisticRegression;
 using Mnist.Cnn.Training;
 using Mnist.Core.Data;
+using Mnist.Core.IO;
 using Mnist.Core.Reporting;
 using Mnist.Core.Training;
 using Onnx;
@@ -72,7 +73,7 @@ public static class OnnxExport
         foreach (var (key, value) in new[]
         {
             ("trainer", model.TrainerName),
-            ("hyperparameters", HyperparameterJson.Serialize(model.Hyperparameters)),
+            ("hyperparameters", System.Text.Json.JsonSerializer.Serialize(model.Hyperparameters)),
             ("software_version", version),
             ("training_data_sha256", trainingDataSha256 ?? "unknown"),
         })

@@ -1,5 +1,6 @@
 using Mnist.Core.Data;
 using Mnist.Core.Numerics;
+using Mnist.Core.Training;
 
 namespace Mnist.Baselines.Common;
 
@@ -32,8 +33,7 @@ internal sealed class LinearWeights
     /// <summary>Writes data.Count × 10 scores X·W + b into <paramref name="scores"/>, in parallel over row blocks.</summary>
     public void Scores(DigitDataView data, float[] scores)
     {
-        if (data.PixelCount != Features)
-            throw new ArgumentException($"The model expects {Features} pixels per image but the data has {data.PixelCount}.", nameof(data));
+        IncompatibleDataException.ThrowIfPixelCount(Features, data);
         if (scores.Length < data.Count * Classes) throw new ArgumentException("Score buffer is too small.", nameof(scores));
         int blocks = (data.Count + BlockRows - 1) / BlockRows;
         float[] weights = Weights, bias = Bias;

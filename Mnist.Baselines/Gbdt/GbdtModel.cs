@@ -16,7 +16,7 @@ public sealed class GbdtModel : ITrainedModel
     private const int MaxInternalNodes = 1 << 20;
     private const int ClassCount = DigitDataView.ClassCount;
 
-    internal GbdtModel(int pixelCount, float[] baseScores, RegressionTree[] trees, IReadOnlyDictionary<string, object> hyperparameters,
+    internal GbdtModel(int pixelCount, float[] baseScores, RegressionTree[] trees, GbdtOptions options,
         TrainingHistory? history = null, int bestRound = 0, string? stopReason = null)
     {
         if (baseScores.Length != ClassCount) throw new ArgumentException($"{baseScores.Length} base scores for {ClassCount} classes.");
@@ -24,14 +24,15 @@ public sealed class GbdtModel : ITrainedModel
         PixelCount = pixelCount;
         BaseScores = baseScores;
         Trees = trees;
-        Hyperparameters = hyperparameters;
+        Options = options;
         History = history;
         BestRound = bestRound == 0 ? trees.Length / ClassCount : bestRound;
         StopReason = stopReason;
     }
 
-    public string TrainerName => GbdtRegistration.Name;
-    public IReadOnlyDictionary<string, object> Hyperparameters { get; }
+    public string TrainerName => GbdtTrainer.TrainerName;
+    public GbdtOptions Options { get; }
+    public IReadOnlyDictionary<string, object> Hyperparameters => GbdtOptions.Schema.ToDictionary(Options);
     public TrainingHistory? History { get; }
     public bool HasCalibratedProbabilities => true;
 
@@ -51,8 +52,7 @@ public sealed class GbdtModel : ITrainedModel
 
     public void PredictProbabilities(DigitDataView data, Span<float> probabilities)
     {
-        if (data.PixelCount != PixelCount)
-            throw new ArgumentException($"The model expects images of {PixelCount} pixels, the data has {data.PixelCount}.", nameof(data));
+        IncompatibleDataException.ThrowIfPixelCount(PixelCount, data);
         if (probabilities.Length < data.Count * ClassCount) throw new ArgumentException("The probability buffer is too small.", nameof(probabilities));
         var scores = new float[data.Count * ClassCount];
         const int Chunk = 256;
@@ -100,7 +100,7 @@ public sealed class GbdtModel : ITrainedModel
     public void WritePayload(BinaryWriter writer)
     {
         writer.Write(PayloadVersion);
-        writer.Write(HyperparameterJson.Serialize(Hyperparameters));
+        GbdtOptions.Schema.Write(writer, Options);
         writer.Write(PixelCount);
         writer.Write(ClassCount);
         foreach (float score in BaseScores) writer.Write(score);
@@ -109,11 +109,11 @@ public sealed class GbdtModel : ITrainedModel
     }
 
     /// <summary>Reads a payload written by <see cref="WritePayload"/>; malformed content raises <see cref="InvalidDataException"/>.</summary>
-    public static GbdtModel Read(BinaryReader reader)
+    public static GbdtModel Load(BinaryReader reader)
     {
         int version = reader.ReadInt32();
         if (version != PayloadVersion) throw new InvalidDataException($"unsupported gbdt payload version {version}");
-        var hyperparameters = HyperparameterJson.Parse(reader.ReadString());
+        var options = GbdtOptions.Schema.Read(reader);
         int pixelCount = reader.ReadInt32();
         if (pixelCount < 1 || pixelCount > MaxPixels) throw new InvalidDataException($"pixel count {pixelCount} is outside 1..{MaxPixels}");
         int classes = reader.ReadInt32();
@@ -131,6 +131,6 @@ public sealed class GbdtModel : ITrainedModel
             throw new InvalidDataException($"{rounds} rounds of trees do not fit in the payload");
         var trees = new RegressionTree[rounds * ClassCount];
         for (int t = 0; t < trees.Length; t++) trees[t] = RegressionTree.Read(reader, pixelCount, MaxInternalNodes);
-        return new GbdtModel(pixelCount, baseScores, trees, hyperparameters);
+        return new GbdtModel(pixelCount, baseScores, trees, options);
     }
 }

@@ -2,10 +2,7 @@ using Mnist.Core.Training;
 
 namespace Mnist.Baselines.Gbdt;
 
-/// <summary>
-/// Hyperparameters of the histogram gradient-boosted trees trainer. The property names map to the
-/// kebab-case names used by <c>--param</c>, grid search and results.json (see <see cref="ToDictionary"/>).
-/// </summary>
+/// <summary>Hyperparameters of the histogram gradient-boosted trees trainer, declared once in <see cref="Schema"/>.</summary>
 public sealed record GbdtOptions
 {
     /// <summary>Boosting rounds; each round adds one tree per class.</summary>
@@ -24,48 +21,18 @@ public sealed record GbdtOptions
     public double FeatureFraction { get; init; } = 0.3;
     /// <summary>Stop when the validation log-loss has not improved for this many rounds (0 = off; needs a validation set).</summary>
     public int EarlyStoppingRounds { get; init; } = 20;
+    /// <summary>Seeds the per-tree feature samples.</summary>
     public int Seed { get; init; } = 42;
 
-    public static GbdtOptions Read(TrainerParameters p, GbdtOptions defaults)
-    {
-        var options = new GbdtOptions
-        {
-            Rounds = p.Int("rounds", defaults.Rounds),
-            LearningRate = p.Double("learning-rate", defaults.LearningRate),
-            MaxLeaves = p.Int("max-leaves", defaults.MaxLeaves),
-            MinSamplesLeaf = p.Int("min-samples-leaf", defaults.MinSamplesLeaf),
-            MinHessianLeaf = p.Double("min-hessian-leaf", defaults.MinHessianLeaf),
-            L2 = p.Double("l2", defaults.L2),
-            FeatureFraction = p.Double("feature-fraction", defaults.FeatureFraction),
-            EarlyStoppingRounds = p.Int("early-stopping-rounds", defaults.EarlyStoppingRounds),
-            Seed = p.Int("seed", defaults.Seed),
-        };
-        options.Validate();
-        return options;
-    }
-
-    public void Validate()
-    {
-        if (Rounds < 1 || Rounds > 100_000) throw new ArgumentException("Hyperparameter 'rounds' must be in 1..100000.");
-        if (!(LearningRate > 0 && LearningRate <= 10)) throw new ArgumentException("Hyperparameter 'learning-rate' must be in (0, 10].");
-        if (MaxLeaves < 2 || MaxLeaves > 1024) throw new ArgumentException("Hyperparameter 'max-leaves' must be in 2..1024.");
-        if (MinSamplesLeaf < 1) throw new ArgumentException("Hyperparameter 'min-samples-leaf' must be at least 1.");
-        if (!(MinHessianLeaf >= 0) || double.IsInfinity(MinHessianLeaf)) throw new ArgumentException("Hyperparameter 'min-hessian-leaf' must be a non-negative number.");
-        if (!(L2 >= 0) || double.IsInfinity(L2)) throw new ArgumentException("Hyperparameter 'l2' must be a non-negative number.");
-        if (!(FeatureFraction > 0 && FeatureFraction <= 1)) throw new ArgumentException("Hyperparameter 'feature-fraction' must be in (0, 1].");
-        if (EarlyStoppingRounds < 0) throw new ArgumentException("Hyperparameter 'early-stopping-rounds' must be 0 (off) or positive.");
-    }
-
-    public IReadOnlyDictionary<string, object> ToDictionary() => new Dictionary<string, object>
-    {
-        ["rounds"] = Rounds,
-        ["learning-rate"] = LearningRate,
-        ["max-leaves"] = MaxLeaves,
-        ["min-samples-leaf"] = MinSamplesLeaf,
-        ["min-hessian-leaf"] = MinHessianLeaf,
-        ["l2"] = L2,
-        ["feature-fraction"] = FeatureFraction,
-        ["early-stopping-rounds"] = EarlyStoppingRounds,
-        ["seed"] = Seed,
-    };
+    public static HyperparameterSchema<GbdtOptions> Schema { get; } = new HyperparameterSchema<GbdtOptions>(new())
+        .Int("rounds", o => o.Rounds, (o, v) => o with { Rounds = v }, "boosting rounds (one tree per class each)", min: 1, max: 100_000)
+        .Double("learning-rate", o => o.LearningRate, (o, v) => o with { LearningRate = v }, "shrinkage of every leaf value", above: 0, max: 10)
+        .Int("max-leaves", o => o.MaxLeaves, (o, v) => o with { MaxLeaves = v }, "leaves per tree (leaf-wise, best-first growth)", min: 2, max: 1024)
+        .Int("min-samples-leaf", o => o.MinSamplesLeaf, (o, v) => o with { MinSamplesLeaf = v }, "fewest training samples in a leaf", min: 1)
+        .Double("min-hessian-leaf", o => o.MinHessianLeaf, (o, v) => o with { MinHessianLeaf = v }, "smallest sum of hessians in a leaf", min: 0)
+        .Double("l2", o => o.L2, (o, v) => o with { L2 = v }, "L2 regularisation (lambda) of leaf values", min: 0)
+        .Double("feature-fraction", o => o.FeatureFraction, (o, v) => o with { FeatureFraction = v }, "share of the features each tree may split on", above: 0, max: 1)
+        .Int("early-stopping-rounds", o => o.EarlyStoppingRounds, (o, v) => o with { EarlyStoppingRounds = v },
+            "stop when the validation log-loss has not improved for this many rounds (0 = off)", min: 0)
+        .Seed(o => o.Seed, (o, v) => o with { Seed = v }, "seed of the per-tree feature samples");
 }

@@ -17,9 +17,13 @@ public sealed class GbdtTrainer(GbdtOptions options) : ITrainer
     private const int ClassCount = DigitDataView.ClassCount;
     private const int Chunk = 4096;
 
-    public string Name => GbdtRegistration.Name;
-    public GbdtOptions Options { get; } = options;
-    public IReadOnlyDictionary<string, object> Hyperparameters => Options.ToDictionary();
+    public const string TrainerName = "gbdt";
+
+    public GbdtTrainer() : this(new GbdtOptions()) { }
+
+    public string Name => TrainerName;
+    public GbdtOptions Options { get; } = GbdtOptions.Schema.Validate(options);
+    public IReadOnlyDictionary<string, object> Hyperparameters => GbdtOptions.Schema.ToDictionary(Options);
 
     /// <summary>False builds every node's histogram directly instead of parent − sibling (for tests).</summary>
     internal bool SubtractHistograms { get; init; } = true;
@@ -27,7 +31,6 @@ public sealed class GbdtTrainer(GbdtOptions options) : ITrainer
     public ITrainedModel Fit(DigitDataView train, DigitDataView? validation = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         validation = FitArguments.Check(train, validation);
-        Options.Validate();
 
         progress?.Report(new TrainingProgress(0, "binning"));
         var data = BinnedData.Create(train);
@@ -119,7 +122,7 @@ public sealed class GbdtTrainer(GbdtOptions options) : ITrainer
         }
 
         int kept = earlyStopping ? bestRound : trees.Count / ClassCount;
-        var model = new GbdtModel(data.PixelCount, baseScores, trees.Take(kept * ClassCount).ToArray(), Hyperparameters, history, kept, stopReason);
+        var model = new GbdtModel(data.PixelCount, baseScores, trees.Take(kept * ClassCount).ToArray(), Options, history, kept, stopReason);
         progress?.Report(new TrainingProgress(1, stopReason is null ? "done" : $"stopped at round {history.Epochs.Count}, kept {kept}"));
         return model;
     }

@@ -20,7 +20,8 @@ namespace Mnist.Baselines.KernelSvm;
 /// </remarks>
 public sealed class KernelSvmModel : ITrainedModel
 {
-    private const int PayloadVersion = 1;
+    /// <summary>2: the hyperparameters are a JSON block read through the schema.</summary>
+    private const int PayloadVersion = 2;
     private const int Classes = DigitDataView.ClassCount;
     private const int Pairs = Classes * (Classes - 1) / 2;
     private const int MaxPixels = 1 << 20;
@@ -51,7 +52,7 @@ public sealed class KernelSvmModel : ITrainedModel
 
     public KernelSvmOptions Options { get; }
     public string TrainerName => KernelSvmTrainer.TrainerName;
-    public IReadOnlyDictionary<string, object> Hyperparameters => Options.ToDictionary();
+    public IReadOnlyDictionary<string, object> Hyperparameters => KernelSvmOptions.Schema.ToDictionary(Options);
     public bool HasCalibratedProbabilities => false;
     public TrainingHistory? History { get; internal set; }
 
@@ -99,8 +100,7 @@ public sealed class KernelSvmModel : ITrainedModel
     public float[] DecisionValues(DigitDataView data)
     {
         ArgumentNullException.ThrowIfNull(data);
-        if (data.PixelCount != PixelCount)
-            throw new ArgumentException($"The model expects {PixelCount} pixels per image but the data has {data.PixelCount}.", nameof(data));
+        IncompatibleDataException.ThrowIfPixelCount(PixelCount, data);
         var decisions = new float[data.Count * Pairs];
         int blocks = (data.Count + BlockRows - 1) / BlockRows;
         int s = SupportVectorCount;
@@ -175,7 +175,7 @@ public sealed class KernelSvmModel : ITrainedModel
     public void WritePayload(BinaryWriter writer)
     {
         writer.Write(PayloadVersion);
-        Options.Write(writer);
+        KernelSvmOptions.Schema.Write(writer, Options);
         writer.Write(PixelCount);
         writer.Write(SupportVectorCount);
         bool asBytes = IsBytePixels(_supportVectors);
@@ -199,7 +199,7 @@ public sealed class KernelSvmModel : ITrainedModel
     {
         int version = reader.ReadInt32();
         if (version != PayloadVersion) throw new InvalidDataException($"Unsupported kernel-svm payload version {version}.");
-        var options = KernelSvmOptions.Read(reader);
+        var options = KernelSvmOptions.Schema.Read(reader);
         int pixelCount = reader.ReadInt32();
         if (pixelCount < 1 || pixelCount > MaxPixels) throw new InvalidDataException($"Invalid pixel count {pixelCount}.");
         int count = reader.ReadInt32();

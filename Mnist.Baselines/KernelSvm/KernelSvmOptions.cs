@@ -1,16 +1,10 @@
-using Mnist.Baselines.Common;
 using Mnist.Core.Training;
 
 namespace Mnist.Baselines.KernelSvm;
 
-/// <summary>Hyperparameters of <see cref="KernelSvmTrainer"/>; keys of <see cref="ToDictionary"/> are the --param names.</summary>
+/// <summary>Hyperparameters of <see cref="KernelSvmTrainer"/>, declared once in <see cref="Schema"/>.</summary>
 public sealed record KernelSvmOptions
 {
-    public const string GammaName = "gamma";
-    public const string CName = "c";
-    public const string ToleranceName = "tolerance";
-    public const string MaxIterationsName = "max-iterations";
-
     /// <summary>
     /// γ of the RBF kernel exp(−γ‖a − b‖²) on pixels in [0,1]. Chosen on the runner's 10% validation split of
     /// full MNIST (C = 5): 0.02 → 98.08%, 0.025 → 98.22%, 0.03 → 98.27%, 0.035 → 98.18%.
@@ -26,53 +20,9 @@ public sealed record KernelSvmOptions
     /// <summary>Cap on SMO steps per binary problem (libsvm has none; a warning-free safety net).</summary>
     public int MaxIterations { get; init; } = 2_000_000;
 
-    public static KernelSvmOptions FromParameters(TrainerParameters parameters)
-    {
-        var defaults = new KernelSvmOptions();
-        var options = new KernelSvmOptions
-        {
-            Gamma = parameters.Double(GammaName, defaults.Gamma),
-            C = parameters.Double(CName, defaults.C),
-            Tolerance = parameters.Double(ToleranceName, defaults.Tolerance),
-            MaxIterations = parameters.Int(MaxIterationsName, defaults.MaxIterations),
-        };
-        options.Validate();
-        return options;
-    }
-
-    public void Validate()
-    {
-        if (!(Gamma > 0) || !double.IsFinite(Gamma)) throw new ArgumentException($"Hyperparameter '{GammaName}' must be a finite value > 0, not {Gamma}.");
-        if (!(C > 0) || !double.IsFinite(C)) throw new ArgumentException($"Hyperparameter '{CName}' must be a finite value > 0, not {C}.");
-        if (!(Tolerance > 0) || !double.IsFinite(Tolerance)) throw new ArgumentException($"Hyperparameter '{ToleranceName}' must be a finite value > 0, not {Tolerance}.");
-        if (MaxIterations < 1) throw new ArgumentException($"Hyperparameter '{MaxIterationsName}' must be ≥ 1, not {MaxIterations}.");
-    }
-
-    public IReadOnlyDictionary<string, object> ToDictionary() => new Dictionary<string, object>
-    {
-        [GammaName] = Gamma,
-        [CName] = C,
-        [ToleranceName] = Tolerance,
-        [MaxIterationsName] = MaxIterations,
-    };
-
-    internal void Write(BinaryWriter writer)
-    {
-        writer.Write(Gamma);
-        writer.Write(C);
-        writer.Write(Tolerance);
-        writer.Write(MaxIterations);
-    }
-
-    internal static KernelSvmOptions Read(BinaryReader reader)
-    {
-        var options = new KernelSvmOptions
-        {
-            Gamma = reader.ReadDouble(),
-            C = reader.ReadDouble(),
-            Tolerance = reader.ReadDouble(),
-            MaxIterations = reader.ReadInt32(),
-        };
-        return PayloadOptions.Validated(options, o => o.Validate());
-    }
+    public static HyperparameterSchema<KernelSvmOptions> Schema { get; } = new HyperparameterSchema<KernelSvmOptions>(new())
+        .Double("gamma", o => o.Gamma, (o, v) => o with { Gamma = v }, "γ of the RBF kernel exp(−γ‖a − b‖²) on pixels in [0, 1]", above: 0)
+        .Double("c", o => o.C, (o, v) => o with { C = v }, "C of each binary C-SVC (box constraint 0 ≤ α ≤ C)", above: 0)
+        .Double("tolerance", o => o.Tolerance, (o, v) => o with { Tolerance = v }, "libsvm's ε: stop a binary problem when its KKT gap is below this", above: 0)
+        .Int("max-iterations", o => o.MaxIterations, (o, v) => o with { MaxIterations = v }, "cap on SMO steps per binary problem", min: 1);
 }

@@ -28,11 +28,11 @@ public sealed class KernelSvmTrainer(KernelSvmOptions options) : ITrainer
 
     public KernelSvmTrainer() : this(new KernelSvmOptions()) { }
 
-    public KernelSvmOptions Options { get; } = Validated(options);
+    public KernelSvmOptions Options { get; } = KernelSvmOptions.Schema.Validate(options);
 
     public string Name => TrainerName;
 
-    public IReadOnlyDictionary<string, object> Hyperparameters => Options.ToDictionary();
+    public IReadOnlyDictionary<string, object> Hyperparameters => KernelSvmOptions.Schema.ToDictionary(Options);
 
     public ITrainedModel Fit(
         DigitDataView train,
@@ -122,12 +122,6 @@ public sealed class KernelSvmTrainer(KernelSvmOptions options) : ITrainer
         return new PairResult(indices, solver.Alpha.ToArray(), y, solver.Rho(), solver.Iterations, solver.Converged);
     }
 
-    private static KernelSvmOptions Validated(KernelSvmOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        return options;
-    }
 }
 
 /// <summary>One binary problem's solution: training indices (class a first), dual variables, targets and ρ.</summary>

@@ -21,7 +21,8 @@ namespace Mnist.Baselines.Knn;
 /// </remarks>
 public sealed class KnnModel : ITrainedModel
 {
-    private const int PayloadVersion = 1;
+    /// <summary>2: the hyperparameters are a JSON block read through the schema.</summary>
+    private const int PayloadVersion = 2;
     private const int Classes = DigitDataView.ClassCount;
     private const int MaxDimensions = 1 << 16;
     private const byte StoredAsFloats = 0;
@@ -53,7 +54,7 @@ public sealed class KnnModel : ITrainedModel
 
     public KnnOptions Options { get; }
     public string TrainerName => KnnTrainer.TrainerName;
-    public IReadOnlyDictionary<string, object> Hyperparameters => Options.ToDictionary();
+    public IReadOnlyDictionary<string, object> Hyperparameters => KnnOptions.Schema.ToDictionary(Options);
     public bool HasCalibratedProbabilities => false;
     public TrainingHistory? History { get; internal set; }
 
@@ -94,8 +95,7 @@ public sealed class KnnModel : ITrainedModel
 
     private void SearchChunks(DigitDataView data, int[] indices, float[] distances)
     {
-        if (data.PixelCount != PixelCount)
-            throw new ArgumentException($"The model expects {PixelCount} pixels per image but the data has {data.PixelCount}.", nameof(data));
+        IncompatibleDataException.ThrowIfPixelCount(PixelCount, data);
         int k = Options.K;
         int chunkRows = Math.Min(QueryChunk, data.Count);
         var pixels = data.IsContiguous || Pca is not null ? null : new float[chunkRows * PixelCount];
@@ -170,7 +170,7 @@ public sealed class KnnModel : ITrainedModel
     public void WritePayload(BinaryWriter writer)
     {
         writer.Write(PayloadVersion);
-        Options.Write(writer);
+        KnnOptions.Schema.Write(writer, Options);
         writer.Write(PixelCount);
         writer.Write(Pca is not null);
         Pca?.Write(writer);
@@ -197,7 +197,7 @@ public sealed class KnnModel : ITrainedModel
     {
         int version = reader.ReadInt32();
         if (version != PayloadVersion) throw new InvalidDataException($"Unsupported knn payload version {version}.");
-        var options = KnnOptions.Read(reader);
+        var options = KnnOptions.Schema.Read(reader);
         int pixelCount = reader.ReadInt32();
         if (pixelCount < 1 || pixelCount > MaxDimensions) throw new InvalidDataException($"Invalid pixel count {pixelCount}.");
         var pca = reader.ReadBoolean() ? PcaProjection.Read(reader) : null;

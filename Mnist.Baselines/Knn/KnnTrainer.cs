@@ -17,11 +17,17 @@ public sealed class KnnTrainer(KnnOptions options) : ITrainer
 
     public KnnTrainer() : this(new KnnOptions()) { }
 
-    public KnnOptions Options { get; } = Validated(options);
+    public KnnOptions Options { get; } = KnnOptions.Schema.Validate(options);
 
     public string Name => TrainerName;
 
-    public IReadOnlyDictionary<string, object> Hyperparameters => Options.ToDictionary();
+    public IReadOnlyDictionary<string, object> Hyperparameters => KnnOptions.Schema.ToDictionary(Options);
+
+    public void CheckImageSize(int height, int width)
+    {
+        if (Options.PcaComponents > height * width)
+            throw new IncompatibleDataException($"pca-components = {Options.PcaComponents} exceeds the {height * width} pixels of {height}×{width} images");
+    }
 
     public ITrainedModel Fit(
         DigitDataView train,
@@ -39,10 +45,9 @@ public sealed class KnnTrainer(KnnOptions options) : ITrainer
 
         PcaProjection? pca = null;
         float[] reference = pixels;
+        CheckImageSize(train.Height, train.Width);
         if (Options.PcaComponents > 0)
         {
-            if (Options.PcaComponents > d)
-                throw new ArgumentException($"Hyperparameter '{KnnOptions.PcaComponentsName}' ({Options.PcaComponents}) exceeds the {d} pixels per image.");
             if (n < 2) throw new ArgumentException("PCA needs at least two training images.", nameof(train));
             progress?.Report(new TrainingProgress(0.1, $"PCA: top {Options.PcaComponents} components of the {d}×{d} covariance"));
             pca = PcaProjection.Fit(pixels, n, d, Options.PcaComponents, KnnOptions.PcaSeed, cancellationToken);
@@ -60,10 +65,4 @@ public sealed class KnnTrainer(KnnOptions options) : ITrainer
         return model;
     }
 
-    private static KnnOptions Validated(KnnOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        return options;
-    }
 }

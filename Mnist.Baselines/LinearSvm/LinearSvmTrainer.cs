@@ -7,15 +7,9 @@ using Mnist.Core.Training;
 
 namespace Mnist.Baselines.LinearSvm;
 
-/// <summary>Hyperparameters of <see cref="LinearSvmTrainer"/>; keys of <see cref="ToDictionary"/> are the --param names.</summary>
+/// <summary>Hyperparameters of <see cref="LinearSvmTrainer"/>, declared once in <see cref="Schema"/>.</summary>
 public sealed record LinearSvmOptions
 {
-    public const string CName = "c";
-    public const string MaxEpochsName = "max-epochs";
-    public const string ToleranceName = "tolerance";
-    public const string SeedName = "seed";
-    public const string ShrinkingName = "shrinking";
-    public const string MulticlassName = "multiclass";
     public const string OneVsRest = "ovr";
     public const string CrammerSinger = "crammer-singer";
 
@@ -43,64 +37,14 @@ public sealed record LinearSvmOptions
     /// </summary>
     public string Multiclass { get; init; } = CrammerSinger;
 
-    public static LinearSvmOptions FromParameters(TrainerParameters parameters)
-    {
-        var defaults = new LinearSvmOptions();
-        var options = new LinearSvmOptions
-        {
-            C = parameters.Double(CName, defaults.C),
-            MaxEpochs = parameters.Int(MaxEpochsName, defaults.MaxEpochs),
-            Tolerance = parameters.Double(ToleranceName, defaults.Tolerance),
-            Seed = parameters.Int(SeedName, defaults.Seed),
-            Shrinking = parameters.Bool(ShrinkingName, defaults.Shrinking),
-            Multiclass = parameters.String(MulticlassName, defaults.Multiclass).ToLowerInvariant(),
-        };
-        options.Validate();
-        return options;
-    }
-
-    public void Validate()
-    {
-        if (!(C > 0) || double.IsInfinity(C)) throw new ArgumentException($"Hyperparameter '{CName}' must be a finite value > 0, not {C}.");
-        if (MaxEpochs < 1) throw new ArgumentException($"Hyperparameter '{MaxEpochsName}' must be ≥ 1, not {MaxEpochs}.");
-        if (!(Tolerance > 0) || double.IsInfinity(Tolerance)) throw new ArgumentException($"Hyperparameter '{ToleranceName}' must be a finite value > 0, not {Tolerance}.");
-        if (Multiclass is not (OneVsRest or CrammerSinger))
-            throw new ArgumentException($"Hyperparameter '{MulticlassName}' must be '{OneVsRest}' or '{CrammerSinger}', not '{Multiclass}'.");
-    }
-
-    public IReadOnlyDictionary<string, object> ToDictionary() => new Dictionary<string, object>
-    {
-        [CName] = C,
-        [MaxEpochsName] = MaxEpochs,
-        [ToleranceName] = Tolerance,
-        [SeedName] = Seed,
-        [ShrinkingName] = Shrinking,
-        [MulticlassName] = Multiclass,
-    };
-
-    internal void Write(BinaryWriter writer)
-    {
-        writer.Write(C);
-        writer.Write(MaxEpochs);
-        writer.Write(Tolerance);
-        writer.Write(Seed);
-        writer.Write(Shrinking);
-        writer.Write(Multiclass);
-    }
-
-    internal static LinearSvmOptions Read(BinaryReader reader)
-    {
-        var options = new LinearSvmOptions
-        {
-            C = reader.ReadDouble(),
-            MaxEpochs = reader.ReadInt32(),
-            Tolerance = reader.ReadDouble(),
-            Seed = reader.ReadInt32(),
-            Shrinking = reader.ReadBoolean(),
-            Multiclass = reader.ReadString(),
-        };
-        return PayloadOptions.Validated(options, o => o.Validate());
-    }
+    public static HyperparameterSchema<LinearSvmOptions> Schema { get; } = new HyperparameterSchema<LinearSvmOptions>(new())
+        .Double("c", o => o.C, (o, v) => o with { C = v }, "C of ½Σ‖w‖² + C Σ loss (losses summed over the images)", above: 0)
+        .Int("max-epochs", o => o.MaxEpochs, (o, v) => o with { MaxEpochs = v }, "cap on coordinate-descent epochs", min: 1)
+        .Double("tolerance", o => o.Tolerance, (o, v) => o with { Tolerance = v }, "LIBLINEAR's ε: stop when the projected-gradient gap is at most this", above: 0)
+        .Seed(o => o.Seed, (o, v) => o with { Seed = v }, "seed of the coordinate permutations")
+        .Bool("shrinking", o => o.Shrinking, (o, v) => o with { Shrinking = v }, "LIBLINEAR's shrinking heuristic (one-vs-rest only)")
+        .Choice("multiclass", o => o.Multiclass, (o, v) => o with { Multiclass = v },
+            "crammer-singer: one joint multiclass SVM; ovr: 10 binary squared-hinge SVMs", CrammerSinger, OneVsRest);
 }
 
 /// <summary>
@@ -118,11 +62,11 @@ public sealed class LinearSvmTrainer(LinearSvmOptions options) : ITrainer
 
     public LinearSvmTrainer() : this(new LinearSvmOptions()) { }
 
-    public LinearSvmOptions Options { get; } = Validated(options);
+    public LinearSvmOptions Options { get; } = LinearSvmOptions.Schema.Validate(options);
 
     public string Name => TrainerName;
 
-    public IReadOnlyDictionary<string, object> Hyperparameters => Options.ToDictionary();
+    public IReadOnlyDictionary<string, object> Hyperparameters => LinearSvmOptions.Schema.ToDictionary(Options);
 
     public ITrainedModel Fit(
         DigitDataView train,
@@ -217,13 +161,6 @@ public sealed class LinearSvmTrainer(LinearSvmOptions options) : ITrainer
         return norms;
     }
 
-    private static LinearSvmOptions Validated(LinearSvmOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        return options;
-    }
-
     private interface ISolver
     {
         bool Converged { get; }
@@ -313,7 +250,8 @@ public sealed class LinearSvmTrainer(LinearSvmOptions options) : ITrainer
 /// </summary>
 public sealed class LinearSvmModel : ITrainedModel
 {
-    private const int PayloadVersion = 1;
+    /// <summary>2: the hyperparameters are a JSON block read through the schema.</summary>
+    private const int PayloadVersion = 2;
     private readonly LinearWeights _weights;
 
     internal LinearSvmModel(LinearSvmOptions options, LinearWeights weights, TrainingHistory? history)
@@ -325,7 +263,7 @@ public sealed class LinearSvmModel : ITrainedModel
 
     public LinearSvmOptions Options { get; }
     public string TrainerName => LinearSvmTrainer.TrainerName;
-    public IReadOnlyDictionary<string, object> Hyperparameters => Options.ToDictionary();
+    public IReadOnlyDictionary<string, object> Hyperparameters => LinearSvmOptions.Schema.ToDictionary(Options);
     public bool HasCalibratedProbabilities => false;
     public TrainingHistory? History { get; }
     public int Features => _weights.Features;
@@ -348,7 +286,7 @@ public sealed class LinearSvmModel : ITrainedModel
     public void WritePayload(BinaryWriter writer)
     {
         writer.Write(PayloadVersion);
-        Options.Write(writer);
+        LinearSvmOptions.Schema.Write(writer, Options);
         _weights.Write(writer);
     }
 
@@ -356,7 +294,7 @@ public sealed class LinearSvmModel : ITrainedModel
     {
         int version = reader.ReadInt32();
         if (version != PayloadVersion) throw new InvalidDataException($"Unsupported linear-svm payload version {version}.");
-        var options = LinearSvmOptions.Read(reader);
+        var options = LinearSvmOptions.Schema.Read(reader);
         var weights = LinearWeights.Read(reader);
         return new LinearSvmModel(options, weights, history: null);
     }

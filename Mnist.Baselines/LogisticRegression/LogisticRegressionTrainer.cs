@@ -6,15 +6,9 @@ using Mnist.Core.Training;
 
 namespace Mnist.Baselines.LogisticRegression;
 
-/// <summary>Hyperparameters of <see cref="LogisticRegressionTrainer"/>; keys of <see cref="ToDictionary"/> are the --param names.</summary>
+/// <summary>Hyperparameters of <see cref="LogisticRegressionTrainer"/>, declared once in <see cref="Schema"/>.</summary>
 public sealed record LogisticRegressionOptions
 {
-    public const string L2Name = "l2";
-    public const string MaxIterationsName = "max-iterations";
-    public const string ToleranceName = "tolerance";
-    public const string MemoryName = "memory";
-    public const string SeedName = "seed";
-
     /// <summary>λ in (λ/2)‖W‖² added to the mean cross-entropy (the bias is not penalised).</summary>
     public double L2 { get; init; } = 1e-4;
 
@@ -30,59 +24,12 @@ public sealed record LogisticRegressionOptions
     /// <summary>Accepted for uniform grids; the full-batch fit from W = 0 is deterministic and uses no randomness.</summary>
     public int Seed { get; init; } = 42;
 
-    public static LogisticRegressionOptions FromParameters(TrainerParameters parameters)
-    {
-        var defaults = new LogisticRegressionOptions();
-        var options = new LogisticRegressionOptions
-        {
-            L2 = parameters.Double(L2Name, defaults.L2),
-            MaxIterations = parameters.Int(MaxIterationsName, defaults.MaxIterations),
-            Tolerance = parameters.Double(ToleranceName, defaults.Tolerance),
-            Memory = parameters.Int(MemoryName, defaults.Memory),
-            Seed = parameters.Int(SeedName, defaults.Seed),
-        };
-        options.Validate();
-        return options;
-    }
-
-    public void Validate()
-    {
-        if (!(L2 >= 0) || double.IsInfinity(L2)) throw new ArgumentException($"Hyperparameter '{L2Name}' must be a finite value ≥ 0, not {L2}.");
-        if (MaxIterations < 1) throw new ArgumentException($"Hyperparameter '{MaxIterationsName}' must be ≥ 1, not {MaxIterations}.");
-        if (!(Tolerance >= 0) || double.IsInfinity(Tolerance)) throw new ArgumentException($"Hyperparameter '{ToleranceName}' must be a finite value ≥ 0, not {Tolerance}.");
-        if (Memory < 1 || Memory > 1000) throw new ArgumentException($"Hyperparameter '{MemoryName}' must be in 1..1000, not {Memory}.");
-    }
-
-    public IReadOnlyDictionary<string, object> ToDictionary() => new Dictionary<string, object>
-    {
-        [L2Name] = L2,
-        [MaxIterationsName] = MaxIterations,
-        [ToleranceName] = Tolerance,
-        [MemoryName] = Memory,
-        [SeedName] = Seed,
-    };
-
-    internal void Write(BinaryWriter writer)
-    {
-        writer.Write(L2);
-        writer.Write(MaxIterations);
-        writer.Write(Tolerance);
-        writer.Write(Memory);
-        writer.Write(Seed);
-    }
-
-    internal static LogisticRegressionOptions Read(BinaryReader reader)
-    {
-        var options = new LogisticRegressionOptions
-        {
-            L2 = reader.ReadDouble(),
-            MaxIterations = reader.ReadInt32(),
-            Tolerance = reader.ReadDouble(),
-            Memory = reader.ReadInt32(),
-            Seed = reader.ReadInt32(),
-        };
-        return PayloadOptions.Validated(options, o => o.Validate());
-    }
+    public static HyperparameterSchema<LogisticRegressionOptions> Schema { get; } = new HyperparameterSchema<LogisticRegressionOptions>(new())
+        .Double("l2", o => o.L2, (o, v) => o with { L2 = v }, "λ of the L2 penalty (λ/2)‖W‖² on the weights (not the bias)", min: 0)
+        .Int("max-iterations", o => o.MaxIterations, (o, v) => o with { MaxIterations = v }, "L-BFGS iteration cap", min: 1)
+        .Double("tolerance", o => o.Tolerance, (o, v) => o with { Tolerance = v }, "stop when the largest gradient component falls to this", min: 0)
+        .Int("memory", o => o.Memory, (o, v) => o with { Memory = v }, "L-BFGS correction pairs kept", min: 1, max: 1000)
+        .Seed(o => o.Seed, (o, v) => o with { Seed = v }, "accepted for uniform grids; the fit is deterministic and uses no randomness");
 }
 
 /// <summary>
@@ -105,11 +52,11 @@ public sealed class LogisticRegressionTrainer(LogisticRegressionOptions options)
 
     public LogisticRegressionTrainer() : this(new LogisticRegressionOptions()) { }
 
-    public LogisticRegressionOptions Options { get; } = Validated(options);
+    public LogisticRegressionOptions Options { get; } = LogisticRegressionOptions.Schema.Validate(options);
 
     public string Name => TrainerName;
 
-    public IReadOnlyDictionary<string, object> Hyperparameters => Options.ToDictionary();
+    public IReadOnlyDictionary<string, object> Hyperparameters => LogisticRegressionOptions.Schema.ToDictionary(Options);
 
     public ITrainedModel Fit(
         DigitDataView train,
@@ -179,18 +126,13 @@ public sealed class LogisticRegressionTrainer(LogisticRegressionOptions options)
         return (metrics.LogLoss ?? double.NaN, metrics.Accuracy);
     }
 
-    private static LogisticRegressionOptions Validated(LogisticRegressionOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        return options;
-    }
 }
 
 /// <summary>A fitted softmax regression: probabilities = softmax(X·W + b).</summary>
 public sealed class LogisticRegressionModel : ITrainedModel
 {
-    private const int PayloadVersion = 1;
+    /// <summary>2: the hyperparameters are a JSON block read through the schema.</summary>
+    private const int PayloadVersion = 2;
     private readonly LinearWeights _weights;
 
     internal LogisticRegressionModel(LogisticRegressionOptions options, LinearWeights weights, TrainingHistory? history)
@@ -202,7 +144,7 @@ public sealed class LogisticRegressionModel : ITrainedModel
 
     public LogisticRegressionOptions Options { get; }
     public string TrainerName => LogisticRegressionTrainer.TrainerName;
-    public IReadOnlyDictionary<string, object> Hyperparameters => Options.ToDictionary();
+    public IReadOnlyDictionary<string, object> Hyperparameters => LogisticRegressionOptions.Schema.ToDictionary(Options);
     public bool HasCalibratedProbabilities => true;
     public TrainingHistory? History { get; }
 
@@ -220,7 +162,7 @@ public sealed class LogisticRegressionModel : ITrainedModel
     public void WritePayload(BinaryWriter writer)
     {
         writer.Write(PayloadVersion);
-        Options.Write(writer);
+        LogisticRegressionOptions.Schema.Write(writer, Options);
         _weights.Write(writer);
     }
 
@@ -228,7 +170,7 @@ public sealed class LogisticRegressionModel : ITrainedModel
     {
         int version = reader.ReadInt32();
         if (version != PayloadVersion) throw new InvalidDataException($"Unsupported logreg payload version {version}.");
-        var options = LogisticRegressionOptions.Read(reader);
+        var options = LogisticRegressionOptions.Schema.Read(reader);
         var weights = LinearWeights.Read(reader);
         return new LogisticRegressionModel(options, weights, history: null);
     }

@@ -6,8 +6,13 @@ using Mnist.Core.Training;
 
 namespace Mnist.Baselines.MlNet;
 
-/// <summary>A hyperparameter of an ML.NET trainer: its --param name, default (ML.NET's), allowed range and what it sets.</summary>
+/// <summary>
+/// A hyperparameter of an ML.NET trainer: its --param name, default (ML.NET's), inclusive range and what it sets;
+/// <see cref="MlNetAlgorithm.Schema"/> declares it to the trainer's <see cref="HyperparameterSchema{TOptions}"/>.
+/// </summary>
 /// <param name="Default">An int, double or bool; its type is the parameter's type.</param>
+/// <param name="Min">Inclusive lower bound (<see cref="double.Epsilon"/>: above 0; the type's minimum: none).</param>
+/// <param name="Max">Inclusive upper bound (the type's maximum: none).</param>
 internal sealed record MlNetParameter(string Name, object Default, double Min, double Max, string Doc);
 
 /// <summary>
@@ -18,10 +23,14 @@ internal sealed record MlNetParameter(string Name, object Default, double Min, d
 internal abstract class MlNetAlgorithm
 {
     public const string SeedName = "seed";
+    private HyperparameterSchema<MlNetHyperparameters>? _schema;
 
     public abstract string Name { get; }
     public abstract string Description { get; }
-    public abstract IReadOnlyList<MlNetParameter> Parameters { get; }
+    protected abstract IReadOnlyList<MlNetParameter> Parameters { get; }
+
+    /// <summary>The hyperparameters as a schema: parsing, ranges, results.json and model files derive from it.</summary>
+    public HyperparameterSchema<MlNetHyperparameters> Schema => _schema ??= Declare(Parameters);
 
     /// <summary>"Training learner k" in ML.NET's log counts one-vs-all learners of this many.</summary>
     public virtual int OneVersusAllLearners => 0;
@@ -29,40 +38,25 @@ internal abstract class MlNetAlgorithm
     /// <summary>The estimator for resolved hyperparameters, using at most <paramref name="threads"/> threads.</summary>
     public abstract IEstimator<ITransformer> Build(MLContext ml, MlNetHyperparameters values, int threads);
 
-    /// <summary>Hyperparameters read back from a model file (every declared name must be there).</summary>
-    public MlNetHyperparameters Resolve(IReadOnlyDictionary<string, object> stored)
+    private static HyperparameterSchema<MlNetHyperparameters> Declare(IReadOnlyList<MlNetParameter> parameters)
     {
-        var missing = Parameters.Where(p => !stored.ContainsKey(p.Name)).Select(p => p.Name).ToList();
-        if (missing.Count > 0) throw new InvalidDataException($"the stored hyperparameters lack {string.Join(", ", missing)}");
-        var parameters = new TrainerParameters(stored.ToDictionary(
-            p => p.Key, p => p.Value is bool b ? (b ? "true" : "false") : Convert.ToString(p.Value, System.Globalization.CultureInfo.InvariantCulture)!));
-        var values = Resolve(parameters);
-        parameters.ThrowIfUnused(Name);
-        return values;
-    }
-
-    /// <summary>Reads and checks overrides against <see cref="Parameters"/>; names not declared are left for the catalog to reject.</summary>
-    public MlNetHyperparameters Resolve(TrainerParameters parameters)
-    {
-        var values = new Dictionary<string, object>(StringComparer.Ordinal);
-        foreach (var parameter in Parameters)
+        var schema = new HyperparameterSchema<MlNetHyperparameters>(new MlNetHyperparameters(parameters.ToDictionary(p => p.Name, p => p.Default)));
+        foreach (var p in parameters)
         {
-            object value = parameter.Default switch
+            string name = p.Name;
+            schema = p.Default switch
             {
-                int d => parameters.Int(parameter.Name, d),
-                double d => parameters.Double(parameter.Name, d),
-                bool d => parameters.Bool(parameter.Name, d),
-                _ => throw new InvalidOperationException($"Parameter '{parameter.Name}' has an unsupported type."),
+                int when name == SeedName => schema.Seed(o => o.Int(name), (o, v) => o.With(name, v), p.Doc),
+                int => schema.Int(name, o => o.Int(name), (o, v) => o.With(name, v), p.Doc,
+                    min: p.Min <= int.MinValue ? null : (int)p.Min, max: p.Max >= int.MaxValue ? null : (int)p.Max),
+                double => schema.Double(name, o => o.Double(name), (o, v) => o.With(name, v), p.Doc,
+                    min: p.Min == double.Epsilon || p.Min <= double.MinValue ? null : p.Min, above: p.Min == double.Epsilon ? 0 : null,
+                    max: p.Max >= double.MaxValue ? null : p.Max),
+                bool => schema.Bool(name, o => o.Bool(name), (o, v) => o.With(name, v), p.Doc),
+                _ => throw new InvalidOperationException($"Parameter '{name}' has an unsupported type."),
             };
-            if (value is not bool)
-            {
-                double number = Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture);
-                if (!(number >= parameter.Min && number <= parameter.Max))
-                    throw new ArgumentException($"Hyperparameter '{parameter.Name}' must be in {parameter.Min}..{parameter.Max}, not {number}.");
-            }
-            values[parameter.Name] = value;
         }
-        return new MlNetHyperparameters(values);
+        return schema;
     }
 
     protected static MlNetParameter Seed() => new(SeedName, 42, int.MinValue, int.MaxValue, "MLContext seed (and the trainer's own seed where it has one)");
@@ -73,7 +67,7 @@ internal abstract class MlNetAlgorithm
     protected static double? AutoDouble(double value) => value == 0 ? null : value;
 }
 
-/// <summary>Resolved hyperparameters of an ML.NET trainer (results.json, model files).</summary>
+/// <summary>Resolved hyperparameters of an ML.NET trainer, by name (the options record of its schema).</summary>
 internal sealed class MlNetHyperparameters(IReadOnlyDictionary<string, object> values)
 {
     public IReadOnlyDictionary<string, object> Values { get; } = values;
@@ -81,14 +75,18 @@ internal sealed class MlNetHyperparameters(IReadOnlyDictionary<string, object> v
     public double Double(string name) => (double)Values[name];
     public bool Bool(string name) => (bool)Values[name];
     public int Seed => Int(MlNetAlgorithm.SeedName);
+
+    /// <summary>A copy with <paramref name="name"/> set to <paramref name="value"/>.</summary>
+    public MlNetHyperparameters With(string name, object value) =>
+        new(new Dictionary<string, object>(Values, StringComparer.Ordinal) { [name] = value });
 }
 
 /// <summary>mlnet-maxent: L-BFGS maximum entropy (multinomial logistic regression).</summary>
 internal sealed class MaxEntAlgorithm : MlNetAlgorithm
 {
     public override string Name => "mlnet-maxent";
-    public override string Description => "ML.NET LbfgsMaximumEntropy: multinomial logistic regression by L-BFGS (params: l2, l1, tolerance, history-size, max-iterations, seed)";
-    public override IReadOnlyList<MlNetParameter> Parameters { get; } =
+    public override string Description => "ML.NET LbfgsMaximumEntropy: multinomial logistic regression by L-BFGS";
+    protected override IReadOnlyList<MlNetParameter> Parameters { get; } =
     [
         new("l2", 1.0, 0, double.MaxValue, "L2 regularization weight"),
         new("l1", 1.0, 0, double.MaxValue, "L1 regularization weight"),
@@ -114,8 +112,8 @@ internal sealed class MaxEntAlgorithm : MlNetAlgorithm
 internal sealed class SdcaAlgorithm : MlNetAlgorithm
 {
     public override string Name => "mlnet-sdca";
-    public override string Description => "ML.NET SdcaMaximumEntropy: maximum entropy by stochastic dual coordinate ascent (params: l2, l1, max-iterations, tolerance, shuffle, seed; 0 = ML.NET's automatic choice)";
-    public override IReadOnlyList<MlNetParameter> Parameters { get; } =
+    public override string Description => "ML.NET SdcaMaximumEntropy: maximum entropy by stochastic dual coordinate ascent";
+    protected override IReadOnlyList<MlNetParameter> Parameters { get; } =
     [
         new("l2", 0.0, 0, double.MaxValue, "L2 regularization (0 = automatic)"),
         new("l1", 0.0, 0, double.MaxValue, "L1 regularization (0 = automatic)"),
@@ -141,9 +139,9 @@ internal sealed class SdcaAlgorithm : MlNetAlgorithm
 internal sealed class LinearSvmAlgorithm : MlNetAlgorithm
 {
     public override string Name => "mlnet-linear-svm";
-    public override string Description => "ML.NET OneVersusAll(LinearSvm): Pegasos linear SVMs, one per digit, Platt-calibrated (params: lambda, iterations, batch-size, projection, seed)";
+    public override string Description => "ML.NET OneVersusAll(LinearSvm): Pegasos linear SVMs, one per digit, Platt-calibrated";
     public override int OneVersusAllLearners => 10;
-    public override IReadOnlyList<MlNetParameter> Parameters { get; } =
+    protected override IReadOnlyList<MlNetParameter> Parameters { get; } =
     [
         new("lambda", 0.001, 0, double.MaxValue, "regularization"),
         new("iterations", 1, 1, int.MaxValue, "passes over the data"),
@@ -166,9 +164,9 @@ internal sealed class LinearSvmAlgorithm : MlNetAlgorithm
 internal sealed class FastTreeAlgorithm : MlNetAlgorithm
 {
     public override string Name => "mlnet-fasttree";
-    public override string Description => "ML.NET OneVersusAll(FastTree): boosted trees, one binary ensemble per digit (params: trees, leaves, min-leaf, learning-rate, seed)";
+    public override string Description => "ML.NET OneVersusAll(FastTree): boosted trees, one binary ensemble per digit";
     public override int OneVersusAllLearners => 10;
-    public override IReadOnlyList<MlNetParameter> Parameters { get; } =
+    protected override IReadOnlyList<MlNetParameter> Parameters { get; } =
     [
         new("trees", 100, 1, 100_000, "boosting rounds per digit"),
         new("leaves", 20, 2, 100_000, "leaves per tree"),
@@ -194,8 +192,8 @@ internal sealed class FastTreeAlgorithm : MlNetAlgorithm
 internal sealed class LightGbmAlgorithm : MlNetAlgorithm
 {
     public override string Name => "mlnet-lightgbm";
-    public override string Description => "ML.NET LightGbm multiclass: LightGBM gradient-boosted trees (params: iterations, leaves, min-leaf, learning-rate, softmax, seed; 0 = ML.NET's automatic choice)";
-    public override IReadOnlyList<MlNetParameter> Parameters { get; } =
+    public override string Description => "ML.NET LightGbm multiclass: LightGBM gradient-boosted trees";
+    protected override IReadOnlyList<MlNetParameter> Parameters { get; } =
     [
         new("iterations", 100, 1, 100_000, "boosting rounds"),
         new("leaves", 0, 0, 131_072, "leaves per tree (0 = automatic)"),

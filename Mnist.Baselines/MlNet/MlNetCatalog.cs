@@ -14,14 +14,8 @@ public static class MlNetCatalog
         ArgumentNullException.ThrowIfNull(catalog);
         foreach (var algorithm in Algorithms)
         {
-            catalog.Add(new TrainerRegistration(
-                algorithm.Name,
-                algorithm.Description,
-                parameters => new MlNetTrainer(algorithm, algorithm.Resolve(parameters)),
-                reader => MlNetModel.Load(algorithm, reader))
-            {
-                Engine = MlNetTrainer.EngineName,
-            });
+            catalog.Add(TrainerRegistration.For(algorithm.Name, algorithm.Description, algorithm.Schema,
+                values => new MlNetTrainer(algorithm, values), reader => MlNetModel.Load(algorithm, reader), MlNetTrainer.EngineName));
         }
         return catalog;
     }

@@ -29,7 +29,7 @@ public sealed class MlNetTrainer : ITrainer
 
     public string Name => _algorithm.Name;
 
-    public IReadOnlyDictionary<string, object> Hyperparameters => _values.Values;
+    public IReadOnlyDictionary<string, object> Hyperparameters => _algorithm.Schema.ToDictionary(_values);
 
     public ITrainedModel Fit(
         DigitDataView train,
@@ -84,7 +84,7 @@ public sealed class MlNetModel : ITrainedModel
     public ITransformer Transformer { get; }
 
     public string TrainerName => _algorithm.Name;
-    public IReadOnlyDictionary<string, object> Hyperparameters => _values.Values;
+    public IReadOnlyDictionary<string, object> Hyperparameters => _algorithm.Schema.ToDictionary(_values);
     public string Engine => MlNetTrainer.EngineName;
     /// <summary>One record with the validation figures, when the fit had a validation set.</summary>
     public TrainingHistory? History => _history is { Epochs.Count: > 0 } ? _history : null;
@@ -96,8 +96,7 @@ public sealed class MlNetModel : ITrainedModel
     public void PredictProbabilities(DigitDataView data, Span<float> probabilities)
     {
         const int classes = DigitDataView.ClassCount;
-        if (data.PixelCount != _pixelCount)
-            throw new ArgumentException($"The model was trained on images of {_pixelCount} pixels; the data has {data.PixelCount}.", nameof(data));
+        IncompatibleDataException.ThrowIfPixelCount(_pixelCount, data);
         if (probabilities.Length < data.Count * classes) throw new ArgumentException("The probability buffer is too small.", nameof(probabilities));
         var scored = Transformer.Transform(data);
         var scoreColumn = scored.Schema["Score"];
@@ -140,7 +139,7 @@ public sealed class MlNetModel : ITrainedModel
         using var zip = new MemoryStream();
         _ml.Model.Save(Transformer, ModelInputSchema(_pixelCount), zip);
         writer.Write(PayloadVersion);
-        writer.Write(HyperparameterJson.Serialize(_values.Values));
+        _algorithm.Schema.Write(writer, _values);
         writer.Write(_pixelCount);
         writer.Write(zip.Length);
         writer.Write(zip.GetBuffer(), 0, (int)zip.Length);
@@ -150,7 +149,7 @@ public sealed class MlNetModel : ITrainedModel
     {
         int version = reader.ReadInt32();
         if (version != PayloadVersion) throw new InvalidDataException($"Unsupported {algorithm.Name} payload version {version}.");
-        var hyperparameters = HyperparameterJson.Parse(reader.ReadString());
+        var values = algorithm.Schema.Read(reader);
         int pixelCount = reader.ReadInt32();
         if (pixelCount is < 1 or > 1 << 24) throw new InvalidDataException($"Implausible pixel count {pixelCount}.");
         long length = reader.ReadInt64();
@@ -158,7 +157,6 @@ public sealed class MlNetModel : ITrainedModel
             throw new InvalidDataException($"The ML.NET model is said to be {length} bytes, more than the payload holds.");
         var zip = reader.ReadBytes((int)length);
         VerifyZip(zip);
-        var values = algorithm.Resolve(hyperparameters);
         var ml = new MLContext(values.Seed);
         ITransformer transformer;
         try

@@ -2,6 +2,19 @@ using Mnist.Cnn.Layers;
 
 namespace Mnist.Cnn.Optimizers;
 
+/// <summary>The update rules <see cref="Optimizer.Create"/> builds.</summary>
+public enum OptimizerKind
+{
+    Adam,
+    /// <summary>Adam with decoupled weight decay.</summary>
+    AdamW,
+    /// <summary>Stochastic gradient descent with momentum.</summary>
+    Sgd,
+    /// <summary>SGD with Nesterov momentum.</summary>
+    Nesterov,
+    RmsProp,
+}
+
 /// <summary>Updates parameters from their gradients. State (momenta) is kept per parameter, in the order first seen.</summary>
 public abstract class Optimizer
 {
@@ -91,15 +104,15 @@ public abstract class Optimizer
 
     protected abstract void Update(Parameter parameter, float[][] state);
 
-    /// <summary>Creates an optimizer by name: "adam", "adamw", "sgd", "nesterov", "rmsprop".</summary>
-    public static Optimizer Create(string name, double learningRate, double momentum, double weightDecay) => name.ToLowerInvariant() switch
+    /// <summary>Creates an optimizer of the given kind.</summary>
+    public static Optimizer Create(OptimizerKind kind, double learningRate, double momentum, double weightDecay) => kind switch
     {
-        "adam" => new Adam(learningRate, weightDecay, decoupled: false),
-        "adamw" => new Adam(learningRate, weightDecay, decoupled: true),
-        "sgd" => new Sgd(learningRate, momentum, nesterov: false, weightDecay),
-        "nesterov" => new Sgd(learningRate, momentum, nesterov: true, weightDecay),
-        "rmsprop" => new RmsProp(learningRate, weightDecay),
-        _ => throw new ArgumentException($"Unknown optimizer '{name}' (adam, adamw, sgd, nesterov, rmsprop)."),
+        OptimizerKind.Adam => new Adam(learningRate, weightDecay, decoupled: false),
+        OptimizerKind.AdamW => new Adam(learningRate, weightDecay, decoupled: true),
+        OptimizerKind.Sgd => new Sgd(learningRate, momentum, nesterov: false, weightDecay),
+        OptimizerKind.Nesterov => new Sgd(learningRate, momentum, nesterov: true, weightDecay),
+        OptimizerKind.RmsProp => new RmsProp(learningRate, weightDecay),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown optimizer."),
     };
 }
 

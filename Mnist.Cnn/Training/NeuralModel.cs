@@ -5,14 +5,15 @@ using Mnist.Core.Training;
 namespace Mnist.Cnn.Training;
 
 /// <summary>A trained network: predicts in large batches and writes its architecture and weights to a model file.</summary>
-public sealed class NeuralModel(string trainerName, Sequential network, IReadOnlyDictionary<string, object> hyperparameters, TrainingHistory? history, string? stopReason = null)
+public sealed class NeuralModel(string trainerName, Sequential network, NeuralTrainerOptions options, TrainingHistory? history, string? stopReason = null)
     : ITrainedModel
 {
     private const int PayloadVersion = 1;
 
     public string TrainerName { get; } = trainerName;
     public Sequential Network { get; } = network;
-    public IReadOnlyDictionary<string, object> Hyperparameters { get; } = hyperparameters;
+    public NeuralTrainerOptions Options { get; } = options;
+    public IReadOnlyDictionary<string, object> Hyperparameters => NeuralTrainerOptions.Schema.ToDictionary(Options);
     public TrainingHistory? History { get; } = history;
     /// <summary>Why training ended before its last epoch (early stopping), or null.</summary>
     public string? StopReason { get; } = stopReason;
@@ -22,7 +23,7 @@ public sealed class NeuralModel(string trainerName, Sequential network, IReadOnl
     public void WritePayload(BinaryWriter writer)
     {
         writer.Write(PayloadVersion);
-        writer.Write(HyperparameterJson.Serialize(Hyperparameters));
+        NeuralTrainerOptions.Schema.Write(writer, Options);
         writer.Write(Network.InputShape.Height);
         writer.Write(Network.InputShape.Width);
         writer.Write(Network.InputShape.Channels);
@@ -35,12 +36,15 @@ public sealed class NeuralModel(string trainerName, Sequential network, IReadOnl
         }
     }
 
-    /// <summary>Reads a payload written by <see cref="WritePayload"/>; malformed content raises <see cref="InvalidDataException"/>.</summary>
-    public static NeuralModel Read(string trainerName, BinaryReader reader)
+    /// <summary>
+    /// Reads a payload written by <see cref="WritePayload"/>, the hyperparameters through <paramref name="schema"/>
+    /// (the trainer's, with its defaults); malformed content raises <see cref="InvalidDataException"/>.
+    /// </summary>
+    public static NeuralModel Load(string trainerName, HyperparameterSchema<NeuralTrainerOptions> schema, BinaryReader reader)
     {
         int version = reader.ReadInt32();
         if (version != PayloadVersion) throw new InvalidDataException($"unsupported network payload version {version}");
-        var hyperparameters = HyperparameterJson.Parse(reader.ReadString());
+        var options = schema.Read(reader);
         var input = new TensorShape(ReadBounded(reader, 1, 4096), ReadBounded(reader, 1, 4096), ReadBounded(reader, 1, 4096));
         int count = ReadBounded(reader, 1, 1000);
         var layers = new Layer[count];
@@ -52,7 +56,7 @@ public sealed class NeuralModel(string trainerName, Sequential network, IReadOnl
             if (length != values.Length) throw new InvalidDataException($"a tensor of {length} values where the architecture needs {values.Length}");
             for (int j = 0; j < length; j++) values[j] = reader.ReadSingle();
         }
-        return new NeuralModel(trainerName, network, hyperparameters, history: null);
+        return new NeuralModel(trainerName, network, options, history: null);
     }
 
     private static Layer ReadLayer(BinaryReader reader)

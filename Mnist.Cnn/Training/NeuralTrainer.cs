@@ -19,13 +19,32 @@ namespace Mnist.Cnn.Training;
 /// state and history at each epoch end, and a fit that finds the checkpoint continues with the next
 /// epoch and ends with exactly the model of an uninterrupted fit.
 /// </remarks>
-public sealed class NeuralTrainer(string name, Func<Sequential> architecture, NeuralTrainerOptions options) : ICheckpointingTrainer
+/// <param name="name">The catalog name.</param>
+/// <param name="architecture">The network for an input shape (its dense layers are sized when it is built).</param>
+/// <param name="options">The hyperparameters.</param>
+public sealed class NeuralTrainer(string name, Func<TensorShape, Sequential> architecture, NeuralTrainerOptions options) : ICheckpointingTrainer
 {
     private const int CheckpointVersion = 1;
 
     public string Name { get; } = name;
-    public NeuralTrainerOptions Options { get; } = options;
-    public IReadOnlyDictionary<string, object> Hyperparameters => Options.ToDictionary();
+    public NeuralTrainerOptions Options { get; } = NeuralTrainerOptions.Schema.Validate(options);
+    public IReadOnlyDictionary<string, object> Hyperparameters => NeuralTrainerOptions.Schema.ToDictionary(Options);
+
+    /// <summary>Builds the network for the images: any size its convolutions and pools fit.</summary>
+    public void CheckImageSize(int height, int width) => Build(height, width);
+
+    /// <summary>The network for height × width × 1 images, initialised from the seed.</summary>
+    private Sequential Build(int height, int width)
+    {
+        try
+        {
+            return architecture(new TensorShape(height, width, 1)).Build(Options.Seed);
+        }
+        catch (ArgumentException e) when (e is not IncompatibleDataException)
+        {
+            throw new IncompatibleDataException($"the {Name} network does not fit {height}×{width} images ({e.Message.TrimEnd('.')})");
+        }
+    }
 
     public ITrainedModel Fit(DigitDataView train, DigitDataView? validation = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
         FitCore(train, validation, progress, cancellationToken, checkpoint: null);
@@ -39,9 +58,7 @@ public sealed class NeuralTrainer(string name, Func<Sequential> architecture, Ne
     private ITrainedModel FitCore(DigitDataView train, DigitDataView? validation, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken, TrainingCheckpoint? checkpoint)
     {
         validation = FitArguments.Check(train, validation);
-        var model = architecture().Build(Options.Seed);
-        if (model.InputShape.Size != train.PixelCount)
-            throw new ArgumentException($"The {Name} architecture expects {model.InputShape} images, the data has {train.Height}×{train.Width}.");
+        var model = Build(train.Height, train.Width);
         int classes = model.OutputShape.Size;
         int batchSize = Math.Min(Options.BatchSize, train.Count);
         model.EnsureCapacity(batchSize);
@@ -51,7 +68,7 @@ public sealed class NeuralTrainer(string name, Func<Sequential> architecture, Ne
         var callbacks = new List<Callback>();
         if (validation is not null) callbacks.Add(new BestModelCheckpoint());
         if (Options.Patience > 0) callbacks.Add(new EarlyStopping(Options.Patience));
-        if (Options.Schedule == "plateau") callbacks.Add(new ReduceLearningRateOnPlateau());
+        if (Options.Schedule == LearningRateSchedule.Plateau) callbacks.Add(new ReduceLearningRateOnPlateau());
         foreach (var callback in callbacks) callback.OnTrainBegin(state);
 
         var history = new TrainingHistory();
@@ -82,7 +99,7 @@ public sealed class NeuralTrainer(string name, Func<Sequential> architecture, Ne
             foreach (var batch in train.ShuffledBatches(batchSize, new Random(epochSeed)))
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                if (Options.Schedule != "plateau") optimizer.LearningRate = Options.ScheduledRate((double)step / totalSteps);
+                if (Options.Schedule != LearningRateSchedule.Plateau) optimizer.LearningRate = Options.ScheduledRate((double)step / totalSteps);
                 ReadOnlySpan<float> input = batch.Pixels;
                 if (augmentation is not null)
                 {
@@ -113,10 +130,10 @@ public sealed class NeuralTrainer(string name, Func<Sequential> architecture, Ne
             int savedEpoch = epoch;
             long savedStep = step;
             checkpoint?.Save(writer => WriteCheckpoint(writer, shape, savedEpoch, savedStep, state, callbacks, history));
-            progress?.Report(new TrainingProgress((double)step / totalSteps, $"epoch {epoch}/{Options.Epochs} done", record));
+            progress?.Report(new TrainingProgress((double)step / totalSteps, $"epoch {epoch}/{Options.Epochs} done", record, Milestone: true));
         }
         foreach (var callback in callbacks) callback.OnTrainEnd(state);
-        return new NeuralModel(Name, model, Hyperparameters, history, state.StopReason);
+        return new NeuralModel(Name, model, Options, history, state.StopReason);
     }
 
     /// <summary>What a checkpoint must agree with: the data it was trained on.</summary>

@@ -1,22 +1,34 @@
+using Mnist.Cnn.Optimizers;
 using Mnist.Core.Training;
 
 namespace Mnist.Cnn.Training;
 
+/// <summary>How the learning rate moves over training.</summary>
+public enum LearningRateSchedule
+{
+    /// <summary>Constant.</summary>
+    None,
+    /// <summary>Cosine annealing from the learning rate towards zero.</summary>
+    Cosine,
+    /// <summary>Linear warm-up from lr/25 over the first 30 %, then cosine annealing.</summary>
+    OneCycle,
+    /// <summary>Reduce on plateau of the validation loss (a callback).</summary>
+    Plateau,
+}
+
 /// <summary>
-/// Hyperparameters of a neural trainer. The property names map to the kebab-case names used by
-/// <c>--param</c>, grid search and results.json (see <see cref="ToDictionary"/>).
+/// Hyperparameters of a neural trainer, declared once in <see cref="Schema"/>; each catalog network has
+/// its own defaults (<see cref="Schema"/>.<see cref="HyperparameterSchema{TOptions}.WithDefaults"/>).
 /// </summary>
 public sealed record NeuralTrainerOptions
 {
     public int Epochs { get; init; } = 10;
     public int BatchSize { get; init; } = 128;
     public double LearningRate { get; init; } = 1e-3;
-    /// <summary>adam, adamw, sgd, nesterov or rmsprop.</summary>
-    public string Optimizer { get; init; } = "adam";
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
     public double Momentum { get; init; } = 0.9;
     public double WeightDecay { get; init; }
-    /// <summary>none, cosine, onecycle or plateau (reduce-LR-on-plateau).</summary>
-    public string Schedule { get; init; } = "cosine";
+    public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Cosine;
     public bool Augment { get; init; }
     public double Rotation { get; init; } = 10;
     public double Zoom { get; init; } = 0.1;
@@ -26,64 +38,30 @@ public sealed record NeuralTrainerOptions
     public int Patience { get; init; }
     public int Seed { get; init; } = 42;
 
-    public static NeuralTrainerOptions Read(TrainerParameters p, NeuralTrainerOptions defaults)
-    {
-        var options = new NeuralTrainerOptions
-        {
-            Epochs = p.Int("epochs", defaults.Epochs),
-            BatchSize = p.Int("batch-size", defaults.BatchSize),
-            LearningRate = p.Double("learning-rate", defaults.LearningRate),
-            Optimizer = p.String("optimizer", defaults.Optimizer).ToLowerInvariant(),
-            Momentum = p.Double("momentum", defaults.Momentum),
-            WeightDecay = p.Double("weight-decay", defaults.WeightDecay),
-            Schedule = p.String("schedule", defaults.Schedule).ToLowerInvariant(),
-            Augment = p.Bool("augment", defaults.Augment),
-            Rotation = p.Double("rotation", defaults.Rotation),
-            Zoom = p.Double("zoom", defaults.Zoom),
-            Shift = p.Double("shift", defaults.Shift),
-            LabelSmoothing = p.Double("label-smoothing", defaults.LabelSmoothing),
-            Patience = p.Int("patience", defaults.Patience),
-            Seed = p.Int("seed", defaults.Seed),
-        };
-        options.Validate();
-        return options;
-    }
-
-    public void Validate()
-    {
-        if (Epochs < 1) throw new ArgumentException("Hyperparameter 'epochs' must be at least 1.");
-        if (BatchSize < 1) throw new ArgumentException("Hyperparameter 'batch-size' must be at least 1.");
-        if (!(LearningRate > 0)) throw new ArgumentException("Hyperparameter 'learning-rate' must be positive.");
-        if (LabelSmoothing is < 0 or >= 1) throw new ArgumentException("Hyperparameter 'label-smoothing' must be in [0, 1).");
-        if (Schedule is not ("none" or "cosine" or "onecycle" or "plateau"))
-            throw new ArgumentException($"Unknown schedule '{Schedule}' (none, cosine, onecycle, plateau).");
-        _ = Optimizers.Optimizer.Create(Optimizer, LearningRate, Momentum, WeightDecay);
-    }
-
-    public IReadOnlyDictionary<string, object> ToDictionary() => new Dictionary<string, object>
-    {
-        ["epochs"] = Epochs,
-        ["batch-size"] = BatchSize,
-        ["learning-rate"] = LearningRate,
-        ["optimizer"] = Optimizer,
-        ["momentum"] = Momentum,
-        ["weight-decay"] = WeightDecay,
-        ["schedule"] = Schedule,
-        ["augment"] = Augment,
-        ["rotation"] = Rotation,
-        ["zoom"] = Zoom,
-        ["shift"] = Shift,
-        ["label-smoothing"] = LabelSmoothing,
-        ["patience"] = Patience,
-        ["seed"] = Seed,
-    };
+    public static HyperparameterSchema<NeuralTrainerOptions> Schema { get; } = new HyperparameterSchema<NeuralTrainerOptions>(new())
+        .Int("epochs", o => o.Epochs, (o, v) => o with { Epochs = v }, "passes over the training images", min: 1)
+        .Int("batch-size", o => o.BatchSize, (o, v) => o with { BatchSize = v }, "images per gradient step", min: 1)
+        .Double("learning-rate", o => o.LearningRate, (o, v) => o with { LearningRate = v }, "peak learning rate", above: 0)
+        .Choice("optimizer", o => o.Optimizer, (o, v) => o with { Optimizer = v }, "the update rule",
+            ("adam", OptimizerKind.Adam), ("adamw", OptimizerKind.AdamW), ("sgd", OptimizerKind.Sgd), ("nesterov", OptimizerKind.Nesterov), ("rmsprop", OptimizerKind.RmsProp))
+        .Double("momentum", o => o.Momentum, (o, v) => o with { Momentum = v }, "momentum of sgd and nesterov", min: 0, below: 1)
+        .Double("weight-decay", o => o.WeightDecay, (o, v) => o with { WeightDecay = v }, "L2 weight decay (decoupled for adamw)", min: 0)
+        .Choice("schedule", o => o.Schedule, (o, v) => o with { Schedule = v }, "learning-rate schedule",
+            ("none", LearningRateSchedule.None), ("cosine", LearningRateSchedule.Cosine), ("onecycle", LearningRateSchedule.OneCycle), ("plateau", LearningRateSchedule.Plateau))
+        .Bool("augment", o => o.Augment, (o, v) => o with { Augment = v }, "random affine augmentation of each batch")
+        .Double("rotation", o => o.Rotation, (o, v) => o with { Rotation = v }, "augmentation: largest rotation in degrees", min: 0, max: 180)
+        .Double("zoom", o => o.Zoom, (o, v) => o with { Zoom = v }, "augmentation: largest relative zoom", min: 0, below: 1)
+        .Double("shift", o => o.Shift, (o, v) => o with { Shift = v }, "augmentation: largest shift as a share of the image side", min: 0, below: 1)
+        .Double("label-smoothing", o => o.LabelSmoothing, (o, v) => o with { LabelSmoothing = v }, "share of the target spread over all classes", min: 0, below: 1)
+        .Int("patience", o => o.Patience, (o, v) => o with { Patience = v }, "early stopping after this many epochs without a better validation accuracy (0 = off)", min: 0)
+        .Seed(o => o.Seed, (o, v) => o with { Seed = v }, "seed of initialisation, shuffling, dropout and augmentation");
 
     /// <summary>The learning rate at training progress <paramref name="t"/> ∈ [0,1] (per step), for the non-plateau schedules.</summary>
     public double ScheduledRate(double t) => Schedule switch
     {
-        "cosine" => LearningRate * 0.5 * (1 + Math.Cos(Math.PI * t)),
+        LearningRateSchedule.Cosine => LearningRate * 0.5 * (1 + Math.Cos(Math.PI * t)),
         // One-cycle: linear warm-up from lr/25 over the first 30 %, then cosine annealing towards zero.
-        "onecycle" => t < 0.3
+        LearningRateSchedule.OneCycle => t < 0.3
             ? LearningRate * (0.04 + 0.96 * t / 0.3)
             : LearningRate * 0.5 * (1 + Math.Cos(Math.PI * (t - 0.3) / 0.7)),
         _ => LearningRate,

@@ -84,10 +84,10 @@ public sealed record ModelResult
     public required int[][] ConfusionMatrix { get; init; }
 
     // ---- extras ----
-    /// <summary>The set the confusion matrix and per-class figures come from: "test", "validation" or "train".</summary>
-    public string EvaluationSet { get; init; } = "test";
-    /// <summary>The set <see cref="PredictSeconds"/> was measured on: "test", "validation" or "train".</summary>
-    public string PredictSet { get; init; } = "test";
+    /// <summary>The set the confusion matrix and per-class figures come from.</summary>
+    public DataSplit EvaluationSet { get; init; } = DataSplit.Test;
+    /// <summary>The set <see cref="PredictSeconds"/> was measured on.</summary>
+    public DataSplit PredictSet { get; init; } = DataSplit.Test;
     public int PredictCount { get; init; }
     public double MacroF1 { get; init; }
     /// <summary>Mean log-loss on the evaluation set; null without calibrated probabilities.</summary>
@@ -111,15 +111,15 @@ public sealed record ModelResult
         ClassificationMetrics? test,
         double fitSeconds,
         double predictSeconds,
-        string predictSet,
+        DataSplit predictSet,
         int predictCount,
         TrainingHistory? history = null,
         string engine = Training.TrainerRegistration.OwnEngine)
     {
         ArgumentNullException.ThrowIfNull(train);
-        var (evaluationSet, metrics) = test is not null ? ("test", test)
-            : validation is not null ? ("validation", validation)
-            : ("train", train);
+        var (evaluationSet, metrics) = test is not null ? (DataSplit.Test, test)
+            : validation is not null ? (DataSplit.Validation, validation)
+            : (DataSplit.Train, train);
         return new ModelResult
         {
             Trainer = trainer,

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Mnist.Core.IO;
 
 namespace Mnist.Core.Reporting;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Mnist.Core.IO;
 
 namespace Mnist.Core.Reporting;
 
@@ -244,7 +245,7 @@ public static class MarkdownReportWriter
     {
         md.Append("### ").AppendLine(model.Trainer).AppendLine();
         md.Append("Engine: ").Append(model.Engine).Append(". Fit ").Append(Seconds(model.FitSeconds)).Append("; predicting ")
-          .Append(model.PredictCount.ToString(Invariant)).Append(' ').Append(model.PredictSet).Append(" images took ")
+          .Append(model.PredictCount.ToString(Invariant)).Append(' ').Append(model.PredictSet.Name()).Append(" images took ")
           .Append(Seconds(model.PredictSeconds)).AppendLine(".").AppendLine();
 
         md.AppendLine("#### Hyperparameters").AppendLine();
@@ -262,14 +263,14 @@ public static class MarkdownReportWriter
         AppendPerClass(md, model);
         if (figures.Any(f => f.Trainer == model.Trainer && f.Kind is ReportFigures.SamplesKind or ReportFigures.MisclassifiedKind))
         {
-            md.Append("#### Digits (").Append(model.EvaluationSet).AppendLine(" set)").AppendLine();
+            md.Append("#### Digits (").Append(model.EvaluationSet.Name()).AppendLine(" set)").AppendLine();
             AppendFigures(md, figures, ReportFigures.SamplesKind, model.Trainer);
             AppendFigures(md, figures, ReportFigures.MisclassifiedKind, model.Trainer);
         }
 
         if (model.MostConfused.Count > 0)
         {
-            md.Append("#### Most confused (").Append(model.EvaluationSet).AppendLine(" set)").AppendLine();
+            md.Append("#### Most confused (").Append(model.EvaluationSet.Name()).AppendLine(" set)").AppendLine();
             foreach (var pair in model.MostConfused)
                 md.Append("- true ").Append(pair.True.ToString(Invariant)).Append(" predicted as ")
                   .Append(pair.Predicted.ToString(Invariant)).Append(": ").Append(pair.Count.ToString(Invariant)).AppendLine();
@@ -303,7 +304,7 @@ public static class MarkdownReportWriter
     {
         int[][] matrix = model.ConfusionMatrix;
         int total = matrix.Sum(row => row.Sum());
-        md.Append("#### Confusion matrix (").Append(model.EvaluationSet).Append(" set, ").Append(total.ToString(Invariant))
+        md.Append("#### Confusion matrix (").Append(model.EvaluationSet.Name()).Append(" set, ").Append(total.ToString(Invariant))
           .AppendLine(" images; rows = true class, columns = predicted)").AppendLine();
         int classes = matrix.Length;
         md.Append("| true \\ predicted |");
@@ -328,7 +329,7 @@ public static class MarkdownReportWriter
     private static void AppendPerClass(StringBuilder md, ModelResult model)
     {
         if (model.PerClass.Count == 0) return;
-        md.Append("#### Per class (").Append(model.EvaluationSet).AppendLine(" set)").AppendLine();
+        md.Append("#### Per class (").Append(model.EvaluationSet.Name()).AppendLine(" set)").AppendLine();
         md.AppendLine("| Class | Precision | Recall | F1 | Support |").AppendLine("|---:|---:|---:|---:|---:|");
         foreach (var c in model.PerClass)
             md.Append("| ").Append(c.Class.ToString(Invariant))

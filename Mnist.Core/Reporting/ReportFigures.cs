@@ -9,7 +9,7 @@ namespace Mnist.Core.Reporting;
 /// One model's predictions, for the digit pictures: on its labelled evaluation set (the set its
 /// confusion matrix comes from) and, optionally, on an unlabelled set such as Kaggle's test.csv.
 /// </summary>
-public sealed record ModelPredictions(string Trainer, string EvaluationSet, DigitDataView EvaluationImages, int[] EvaluationPredicted)
+public sealed record ModelPredictions(string Trainer, DataSplit EvaluationSet, DigitDataView EvaluationImages, int[] EvaluationPredicted)
 {
     public DigitDataView? UnlabelledImages { get; init; }
     public int[]? UnlabelledPredicted { get; init; }
@@ -67,18 +67,18 @@ public static class ReportFigures
                 if (history.Any(e => e.TrainAccuracy is not null || e.ValidationAccuracy is not null))
                     Save(AccuracyCurves(model.Trainer, history), AccuracyCurveKind, $"{model.Trainer}: accuracy per epoch", model.Trainer);
             }
-            Save(ConfusionHeatmap(model), ConfusionKind, $"{model.Trainer}: confusion matrix ({model.EvaluationSet} set)", model.Trainer);
+            Save(ConfusionHeatmap(model), ConfusionKind, $"{model.Trainer}: confusion matrix ({model.EvaluationSet.Name()} set)", model.Trainer);
 
             var prediction = predictions?.FirstOrDefault(p => string.Equals(p.Trainer, model.Trainer, StringComparison.Ordinal));
             if (prediction is not null && prediction.EvaluationImages.HasLabels)
             {
-                string set = prediction.EvaluationSet;
+                string set = prediction.EvaluationSet.Name();
                 Save(SampleGrid(prediction), SamplesKind, $"{model.Trainer}: the first {Math.Min(GridSize, prediction.EvaluationImages.Count)} {set} digits, predicted/true (misclassified framed in red)", model.Trainer);
                 Save(MisclassifiedGrid(prediction), MisclassifiedKind, $"{model.Trainer}: misclassified {set} digits, predicted/true", model.Trainer);
             }
             if (model.MostConfused.Count > 0)
             {
-                Save(ConfusedPairsChart(model), ConfusedPairsKind, $"{model.Trainer}: most-confused class pairs ({model.EvaluationSet} set)", model.Trainer);
+                Save(ConfusedPairsChart(model), ConfusedPairsKind, $"{model.Trainer}: most-confused class pairs ({model.EvaluationSet.Name()} set)", model.Trainer);
                 if (prediction is not null && prediction.EvaluationImages.HasLabels)
                     Save(ConfusedExamples(model, prediction), ConfusedExamplesKind, $"{model.Trainer}: examples of the most-confused pairs", model.Trainer);
             }
@@ -188,7 +188,7 @@ public static class ReportFigures
         var labels = Enumerable.Range(0, matrix.Length).Select(i => i.ToString(Invariant)).ToList();
         return Heatmap.Render(intensity, text, new HeatmapOptions
         {
-            Title = $"{model.Trainer}: confusion matrix ({model.EvaluationSet} set)",
+            Title = $"{model.Trainer}: confusion matrix ({model.EvaluationSet.Name()} set)",
             RowAxisTitle = "true class",
             ColumnAxisTitle = "predicted class",
             RowLabels = labels,
@@ -211,7 +211,7 @@ public static class ReportFigures
         int wrong = tiles.Count(t => t!.Highlight);
         return DigitGrid.Render(tiles, new DigitGridOptions
         {
-            Title = $"{p.Trainer}: the first {count} {p.EvaluationSet} digits ({wrong} misclassified)",
+            Title = $"{p.Trainer}: the first {count} {p.EvaluationSet.Name()} digits ({wrong} misclassified)",
             Subtitle = "caption: predicted/true; misclassified digits are framed in red",
         });
     }
@@ -222,7 +222,7 @@ public static class ReportFigures
         var tiles = wrong.Take(GridSize).Select(i => (DigitTile?)Tile(p.EvaluationImages, i, p.EvaluationPredicted[i])).ToList();
         return DigitGrid.Render(tiles, new DigitGridOptions
         {
-            Title = $"{p.Trainer}: misclassified {p.EvaluationSet} digits ({wrong.Count} of {p.EvaluationImages.Count}{(wrong.Count > GridSize ? $", first {GridSize} shown" : "")})",
+            Title = $"{p.Trainer}: misclassified {p.EvaluationSet.Name()} digits ({wrong.Count} of {p.EvaluationImages.Count}{(wrong.Count > GridSize ? $", first {GridSize} shown" : "")})",
             Subtitle = "caption: predicted/true",
             EmptyText = "No misclassified digits.",
         });
@@ -234,7 +234,7 @@ public static class ReportFigures
             ValueText: p.Count.ToString(Invariant), Color: ChartStyle.Highlight)).ToList();
         return BarChart.Render(bars, new BarChartOptions
         {
-            Title = $"{model.Trainer}: most-confused pairs ({model.EvaluationSet} set)",
+            Title = $"{model.Trainer}: most-confused pairs ({model.EvaluationSet.Name()} set)",
             ValueAxisTitle = "images",
             Min = 0,
         });

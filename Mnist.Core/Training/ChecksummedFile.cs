@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Mnist.Core.Data;
-using Mnist.Core.Reporting;
+using Mnist.Core.IO;
 
 namespace Mnist.Core.Training;
 

@@ -16,6 +16,13 @@ public interface ITrainer
     IReadOnlyDictionary<string, object> Hyperparameters { get; }
 
     /// <summary>
+    /// Throws <see cref="IncompatibleDataException"/> when this trainer, with its hyperparameters, cannot fit
+    /// images of <paramref name="height"/> × <paramref name="width"/> pixels (say, too small for a network's
+    /// pooling layers). The runner asks every chosen trainer before it trains any; <see cref="Fit"/> checks the same.
+    /// </summary>
+    void CheckImageSize(int height, int width) { }
+
+    /// <summary>
     /// Trains on <paramref name="train"/> (which must have labels). <paramref name="validation"/>, when
     /// given, may be used for monitoring, early stopping or model selection, never for gradient steps.
     /// Honours <paramref name="cancellationToken"/> between steps by throwing <see cref="OperationCanceledException"/>.

@@ -43,7 +43,7 @@ public static class ModelFile
             model.WritePayload(writer);
         var metadata = new JsonObject
         {
-            [HyperparametersKey] = JsonNode.Parse(HyperparameterJson.Serialize(model.Hyperparameters)),
+            [HyperparametersKey] = JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(model.Hyperparameters)),
             [TrainingDataKey] = trainingDataSha256,
         };
         ChecksummedFile.Write(path, Magic, FormatVersion, model.TrainerName, metadata.ToJsonString(), payload.ToArray());

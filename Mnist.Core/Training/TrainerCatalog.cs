@@ -1,21 +1,51 @@
 namespace Mnist.Core.Training;
 
-/// <summary>How the catalog makes a trainer and reads back its models.</summary>
-/// <param name="Name">Catalog name, e.g. "logreg".</param>
-/// <param name="Description">One line for help texts and reports.</param>
-/// <param name="Create">Builds the trainer from hyperparameter overrides (defaults for those not given).</param>
-/// <param name="LoadModel">Reads a model payload written by <see cref="ITrainedModel.WritePayload"/>.</param>
-public sealed record TrainerRegistration(
-    string Name,
-    string Description,
-    Func<TrainerParameters, ITrainer> Create,
-    Func<BinaryReader, ITrainedModel> LoadModel)
+/// <summary>
+/// How the catalog makes a trainer and reads back its models: a name, a one-line description, the
+/// trainer's <see cref="IHyperparameterSchema"/>, a factory and a model-payload reader. Build one with
+/// <see cref="For{TOptions}"/>, which parses overrides through the schema before calling the factory.
+/// </summary>
+public sealed class TrainerRegistration
 {
-    /// <summary>The engine that does the numerical work, named in reports: <see cref="OwnEngine"/> or, e.g., "ML.NET 5.0.1".</summary>
-    public string Engine { get; init; } = OwnEngine;
+    private readonly Func<IReadOnlyDictionary<string, string>?, ITrainer> _create;
+    private readonly Func<BinaryReader, ITrainedModel> _loadModel;
+
+    private TrainerRegistration(string name, string description, IHyperparameterSchema hyperparameters,
+        Func<IReadOnlyDictionary<string, string>?, ITrainer> create, Func<BinaryReader, ITrainedModel> loadModel)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        Name = name;
+        Description = description;
+        Hyperparameters = hyperparameters;
+        _create = create;
+        _loadModel = loadModel;
+    }
+
+    /// <param name="name">Catalog name, e.g. "logreg".</param>
+    /// <param name="description">One line for help texts and reports.</param>
+    /// <param name="schema">The trainer's hyperparameters.</param>
+    /// <param name="create">Builds the trainer from parsed, checked options.</param>
+    /// <param name="loadModel">Reads a model payload written by <see cref="ITrainedModel.WritePayload"/>.</param>
+    /// <param name="engine">The engine that does the numerical work, named in reports: <see cref="OwnEngine"/> or, e.g., "ML.NET 5.0.1".</param>
+    public static TrainerRegistration For<TOptions>(string name, string description, HyperparameterSchema<TOptions> schema,
+        Func<TOptions, ITrainer> create, Func<BinaryReader, ITrainedModel> loadModel, string engine = OwnEngine) where TOptions : class =>
+        new(name, description, schema, overrides => create(schema.Parse(overrides, name)), loadModel) { Engine = engine };
 
     /// <summary>Our own engine (Mnist.Core's compute core).</summary>
     public const string OwnEngine = "own";
+
+    public string Name { get; }
+    public string Description { get; }
+    /// <summary>The engine that does the numerical work, named in reports.</summary>
+    public string Engine { get; private init; } = OwnEngine;
+    /// <summary>The trainer's declared hyperparameters.</summary>
+    public IHyperparameterSchema Hyperparameters { get; }
+
+    /// <summary>Builds the trainer from hyperparameter overrides (name → text; defaults for those not given); a bad name or value is an <see cref="ArgumentException"/>.</summary>
+    public ITrainer Create(IReadOnlyDictionary<string, string>? overrides = null) => _create(overrides);
+
+    /// <summary>Reads a model payload written by <see cref="ITrainedModel.WritePayload"/>.</summary>
+    public ITrainedModel LoadModel(BinaryReader reader) => _loadModel(reader);
 }
 
 /// <summary>
@@ -46,12 +76,5 @@ public sealed class TrainerCatalog
         TryFind(name) ?? throw new ArgumentException($"Unknown trainer '{name}'. Known trainers: {string.Join(", ", Names)}.");
 
     /// <summary>Creates a trainer by name, with hyperparameter overrides; unknown names are an error.</summary>
-    public ITrainer Create(string name, IReadOnlyDictionary<string, string>? hyperparameters = null)
-    {
-        var registration = Find(name);
-        var parameters = new TrainerParameters(hyperparameters);
-        var trainer = registration.Create(parameters);
-        parameters.ThrowIfUnused(registration.Name);
-        return trainer;
-    }
+    public ITrainer Create(string name, IReadOnlyDictionary<string, string>? hyperparameters = null) => Find(name).Create(hyperparameters);
 }

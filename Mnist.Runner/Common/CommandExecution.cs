@@ -1,11 +1,14 @@
 using Mnist.Core.Data;
+using Mnist.Core.IO;
 
 namespace Mnist.Runner.Common;
 
 /// <summary>
 /// Runs a command body and turns every failure into the runner's exit codes: bad input (a usage
-/// mistake, a malformed data, model or config file, an unwritable output) is one "error:" line and
-/// exit 2; Ctrl+C or SIGTERM is exit 130 (after saving what the command can resume from); a trainer crash is exit 1 with its stack trace.
+/// mistake, a malformed data, model or config file) is one "error:" line and exit 2; a write the
+/// environment refuses (a full disk, no permission, a read-only file system) is one line naming the file
+/// and the cause, exit 1; Ctrl+C or SIGTERM is exit 130 (after saving what the command can resume from);
+/// a trainer crash is exit 1 with its stack trace.
 /// </summary>
 public static class CommandExecution
 {
@@ -36,6 +39,13 @@ public static class CommandExecution
             environment.Error.WriteLine("interrupted: no results written");
             return ExitCodes.Interrupted;
         }
+        catch (OutputWriteException e)
+        {
+            // A path that cannot name a file (a folder that is a file, a missing drive) is a bad option: exit 2.
+            // Otherwise the environment refused the write (a full disk, no permission, a read-only mount): exit 1.
+            environment.Error.WriteLine($"error: {e.Message}");
+            return e.IsBadPath ? ExitCodes.BadInput : ExitCodes.Failure;
+        }
         catch (TrainerFailedException e)
         {
             // A bug in a trainer: one line saying which, then the stack trace to find it.
@@ -45,9 +55,9 @@ public static class CommandExecution
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // Writing an output failed (disk full, no permission): atomic writes leave no partial file.
+            // Another file-system failure (removing a checkpoint on a read-only mount, say): the environment again.
             environment.Error.WriteLine($"error: {OneLine(e.Message)}");
-            return ExitCodes.BadInput;
+            return ExitCodes.Failure;
         }
     }
 

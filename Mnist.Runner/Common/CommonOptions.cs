@@ -28,7 +28,7 @@ public static class CommonOptions
 
     public static Option<int> Seed() => new("--seed")
     {
-        Description = "Seed for the validation split or folds, and for trainers with a 'seed' hyperparameter unless --param sets it",
+        Description = "Seed for the validation split or folds, and for every trainer's seed hyperparameter unless --param sets it",
         DefaultValueFactory = _ => DefaultSeed,
         HelpName = "S",
     };

@@ -1,4 +1,5 @@
 using Mnist.Core.Data;
+using Mnist.Core.Training;
 using Mnist.Runner.Compare;
 
 namespace Mnist.Runner.Common;
@@ -44,6 +45,26 @@ public sealed record ExperimentData(
             return new ExperimentData(folder, format, files, allTrain, allTrain.Subset(trainIndices).Materialize(), validation, test);
         }
         return new ExperimentData(folder, format, files, allTrain, allTrain.Materialize(), null, test);
+    }
+
+    /// <summary>
+    /// Asks every trainer whether it can fit these images (their size against a network's layers, say) before
+    /// any of them trains; the first refusal is a <see cref="UsageException"/> naming the data and the trainer.
+    /// </summary>
+    public ExperimentData CheckTrainers(IEnumerable<ITrainer> trainers)
+    {
+        foreach (var trainer in trainers)
+        {
+            try
+            {
+                trainer.CheckImageSize(AllTrain.Height, AllTrain.Width);
+            }
+            catch (IncompatibleDataException e)
+            {
+                throw new UsageException($"{Folder}: trainer '{trainer.Name}' cannot fit these {AllTrain.Height}×{AllTrain.Width} images: {e.Message}");
+            }
+        }
+        return this;
     }
 
     /// <summary>"Data: … N train, M validation, K test; seed S, T threads".</summary>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Mnist.Core.Data;
 using Mnist.Core.Evaluation;
+using Mnist.Core.IO;
 using Mnist.Core.Numerics;
 using Mnist.Core.Reporting;
 using Mnist.Core.Training;
@@ -34,7 +35,6 @@ public static class ModelFitting
         DigitDataView train, DigitDataView? validation, DigitDataView? test, CancellationToken cancel, TrainingCheckpoint? checkpoint = null) =>
         Guarded(trainer.Name, progress, cancel, () =>
         {
-            ReleaseMemoryOfEarlierFits();
             progress.Start();
             var clock = Stopwatch.StartNew();
             var model = checkpoint is not null && trainer is ICheckpointingTrainer resumable
@@ -50,23 +50,11 @@ public static class ModelFitting
             return fitted;
         });
 
-    /// <summary>
-    /// The previous trainer's buffers (a k-NN training copy, kernel blocks, network activations) are garbage
-    /// by now, but a gen-2 collection may not have run and the large-object heap is not compacted by default,
-    /// so the next fit's peak would stack on top of them. Collecting and compacting once per fit keeps a whole
-    /// comparison's peak memory near the largest single trainer's.
-    /// </summary>
-    private static void ReleaseMemoryOfEarlierFits()
-    {
-        System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
-        GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-    }
-
     /// <summary>Evaluates a fitted (or loaded) model on every labelled set and predicts the test set.</summary>
     public static FittedModel Evaluate(ITrainedModel model, string trainerName, double fitSeconds,
         DigitDataView train, DigitDataView? validation, DigitDataView? test, CancellationToken cancel)
     {
-        var (predictSet, predictView) = test is not null ? ("test", test) : validation is not null ? ("validation", validation) : ("train", train);
+        var (predictSet, predictView) = test is not null ? (DataSplit.Test, test) : validation is not null ? (DataSplit.Validation, validation) : (DataSplit.Train, train);
         var predictClock = Stopwatch.StartNew();
         float[] predictProbabilities = model.PredictProbabilities(predictView);
         double predictSeconds = predictClock.Elapsed.TotalSeconds;
@@ -91,7 +79,7 @@ public static class ModelFitting
         var result = ModelResult.Create(trainerName, model.Hyperparameters, trainMetrics, validationMetrics, testMetrics,
             fitSeconds, predictSeconds, predictSet, predictView.Count, model.History, model.Engine);
 
-        var evaluationView = result.EvaluationSet switch { "test" => test!, "validation" => validation!, _ => train };
+        var evaluationView = result.EvaluationSet switch { DataSplit.Test => test!, DataSplit.Validation => validation!, _ => train };
         int[] evaluationPredicted = ArgMax(Probabilities(evaluationView));
         int[]? testPredicted = test is null ? null : ArgMax(Probabilities(test));
         var predictions = new ModelPredictions(trainerName, result.EvaluationSet, evaluationView, evaluationPredicted)
@@ -121,6 +109,7 @@ public static class ModelFitting
     /// <summary>Runs <paramref name="body"/>; a trainer's exception becomes <see cref="TrainerFailedException"/>, Ctrl+C stays a cancellation.</summary>
     public static T Guarded<T>(string trainer, ITrainerProgress? progress, CancellationToken cancel, Func<T> body)
     {
+        HeapCompaction.BeforeEachFit();
         try
         {
             return body();
@@ -136,7 +125,19 @@ public static class ModelFitting
             progress?.Fail("bad checkpoint");
             throw;
         }
-        catch (Exception e) when (e is not (OperationCanceledException or OutOfMemoryException or TrainerFailedException))
+        catch (OutputWriteException)
+        {
+            // A checkpoint the disk would not take: the environment, not the trainer.
+            progress?.Fail("cannot write");
+            throw;
+        }
+        catch (IncompatibleDataException e)
+        {
+            // Data the trainer cannot take (normally refused before training by ExperimentData.CheckTrainers).
+            progress?.Fail("cannot fit these images");
+            throw new UsageException($"trainer '{trainer}' cannot fit these images: {e.Message}");
+        }
+        catch (Exception e) when (e is not (OperationCanceledException or OutOfMemoryException or TrainerFailedException or UsageException))
         {
             progress?.Fail("failed");
             throw new TrainerFailedException(trainer, e);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Mnist.Core.IO;
 using Mnist.Core.Reporting;
 
 namespace Mnist.Runner.Common;
@@ -12,11 +13,13 @@ public static class OutputLocation
         environment.CurrentDirectory);
 
     /// <summary>
-    /// Refuses a report folder that is a file, or that already holds results.json, unless <paramref name="force"/>.
+    /// Refuses a report folder that is a file, or that already holds results.json, unless <paramref name="force"/>;
+    /// a folder the file system will not let us write is an <see cref="OutputWriteException"/> before any training.
     /// </summary>
     public static void CheckReportFolder(string folder, bool force, string optionName = "--out")
     {
         if (File.Exists(folder)) throw new UsageException($"{optionName} {folder} is a file, not a folder");
+        AtomicFile.CheckWritable(Path.Combine(folder, ResultsJsonWriter.FileName));
         string results = Path.Combine(folder, ResultsJsonWriter.FileName);
         if (File.Exists(results) && !force)
             throw new UsageException(IsInterrupted(results)
@@ -39,10 +42,11 @@ public static class OutputLocation
         }
     }
 
-    /// <summary>Refuses to overwrite an existing output file unless <paramref name="force"/>.</summary>
+    /// <summary>Refuses to overwrite an existing output file unless <paramref name="force"/>, and an unwritable one (<see cref="OutputWriteException"/>).</summary>
     public static void CheckFile(string path, bool force, string optionName)
     {
         if (Directory.Exists(path)) throw new UsageException($"{optionName} {path} is a folder, not a file");
+        AtomicFile.CheckWritable(path);
         if (File.Exists(path) && !force)
             throw new UsageException($"{path} already exists; choose another {optionName} or pass --force to overwrite it");
     }

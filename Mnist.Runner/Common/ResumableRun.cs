@@ -2,6 +2,7 @@ using System.Text.Json;
 using Mnist.Core.Data;
 using Mnist.Core.Reporting;
 using Mnist.Core.Training;
+using Mnist.Core.IO;
 
 namespace Mnist.Runner.Common;
 
@@ -74,9 +75,9 @@ public sealed class ResumableRun(string folder)
     public static ModelPredictions Predictions(FinishedTrainer finished, ExperimentData data)
     {
         var result = finished.Result;
-        var evaluationView = result.EvaluationSet switch { "test" => data.Test!, "validation" => data.Validation!, _ => data.Train };
+        var evaluationView = result.EvaluationSet switch { DataSplit.Test => data.Test, DataSplit.Validation => data.Validation, _ => data.Train };
         if (evaluationView is null || finished.EvaluationPredicted.Length != evaluationView.Count)
-            throw new UsageException($"the kept result of {result.Trainer} does not match the data ({finished.EvaluationPredicted.Length} predictions for the {result.EvaluationSet} set)");
+            throw new UsageException($"the kept result of {result.Trainer} does not match the data ({finished.EvaluationPredicted.Length} predictions for the {result.EvaluationSet.Name()} set)");
         return new ModelPredictions(result.Trainer, result.EvaluationSet, evaluationView, finished.EvaluationPredicted)
         {
             UnlabelledImages = data.Test is { HasLabels: false } ? data.Test : null,

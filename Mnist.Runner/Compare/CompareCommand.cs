@@ -78,7 +78,7 @@ public sealed class CompareCommand(RunnerEnvironment environment)
         var cancel = environment.Cancellation;
         var console = environment.Console;
 
-        var data = ExperimentData.Load(dataFolder, options.TrainLimit, options.TestLimit, options.ValidationFraction, options.Seed);
+        var data = ExperimentData.Load(dataFolder, options.TrainLimit, options.TestLimit, options.ValidationFraction, options.Seed).CheckTrainers(trainers);
         cancel.ThrowIfCancellationRequested();
         console.WriteLine(data.Describe(options.Seed, threads));
         if (trainers.Count == 0)

@@ -101,9 +101,9 @@ public static class FitProgress
             lock (_lock)
             {
                 bool crossed = value.Fraction >= _nextFraction - 1e-9;
-                // A neural trainer's "epoch N/M done" always gets its line (a checkpoint exists for it);
-                // other per-iteration records (L-BFGS, boosting rounds) at most every half second.
-                bool epoch = value.Epoch is not null && (_sinceLine.Elapsed.TotalSeconds >= 0.5 || value.Stage.EndsWith(" done", StringComparison.Ordinal));
+                // A milestone (an epoch done, its checkpoint saved) always gets its line; other
+                // per-iteration records (L-BFGS, boosting rounds) at most every half second.
+                bool epoch = value.Milestone || (value.Epoch is not null && _sinceLine.Elapsed.TotalSeconds >= 0.5);
                 if (!crossed && !epoch) return;
                 while (_nextFraction <= value.Fraction + 1e-9) _nextFraction += 0.1;
                 string text = $"{(Math.Clamp(value.Fraction, 0, 1) * 100).ToString("0", CultureInfo.InvariantCulture),3}% {value.Stage}";

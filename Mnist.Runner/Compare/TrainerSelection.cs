@@ -61,7 +61,7 @@ public static class TrainerSelection
         foreach (var (name, value, text) in untargeted)
         {
             if (trainers.Count == 0) throw new UsageException($"--param '{text}' given but there are no trainers to apply it to");
-            var takers = trainers.Count == 1 ? trainers : trainers.Where(t => Accepts(catalog.Find(t), name)).ToList();
+            var takers = trainers.Count == 1 ? trainers : trainers.Where(t => catalog.Find(t).Hyperparameters.Find(name) is not null).ToList();
             if (takers.Count == 0)
                 throw new UsageException($"--param '{text}': none of the chosen trainers ({string.Join(", ", trainers)}) has a hyperparameter '{name}'");
             foreach (string trainer in takers) assigned[trainer][name] = value;
@@ -70,12 +70,9 @@ public static class TrainerSelection
         return assigned;
     }
 
-    /// <summary>The hyperparameter name that receives the run's --seed, for trainers that have it.</summary>
-    public const string SeedParameter = "seed";
-
     /// <summary>
     /// Creates each chosen trainer with its overrides; a bad name or value is a <see cref="UsageException"/>.
-    /// With <paramref name="seed"/>, trainers that have a "seed" hyperparameter get it unless --param sets one.
+    /// With <paramref name="seed"/>, trainers whose schema declares a seed get it unless --param sets that hyperparameter.
     /// </summary>
     public static IReadOnlyList<ITrainer> Create(TrainerCatalog catalog, IReadOnlyList<string> trainers, IEnumerable<string> parameters, int? seed = null)
     {
@@ -83,8 +80,8 @@ public static class TrainerSelection
         var result = new List<ITrainer>();
         foreach (string name in trainers)
         {
-            if (seed is int s && !assigned[name].ContainsKey(SeedParameter) && Accepts(catalog.Find(name), SeedParameter))
-                assigned[name][SeedParameter] = s.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (seed is int s && catalog.Find(name).Hyperparameters.Seed is { } seedParameter && !assigned[name].ContainsKey(seedParameter.Name))
+                assigned[name][seedParameter.Name] = s.ToString(System.Globalization.CultureInfo.InvariantCulture);
             try
             {
                 result.Add(catalog.Create(name, assigned[name]));
@@ -95,30 +92,6 @@ public static class TrainerSelection
             }
         }
         return result;
-    }
-
-    /// <summary>Whether the trainer's factory reads hyperparameter <paramref name="name"/>.</summary>
-    private static bool Accepts(TrainerRegistration registration, string name)
-    {
-        // A probe value the factory may reject: a rejection still means it read (knows) the name.
-        var probe = new TrainerParameters(new Dictionary<string, string> { [name] = "0" });
-        try
-        {
-            registration.Create(probe);
-        }
-        catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException)
-        {
-            return true;
-        }
-        try
-        {
-            probe.ThrowIfUnused(registration.Name);
-            return true;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
     }
 
     private static string KnownList(TrainerCatalog catalog) =>

@@ -48,7 +48,7 @@ public static class CvCommand
             int threadCount = ModelFitting.ApplyThreads(parseResult.GetValue(threads));
             var cancel = environment.Cancellation;
             var console = environment.Console;
-            var loaded = ExperimentData.Load(dataFolder, limit, null, 0, runSeed);
+            var loaded = ExperimentData.Load(dataFolder, limit, null, 0, runSeed).CheckTrainers(created);
             var all = loaded.AllTrain;
             if (k > all.Count) throw new UsageException($"--folds {k} is more than the {all.Count} training images");
             console.WriteLine($"Data: {loaded.Folder} ({loaded.Format}): {all.Count} training images in {k} stratified folds; seed {runSeed}, {threadCount} threads");

@@ -59,14 +59,14 @@ public static class GridCommand
 
         var catalog = environment.Catalog;
         string name = SingleTrainer.Resolve(catalog, options.Trainer);
-        var axes = ParameterGrid.Parse(options.Params);
+        var axes = ParameterGrid.Resolve(ParameterGrid.Parse(options.Params), catalog.Find(name));
         if (axes.Count == 0) throw new UsageException("give at least one --param name=v1,v2,... to search over");
         // Every combination is created up front, so a typo fails before any training.
         var candidates = ParameterGrid.Combinations(axes)
             .Select(values => new Candidate(values, SingleTrainer.Create(catalog, name, values.Select(v => $"{v.Name}={v.Value}").ToList(), options.Seed),
                 string.Join(", ", values.Select(v => $"{v.Name}={v.Value}"))))
             .ToList();
-        var keys = axes.Select(a => HyperparameterKey(candidates[0].Trainer, name, a.Name)).ToList();
+        var keys = axes.Select(a => a.Name).ToList();
 
         string dataFolder = ExperimentData.ResolveFolder(environment, options.Data);
         string outFolder = OutputLocation.ReportFolder(environment, options.Out);
@@ -75,7 +75,8 @@ public static class GridCommand
         int threads = ModelFitting.ApplyThreads(options.Threads);
         var cancel = environment.Cancellation;
         var console = environment.Console;
-        var data = ExperimentData.Load(dataFolder, options.TrainLimit, options.TestLimit, kFold ? 0 : options.ValidationFraction, options.Seed);
+        var data = ExperimentData.Load(dataFolder, options.TrainLimit, options.TestLimit, kFold ? 0 : options.ValidationFraction, options.Seed)
+            .CheckTrainers(candidates.Select(c => c.Trainer));
         var all = data.AllTrain;
         int k = options.Folds ?? 1;
         if (!kFold && data.Validation is null)
@@ -159,13 +160,6 @@ public static class GridCommand
         .Select(c => (Index: c, Stats: Statistics.MeanAndSampleStandardDeviation(scores[c])))
         .OrderByDescending(x => x.Stats.Mean).ThenBy(x => x.Stats.StandardDeviation).ThenBy(x => x.Index)
         .Select(x => x.Index);
-
-    /// <summary>The trainer's own spelling of a grid axis (so results.json keys match 'hyperparameters'); "trainer.name" targets drop the prefix.</summary>
-    private static string HyperparameterKey(ITrainer trainer, string trainerName, string axis)
-    {
-        string bare = axis.StartsWith(trainerName + ".", StringComparison.OrdinalIgnoreCase) ? axis[(trainerName.Length + 1)..] : axis;
-        return trainer.Hyperparameters.Keys.FirstOrDefault(key => key.Equals(bare, StringComparison.OrdinalIgnoreCase)) ?? bare;
-    }
 
     /// <summary>rank | each axis | score (± sd) | fit time.</summary>
     public static Table Table(GridSearchResult grid)

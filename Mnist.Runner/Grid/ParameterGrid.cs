@@ -1,3 +1,5 @@
+using Mnist.Core.Training;
+
 namespace Mnist.Runner.Grid;
 
 /// <summary>One axis of a grid: a hyperparameter name and the values to try, in the order given.</summary>
@@ -26,6 +28,37 @@ public static class ParameterGrid
             axes.Add(new GridAxis(name, values));
         }
         return axes;
+    }
+
+    /// <summary>
+    /// The axes in the trainer's spelling ("trainer.name" loses its prefix), every value parsed and range-checked
+    /// by the trainer's schema before anything trains; an unknown name or a bad value is a <see cref="UsageException"/>.
+    /// </summary>
+    public static IReadOnlyList<GridAxis> Resolve(IReadOnlyList<GridAxis> axes, TrainerRegistration trainer)
+    {
+        var resolved = new List<GridAxis>();
+        foreach (var axis in axes)
+        {
+            string bare = axis.Name.StartsWith(trainer.Name + ".", StringComparison.OrdinalIgnoreCase) ? axis.Name[(trainer.Name.Length + 1)..] : axis.Name;
+            var parameter = trainer.Hyperparameters.Find(bare)
+                ?? throw new UsageException($"--param '{axis.Name}': trainer '{trainer.Name}' has no hyperparameter '{bare}'" +
+                                            $" (it has: {string.Join(", ", trainer.Hyperparameters.Parameters.Select(p => p.Name))})");
+            if (resolved.Any(a => a.Name == parameter.Name))
+                throw new UsageException($"--param '{parameter.Name}' is given twice; list all its values in one --param {parameter.Name}=v1,v2,...");
+            foreach (string value in axis.Values)
+            {
+                try
+                {
+                    parameter.Parse(value);
+                }
+                catch (ArgumentException e)
+                {
+                    throw new UsageException($"--param '{axis.Name}={string.Join(',', axis.Values)}': {e.Message}");
+                }
+            }
+            resolved.Add(axis with { Name = parameter.Name });
+        }
+        return resolved;
     }
 
     /// <summary>Every combination as (name, value) pairs, the last axis varying fastest; one empty combination for no axes.</summary>

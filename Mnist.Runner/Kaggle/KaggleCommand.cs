@@ -71,7 +71,7 @@ public static class KaggleCommand
         if (test.PixelCount != allTrain.PixelCount)
             throw new DataFormatException(testPath, $"{test.PixelCount} pixels per image but {Path.GetFileName(trainPath)} has {allTrain.PixelCount}", "line 1");
         cancel.ThrowIfCancellationRequested();
-        var data = ExperimentData.Split(Path.GetDirectoryName(trainPath)!, "kaggle-csv", [trainPath, testPath], allTrain, test, validationFraction, seed);
+        var data = ExperimentData.Split(Path.GetDirectoryName(trainPath)!, "kaggle-csv", [trainPath, testPath], allTrain, test, validationFraction, seed).CheckTrainers([trainer]);
         console.WriteLine(data.Describe(seed, threads));
 
         var fitted = SingleRunCheckpoint.Fit(trainer, checkpoint, cancel, () => FitProgress.Run(console, environment.LiveProgress, [name],

@@ -63,10 +63,10 @@ public static class PredictCommand
         {
             probabilities = trained.PredictProbabilities(images);
         }
-        catch (ArgumentException e)
+        catch (IncompatibleDataException e)
         {
             // The model cannot take these images (another image size, say): bad input, not a crash.
-            throw new UsageException($"{inputPath}: the {trained.TrainerName} model in {modelPath} cannot predict these {images.Height}×{images.Width} images ({e.Message})");
+            throw new UsageException($"{inputPath}: the {trained.TrainerName} model in {modelPath} cannot predict these {images.Height}×{images.Width} images: {e.Message}");
         }
         int[] predicted = ModelFitting.ArgMax(probabilities);
         KaggleSubmission.Write(outPath, predicted);

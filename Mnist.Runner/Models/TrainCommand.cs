@@ -47,7 +47,7 @@ public static class TrainCommand
             var checkpoint = SingleRunCheckpoint.Prepare(created, path, parseResult.GetValue(resume), parseResult.GetValue(force));
 
             int threadCount = ModelFitting.ApplyThreads(parseResult.GetValue(threads));
-            var loaded = ExperimentData.Load(dataFolder, parseResult.GetValue(trainLimit), parseResult.GetValue(testLimit), fraction, runSeed);
+            var loaded = ExperimentData.Load(dataFolder, parseResult.GetValue(trainLimit), parseResult.GetValue(testLimit), fraction, runSeed).CheckTrainers([created]);
             environment.Cancellation.ThrowIfCancellationRequested();
             environment.Console.WriteLine(loaded.Describe(runSeed, threadCount));
             var fitted = SingleRunCheckpoint.Fit(created, checkpoint, environment.Cancellation, () => FitProgress.Run(environment.Console, environment.LiveProgress, [name],

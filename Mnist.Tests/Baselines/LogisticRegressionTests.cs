@@ -239,8 +239,8 @@ public sealed class LogisticRegressionTests
             _model.WritePayload(writer);
         }
         byte[] payload = stream.ToArray();
-        // Class count field: after version (4), options (8+4+8+4+4) and the feature count (4).
-        const int classesOffset = 4 + 28 + 4;
+        // Class count field: after version (4), the options' JSON string and the feature count (4).
+        int classesOffset = 4 + KernelSvm.KernelSvmTests.PayloadString(LogisticRegressionOptions.Schema.ToJson(_model.Options)).Length + 4;
         Assert.That(BitConverter.ToInt32(payload, classesOffset), Is.EqualTo(Classes));
         BitConverter.GetBytes(7).CopyTo(payload, classesOffset);
         Assert.That(() => LogisticRegressionModel.Load(new BinaryReader(new MemoryStream(payload))), Throws.InstanceOf<InvalidDataException>());

@@ -85,9 +85,9 @@ public class NeuralTrainerTests
         Assert.Multiple(() =>
         {
             Assert.That(() => Catalog().Create("mlp", new Dictionary<string, string> { ["optimizer"] = "adagrad" }),
-                Throws.ArgumentException.With.Message.Contain("Unknown optimizer 'adagrad'"));
+                Throws.ArgumentException.With.Message.Contain("Hyperparameter 'optimizer' must be one of 'adam', 'adamw', 'sgd', 'nesterov', 'rmsprop', not 'adagrad'"));
             Assert.That(() => Catalog().Create("mlp", new Dictionary<string, string> { ["schedule"] = "step" }),
-                Throws.ArgumentException.With.Message.Contain("Unknown schedule 'step'"));
+                Throws.ArgumentException.With.Message.Contain("Hyperparameter 'schedule' must be one of 'none', 'cosine', 'onecycle', 'plateau', not 'step'"));
         });
     }
 

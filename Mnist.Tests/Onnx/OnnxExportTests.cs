@@ -96,7 +96,7 @@ public sealed class OnnxExportTests
             Assert.That(proto.Graph.Node.Select(n => n.OpType), Has.None.AnyOf("Dropout", "BatchNormalization"), "BatchNorm folded, dropout removed");
             Assert.That(proto.Graph.Node.Count(n => n.OpType == "Conv"), Is.EqualTo(4));
             Assert.That(metadata["trainer"], Is.EqualTo("cnn"));
-            Assert.That(HyperparameterJson.Parse(metadata["hyperparameters"])["epochs"], Is.EqualTo(1.0));
+            Assert.That(System.Text.Json.JsonDocument.Parse(metadata["hyperparameters"]).RootElement.GetProperty("epochs").GetInt32(), Is.EqualTo(1));
             Assert.That(metadata["software_version"], Is.EqualTo(Mnist.Core.Reporting.MachineInfo.SoftwareVersion()));
             Assert.That(metadata["training_data_sha256"], Is.EqualTo(Hash));
         });

@@ -4,6 +4,7 @@ using Mnist.Core.Numerics;
 using Mnist.Core.Reporting;
 using Mnist.Core.Training;
 using Mnist.Tests.Runner;
+using Mnist.Core.IO;
 
 namespace Mnist.Tests.Reliability;
 
@@ -68,7 +69,7 @@ public sealed partial class OutputSafetyTests
         {
             stream.Write(Encoding.UTF8.GetBytes("half of the new"));
             throw new IOException("disk full");
-        }), Throws.TypeOf<IOException>());
+        }), Throws.TypeOf<OutputWriteException>().With.Message.EqualTo($"cannot write {path}: disk full"));
         Assert.That(File.ReadAllText(path), Is.EqualTo("old contents"));
         Assert.That(Directory.GetFiles(Path.GetDirectoryName(path)!), Is.EqualTo(new[] { path }));
 
@@ -133,7 +134,7 @@ public sealed partial class OutputSafetyTests
     public void ThreadsOptionSetsComputeSettingsDuringTheRun()
     {
         int? seen = null;
-        var catalog = TestCatalogs.Centroids().Add(new TrainerRegistration("probe", "records ComputeSettings.Threads",
+        var catalog = TestCatalogs.Centroids().Add(TrainerRegistration.For("probe", "records ComputeSettings.Threads", HyperparameterSchema.Empty,
             _ => new ThreadProbe(t => seen = t), _ => throw new NotSupportedException()));
         int before = ComputeSettings.Threads;
         var outcome = RunnerHarness.Run(catalog, _folder, "compare", "--data", _data, "--trainers", "probe", "--threads", "1", "--out", "t1");

@@ -50,7 +50,7 @@ public sealed class ReportFiguresTests
         var pixels = new float[labels.Length * 784];
         for (int i = 0; i < labels.Length; i++) pixels[i * 784 + 100 + labels[i] * 28] = 1f;
         var view = new DigitDataView(28, 28, pixels, labels);
-        return new ModelPredictions(trainer, "test", view, [0, 0, 1, 1, 1, 1, 2, 2, 0, 2]);
+        return new ModelPredictions(trainer, DataSplit.Test, view, [0, 0, 1, 1, 1, 1, 2, 2, 0, 2]);
     }
 
     [Test]

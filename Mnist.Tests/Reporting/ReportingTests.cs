@@ -22,7 +22,7 @@ internal static class SampleResults
         }
         return ModelResult.Create(trainer, hyperparameters ?? new Dictionary<string, object> { ["l2"] = 1e-4, ["epochs"] = 3 },
             train: metrics, validation: metrics, test: withTestLabels ? metrics : null,
-            fitSeconds: 11.25, predictSeconds: 0.05, predictSet: "test", predictCount: 10, history);
+            fitSeconds: 11.25, predictSeconds: 0.05, predictSet: DataSplit.Test, predictCount: 10, history);
     }
 
     public static ExperimentResults Experiment(params ModelResult[] models) => new()

@@ -122,6 +122,8 @@ public sealed class CrossValidationAndGridTests
 
     [TestCase("grid", "--trainer centroid --param nosuch=1,2", "'nosuch'")]
     [TestCase("grid", "--trainer centroid --param temperature=hot,2", "temperature")]
+    [TestCase("grid", "--trainer centroid --param temperature=2,-1", "Hyperparameter 'temperature' must be > 0, not -1")]
+    [TestCase("grid", "--trainer centroid --param centroid.max-per-class=1,2.5", "must be an integer")]
     [TestCase("grid", "--trainer centroid", "--param")]
     [TestCase("grid", "--trainer centroid --param temperature=1,,2", "empty value")]
     [TestCase("grid", "--trainer centroid --param temperature=1 --param temperature=2", "given twice")]

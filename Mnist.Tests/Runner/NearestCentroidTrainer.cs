@@ -17,35 +17,39 @@ internal sealed class NearestCentroidTrainer : ITrainer
     public const string RawName = "centroid-raw";
     private const int Chunk = 250;
 
-    private readonly bool _calibrated;
-    private readonly double _temperature;
-    private readonly int _maxPerClass;
+    /// <summary>The calibrated trainer's hyperparameters.</summary>
+    public sealed record Options
+    {
+        public double Temperature { get; init; } = 8.0;
+        public int MaxPerClass { get; init; }
 
-    private NearestCentroidTrainer(bool calibrated, double temperature, int maxPerClass = 0)
+        public static HyperparameterSchema<Options> Schema { get; } = new HyperparameterSchema<Options>(new())
+            .Double("temperature", o => o.Temperature, (o, v) => o with { Temperature = v }, "softmax temperature of minus the squared distances", above: 0)
+            .Int("max-per-class", o => o.MaxPerClass, (o, v) => o with { MaxPerClass = v }, "average only the first N images of each class (0 = all)", min: 0);
+    }
+
+    private readonly bool _calibrated;
+    private readonly Options _options;
+
+    private NearestCentroidTrainer(bool calibrated, Options options)
     {
         _calibrated = calibrated;
-        _temperature = temperature;
-        _maxPerClass = maxPerClass;
+        _options = options;
     }
 
     string ITrainer.Name => _calibrated ? Name : RawName;
 
-    public IReadOnlyDictionary<string, object> Hyperparameters =>
-        _calibrated ? new Dictionary<string, object> { ["temperature"] = _temperature, ["max-per-class"] = _maxPerClass } : new Dictionary<string, object>();
+    public IReadOnlyDictionary<string, object> Hyperparameters => HyperparametersOf(_calibrated, _options);
+
+    private static IReadOnlyDictionary<string, object> HyperparametersOf(bool calibrated, Options options) =>
+        calibrated ? Options.Schema.ToDictionary(options) : HyperparameterSchema.Empty.ToDictionary(HyperparameterSchema.Empty.Defaults);
 
     public static TrainerCatalog AddCentroidTrainers(TrainerCatalog catalog) => catalog
-        .Add(new TrainerRegistration(Name, "Nearest class centroid (test trainer)",
-            p =>
-            {
-                double temperature = p.Double("temperature", 8.0);
-                if (temperature <= 0) throw new ArgumentException("Hyperparameter 'temperature' must be positive.");
-                int maxPerClass = p.Int("max-per-class", 0);
-                if (maxPerClass < 0) throw new ArgumentException("Hyperparameter 'max-per-class' must be 0 (all) or more.");
-                return new NearestCentroidTrainer(true, temperature, maxPerClass);
-            },
+        .Add(TrainerRegistration.For(Name, "Nearest class centroid (test trainer)", Options.Schema,
+            options => new NearestCentroidTrainer(true, options),
             reader => Model.Read(reader, calibrated: true)))
-        .Add(new TrainerRegistration(RawName, "Nearest class centroid, uncalibrated scores (test trainer)",
-            _ => new NearestCentroidTrainer(false, 1.0),
+        .Add(TrainerRegistration.For(RawName, "Nearest class centroid, uncalibrated scores (test trainer)", HyperparameterSchema.Empty,
+            _ => new NearestCentroidTrainer(false, new Options { Temperature = 1.0 }),
             reader => Model.Read(reader, calibrated: false)));
 
     public ITrainedModel Fit(DigitDataView train, DigitDataView? validation = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -61,7 +65,7 @@ internal sealed class NearestCentroidTrainer : ITrainer
             for (int i = start; i < end; i++)
             {
                 int label = train.GetLabel(i);
-                if (_maxPerClass > 0 && counts[label] >= _maxPerClass) continue;
+                if (_options.MaxPerClass > 0 && counts[label] >= _options.MaxPerClass) continue;
                 counts[label]++;
                 var image = train.GetImage(i);
                 var sum = sums.AsSpan(label * pixels, pixels);
@@ -73,7 +77,7 @@ internal sealed class NearestCentroidTrainer : ITrainer
         for (int c = 0; c < DigitDataView.ClassCount; c++)
             for (int p = 0; p < pixels; p++)
                 centroids[c * pixels + p] = counts[c] == 0 ? 0f : (float)(sums[c * pixels + p] / counts[c]);
-        var model = new Model(pixels, centroids, _temperature, _calibrated, _maxPerClass);
+        var model = new Model(pixels, centroids, _calibrated, _options);
 
         // One "epoch": mean squared distance to the own centroid, and validation figures for the history.
         double loss = 0;
@@ -91,11 +95,10 @@ internal sealed class NearestCentroidTrainer : ITrainer
         return model;
     }
 
-    private sealed class Model(int pixelCount, float[] centroids, double temperature, bool calibrated, int maxPerClass) : ITrainedModel
+    private sealed class Model(int pixelCount, float[] centroids, bool calibrated, Options options) : ITrainedModel
     {
         public string TrainerName => calibrated ? Name : RawName;
-        public IReadOnlyDictionary<string, object> Hyperparameters =>
-            calibrated ? new Dictionary<string, object> { ["temperature"] = temperature, ["max-per-class"] = maxPerClass } : new Dictionary<string, object>();
+        public IReadOnlyDictionary<string, object> Hyperparameters => HyperparametersOf(calibrated, options);
         public bool HasCalibratedProbabilities => calibrated;
         public TrainingHistory History { get; } = new();
 
@@ -117,7 +120,7 @@ internal sealed class NearestCentroidTrainer : ITrainer
             for (int i = 0; i < data.Count; i++)
             {
                 var image = data.GetImage(i);
-                for (int c = 0; c < logits.Length; c++) logits[c] = -Distance(image, c) / temperature;
+                for (int c = 0; c < logits.Length; c++) logits[c] = -Distance(image, c) / options.Temperature;
                 double max = double.NegativeInfinity;
                 foreach (double l in logits) max = Math.Max(max, l);
                 double total = 0;
@@ -129,19 +132,17 @@ internal sealed class NearestCentroidTrainer : ITrainer
         public void WritePayload(BinaryWriter writer)
         {
             writer.Write(pixelCount);
-            writer.Write(temperature);
-            writer.Write(maxPerClass);
+            Options.Schema.Write(writer, options);
             foreach (float value in centroids) writer.Write(value);
         }
 
         public static Model Read(BinaryReader reader, bool calibrated)
         {
             int pixelCount = reader.ReadInt32();
-            double temperature = reader.ReadDouble();
-            int maxPerClass = reader.ReadInt32();
+            var options = Options.Schema.Read(reader);
             var centroids = new float[DigitDataView.ClassCount * pixelCount];
             for (int i = 0; i < centroids.Length; i++) centroids[i] = reader.ReadSingle();
-            return new Model(pixelCount, centroids, temperature, calibrated, maxPerClass);
+            return new Model(pixelCount, centroids, calibrated, options);
         }
     }
 }
@@ -184,10 +185,10 @@ internal static class TestCatalogs
 
     /// <summary>The centroid trainer followed by one that presses Ctrl+C on <paramref name="source"/>.</summary>
     public static TrainerCatalog WithCtrlC(CancellationTokenSource source) => Centroids()
-        .Add(new TrainerRegistration(CancellingTrainer.Name, "Simulates Ctrl+C", _ => new CancellingTrainer(source),
+        .Add(TrainerRegistration.For(CancellingTrainer.Name, "Simulates Ctrl+C", HyperparameterSchema.Empty, _ => new CancellingTrainer(source),
             _ => throw new NotSupportedException()));
 
     /// <summary>The centroid trainer followed by one that crashes.</summary>
     public static TrainerCatalog WithCrash() => Centroids()
-        .Add(new TrainerRegistration(CrashingTrainer.Name, "Throws from Fit", _ => new CrashingTrainer(), _ => throw new NotSupportedException()));
+        .Add(TrainerRegistration.For(CrashingTrainer.Name, "Throws from Fit", HyperparameterSchema.Empty, _ => new CrashingTrainer(), _ => throw new NotSupportedException()));
 }

@@ -52,20 +52,26 @@ public sealed class TrainerSelectionTests
     [Test]
     public void RunSeedGoesToTrainersWithASeedUnlessParamSetsIt()
     {
-        var catalog = TestCatalogs.Centroids().Add(new TrainerRegistration("seeded", "has a seed",
-            p => new SeededTrainer(p.Int("seed", 0)), _ => throw new NotSupportedException()));
+        var schema = new HyperparameterSchema<SeededOptions>(new()).Seed(o => o.Seed, (o, v) => o with { Seed = v }, name: "random-state");
+        var catalog = TestCatalogs.Centroids().Add(TrainerRegistration.For("seeded", "has a seed", schema,
+            o => new SeededTrainer(o.Seed), _ => throw new NotSupportedException()));
         var trainers = TrainerSelection.Create(catalog, ["centroid", "seeded"], [], seed: 7);
-        Assert.That(trainers[1].Hyperparameters["seed"], Is.EqualTo(7));
-        Assert.That(trainers[0].Hyperparameters.ContainsKey("seed"), Is.False, "trainers without a seed are left alone");
+        Assert.That(trainers[1].Hyperparameters["random-state"], Is.EqualTo(7), "the schema, not the name, says which hyperparameter is the seed");
+        Assert.That(trainers[0].Hyperparameters.Keys, Is.EquivalentTo(new[] { "temperature", "max-per-class" }), "trainers without a seed are left alone");
 
-        var overridden = TrainerSelection.Create(catalog, ["seeded"], ["seed=3"], seed: 7);
-        Assert.That(overridden[0].Hyperparameters["seed"], Is.EqualTo(3));
+        var overridden = TrainerSelection.Create(catalog, ["seeded"], ["random-state=3"], seed: 7);
+        Assert.That(overridden[0].Hyperparameters["random-state"], Is.EqualTo(3));
+    }
+
+    private sealed record SeededOptions
+    {
+        public int Seed { get; init; }
     }
 
     private sealed class SeededTrainer(int seed) : ITrainer
     {
         public string Name => "seeded";
-        public IReadOnlyDictionary<string, object> Hyperparameters => new Dictionary<string, object> { ["seed"] = seed };
+        public IReadOnlyDictionary<string, object> Hyperparameters => new Dictionary<string, object> { ["random-state"] = seed };
         public ITrainedModel Fit(Mnist.Core.Data.DigitDataView train, Mnist.Core.Data.DigitDataView? validation = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
             throw new NotSupportedException();
     }
@@ -154,6 +160,18 @@ public sealed class FitProgressTests
         Assert.That(FitProgress.Describe("logreg", "epoch [3/12]", 40), Is.EqualTo("[bold]logreg[/] epoch [[3/12]]"));
         Assert.That(FitProgress.Describe("logreg", "done in 11.2 s, test 92.58%, validation 92.52%", 20), Is.EqualTo("[bold]logreg[/] done in 11.2…"), "6 + 1 + 13 = 20 visible characters");
         Assert.That(FitProgress.Describe("a-very-long-trainer-name", "x", 10), Is.EqualTo("[bold]a-very-lo…[/]"));
+    }
+
+    [Test]
+    public void PlainProgressPrintsEveryMilestoneWhateverItsText()
+    {
+        var output = new StringWriter();
+        var progress = new FitProgress.PlainProgress(RunnerEnvironment.PlainConsole(output), "t");
+        progress.Start();
+        var record = new Mnist.Core.Training.EpochRecord(1, 0.5, null, null, null, 0.1, 1, 100);
+        for (int i = 1; i <= 30; i++) progress.Report(new Mnist.Core.Training.TrainingProgress(i / 1000.0, $"stage {i}", record, Milestone: true));
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines.Count(l => l.Contains("stage ", StringComparison.Ordinal)), Is.EqualTo(30), "a milestone is never thinned out, whatever its stage text says");
     }
 
     [Test]

@@ -46,7 +46,7 @@ public class ModelFileTests
     }
 
     private static TrainerCatalog Catalog() =>
-        new TrainerCatalog().Add(new TrainerRegistration("prior", "class priors", _ => new PriorTrainer(), PriorModel.Read));
+        new TrainerCatalog().Add(TrainerRegistration.For("prior", "class priors", HyperparameterSchema.Empty, _ => new PriorTrainer(), PriorModel.Read));
 
     private string _folder = "";
 

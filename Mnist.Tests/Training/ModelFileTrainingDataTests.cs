@@ -33,7 +33,7 @@ public sealed class ModelFileTrainingDataTests
         {
             Assert.That(header.FormatVersion, Is.EqualTo(3));
             Assert.That(header.TrainingDataSha256, Is.EqualTo(DataFingerprint.Sha256(train)).And.Match("^[0-9a-f]{64}$"));
-            Assert.That(header.HyperparametersJson, Is.EqualTo(HyperparameterJson.Serialize(model.Hyperparameters)));
+            Assert.That(header.HyperparametersJson, Is.EqualTo(System.Text.Json.JsonSerializer.Serialize(model.Hyperparameters)));
             Assert.That(ModelFile.ReadHeader(without).TrainingDataSha256, Is.Null);
             Assert.That(ModelFile.Load(with, Catalog()).PredictProbabilities(train), Is.EqualTo(model.PredictProbabilities(train)));
         });
@@ -47,7 +47,7 @@ public sealed class ModelFileTrainingDataTests
         using var payload = new MemoryStream();
         using (var writer = new BinaryWriter(payload)) model.WritePayload(writer);
         string path = Path.Combine(_folder, "v2.model");
-        string hyperparameters = HyperparameterJson.Serialize(model.Hyperparameters);
+        string hyperparameters = System.Text.Json.JsonSerializer.Serialize(model.Hyperparameters);
         ChecksummedFile.Write(path, "MNISTMDL"u8, 2, model.TrainerName, hyperparameters, payload.ToArray());
         var header = ModelFile.ReadHeader(path);
         Assert.Multiple(() =>

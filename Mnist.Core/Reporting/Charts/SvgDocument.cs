@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Xml;
 using System.Xml.Linq;
+using Mnist.Core.IO;
 
 namespace Mnist.Core.Reporting.Charts;
 

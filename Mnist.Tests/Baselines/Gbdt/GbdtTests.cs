@@ -1,3 +1,4 @@
+using Mnist.Baselines;
 using Mnist.Baselines.Gbdt;
 using Mnist.Core.Data;
 using Mnist.Core.Evaluation;
@@ -8,7 +9,7 @@ namespace Mnist.Tests.Baselines.Gbdt;
 
 public class GbdtTests
 {
-    private static TrainerCatalog Catalog() => new TrainerCatalog().Add(GbdtRegistration.Registration);
+    private static TrainerCatalog Catalog() => new TrainerCatalog().AddBaselines();
 
     private static GbdtModel Fit(DigitDataView train, Dictionary<string, string> settings, DigitDataView? validation = null, IProgress<TrainingProgress>? progress = null) =>
         (GbdtModel)Catalog().Create("gbdt", settings).Fit(train, validation, progress);
@@ -60,12 +61,12 @@ public class GbdtTests
 
         // The builder's own figures for the root: gain and left-side sums.
         var binned = BinnedData.Create(data);
-        var builder = new TreeBuilder(binned, GbdtOptions.Read(new TrainerParameters(new Dictionary<string, string> { ["min-samples-leaf"] = "1", ["min-hessian-leaf"] = "0" }), GbdtRegistration.Defaults));
+        var builder = new TreeBuilder(binned, new GbdtOptions { MinSamplesLeaf = 1, MinHessianLeaf = 0 });
         float[] gradients = [-0.5f, -0.5f, -0.5f, -0.5f, 0.5f, 0.5f, 0.5f, 0.5f];
         float[] hessians = [0.25f, 0.25f, 0.25f, 0.25f, 0.25f, 0.25f, 0.25f, 0.25f];
         int[] features = [0, 1];
         var histogram = builder.Histogram([0, 1, 2, 3, 4, 5, 6, 7], gradients, hessians, features);
-        var split = TreeBuilder.FindBestSplit(histogram, features, 0, 2, 8, GbdtOptions.Read(new TrainerParameters(new Dictionary<string, string> { ["min-samples-leaf"] = "1" }), GbdtRegistration.Defaults));
+        var split = TreeBuilder.FindBestSplit(histogram, features, 0, 2, 8, new GbdtOptions { MinSamplesLeaf = 1 });
         Assert.Multiple(() =>
         {
             Assert.That(split.Feature, Is.EqualTo(0));
@@ -112,7 +113,7 @@ public class GbdtTests
         var all = Enumerable.Range(0, images.Count).ToArray();
         var left = all.Where(i => binned.Column(200)[i] <= 100).ToArray();
         var right = all.Where(i => binned.Column(200)[i] > 100).ToArray();
-        var builder = new TreeBuilder(binned, GbdtRegistration.Defaults);
+        var builder = new TreeBuilder(binned, new GbdtOptions());
         var parent = builder.Histogram(all, gradients, hessians, features);
         var direct = builder.Histogram(right, gradients, hessians, features);
         TreeBuilder.Subtract(parent, builder.Histogram(left, gradients, hessians, features));
@@ -133,8 +134,8 @@ public class GbdtTests
 
         // Whole fits: subtraction and direct builds grow the same trees.
         var settings = new Dictionary<string, string> { ["rounds"] = "3", ["max-leaves"] = "15", ["min-samples-leaf"] = "5" };
-        var subtracting = (GbdtModel)new GbdtTrainer(GbdtOptions.Read(new TrainerParameters(settings), GbdtRegistration.Defaults)).Fit(images);
-        var directModel = (GbdtModel)new GbdtTrainer(GbdtOptions.Read(new TrainerParameters(settings), GbdtRegistration.Defaults)) { SubtractHistograms = false }.Fit(images);
+        var subtracting = (GbdtModel)new GbdtTrainer(GbdtOptions.Schema.Parse(settings)).Fit(images);
+        var directModel = (GbdtModel)new GbdtTrainer(GbdtOptions.Schema.Parse(settings)) { SubtractHistograms = false }.Fit(images);
         Assert.Multiple(() =>
         {
             for (int t = 0; t < subtracting.Trees.Length; t++)
@@ -236,9 +237,9 @@ public class GbdtTests
         });
 
         // A truncated payload is an error as well.
-        var model = new GbdtModel(4, new float[10], Enumerable.Range(0, 10).Select(_ => new RegressionTree([], [], [], [], [0.5f])).ToArray(), GbdtRegistration.Defaults.ToDictionary());
+        var model = new GbdtModel(4, new float[10], Enumerable.Range(0, 10).Select(_ => new RegressionTree([], [], [], [], [0.5f])).ToArray(), new GbdtOptions());
         byte[] payload = Payload(model);
-        Assert.That(() => GbdtModel.Read(new BinaryReader(new MemoryStream(payload[..^3]))), Throws.InstanceOf<EndOfStreamException>().Or.InstanceOf<InvalidDataException>());
+        Assert.That(() => GbdtModel.Load(new BinaryReader(new MemoryStream(payload[..^3]))), Throws.InstanceOf<EndOfStreamException>().Or.InstanceOf<InvalidDataException>());
     }
 
     [Test]
@@ -326,9 +327,9 @@ public class GbdtTests
     private static GbdtModel RoundTrip(RegressionTree tree)
     {
         var trees = Enumerable.Range(0, 10).Select(c => c == 3 ? tree : new RegressionTree([], [], [], [], [0f])).ToArray();
-        var model = new GbdtModel(4, new float[10], trees, GbdtRegistration.Defaults.ToDictionary());
+        var model = new GbdtModel(4, new float[10], trees, new GbdtOptions());
         using var reader = new BinaryReader(new MemoryStream(Payload(model)));
-        return GbdtModel.Read(reader);
+        return GbdtModel.Load(reader);
     }
 
     private static byte[] Payload(GbdtModel model)

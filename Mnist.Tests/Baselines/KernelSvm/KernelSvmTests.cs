@@ -249,21 +249,31 @@ public sealed class KernelSvmTests
         Assert.That(() => KernelSvmModel.Load(new BinaryReader(new MemoryStream(payload[..^5]))),
             Throws.InstanceOf<InvalidDataException>().Or.InstanceOf<EndOfStreamException>());
 
-        // Support-vector count (after version 4, options 8+8+8+4, pixel count 4) set absurdly high.
+        // Support-vector count (after version 4, the options' JSON string, pixel count 4) set absurdly high.
+        byte[] options = PayloadString(KernelSvmOptions.Schema.ToJson(_model.Options));
         byte[] corrupt = (byte[])payload.Clone();
-        const int countOffset = 4 + 28 + 4;
+        int countOffset = 4 + options.Length + 4;
         Assert.That(BitConverter.ToInt32(corrupt, countOffset), Is.EqualTo(_model.SupportVectorCount));
         BitConverter.GetBytes(int.MaxValue).CopyTo(corrupt, countOffset);
         Assert.That(() => KernelSvmModel.Load(new BinaryReader(new MemoryStream(corrupt))), Throws.InstanceOf<InvalidDataException>());
 
         // A negative γ in the stored options.
-        corrupt = (byte[])payload.Clone();
-        BitConverter.GetBytes(-1.0).CopyTo(corrupt, 4);
-        Assert.That(() => KernelSvmModel.Load(new BinaryReader(new MemoryStream(corrupt))), Throws.InstanceOf<InvalidDataException>());
+        string negative = KernelSvmOptions.Schema.ToJson(_model.Options with { Gamma = 0.5 }).Replace("0.5", "-1", StringComparison.Ordinal);
+        corrupt = [.. payload[..4], .. PayloadString(negative), .. payload[(4 + options.Length)..]];
+        Assert.That(() => KernelSvmModel.Load(new BinaryReader(new MemoryStream(corrupt))),
+            Throws.InstanceOf<InvalidDataException>().With.Message.Contains("'gamma'"));
 
         using var cancellation = new CancellationTokenSource();
         cancellation.Cancel();
         Assert.That(() => new KernelSvmTrainer().Fit(BaselineTestData.SmallTrain.Take(200), null, null, cancellation.Token),
             Throws.InstanceOf<OperationCanceledException>());
+    }
+
+    /// <summary>A string as BinaryWriter writes it (7-bit length prefix, UTF-8).</summary>
+    internal static byte[] PayloadString(string text)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true)) writer.Write(text);
+        return stream.ToArray();
     }
 }

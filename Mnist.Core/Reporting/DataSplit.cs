@@ -1,0 +1,21 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Mnist.Core.Reporting;
+
+/// <summary>Which part of the data a figure comes from; results.json writes it as "train", "validation" or "test".</summary>
+[JsonConverter(typeof(DataSplitJsonConverter))]
+public enum DataSplit
+{
+    Train,
+    Validation,
+    Test,
+}
+
+/// <summary>The lower-case names of <see cref="DataSplit"/>, for reports and results.json.</summary>
+public static class DataSplitNames
+{
+    public static string Name(this DataSplit split) => split.ToString().ToLowerInvariant();
+}
+
+internal sealed class DataSplitJsonConverter() : JsonStringEnumConverter<DataSplit>(JsonNamingPolicy.CamelCase, allowIntegerValues: false);
