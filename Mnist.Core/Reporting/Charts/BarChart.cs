@@ -51,18 +51,25 @@ internal static class BarChart
                 ValueBase = options.Min,
                 Value = bar.Value,
                 Error = bar.Error ?? 0,
-                Label = bar.ValueText ?? bar.Value.ToString("G4", System.Globalization.CultureInfo.InvariantCulture),
                 FillColor = ScottPlot.Color.FromHex(bar.Color ?? ChartStyle.Color(0)),
-                LineWidth = 0,
+                // ScottPlot draws the ± whisker with the bar's outline pen: a thin dark outline only where there is one.
+                LineWidth = bar.Error is > 0 ? 1 : 0,
+                LineColor = ScottPlot.Color.FromHex(ChartStyle.Text),
                 Size = 0.7,
             });
         }
-        if (drawn.Count > 0)
+        if (drawn.Count > 0) plot.Add.Bars(drawn).Horizontal = true;
+        // The value text goes after the bar's whisker (ScottPlot's own bar labels would sit on it).
+        for (int i = 0; i < count; i++)
         {
-            var series = plot.Add.Bars(drawn);
-            series.Horizontal = true;
-            series.ValueLabelStyle.FontSize = 12;
-            series.ValueLabelStyle.ForeColor = ScottPlot.Color.FromHex(ChartStyle.Text);
+            var bar = bars[i];
+            if (!double.IsFinite(bar.Value)) continue;
+            var label = plot.Add.Text(bar.ValueText ?? bar.Value.ToString("G4", System.Globalization.CultureInfo.InvariantCulture),
+                bar.Value + Math.Max(0, bar.Error ?? 0), Row(i));
+            label.LabelFontSize = 12;
+            label.LabelFontColor = ScottPlot.Color.FromHex(ChartStyle.Text);
+            label.LabelAlignment = Alignment.MiddleLeft;
+            label.LabelOffsetX = 5;
         }
 
         plot.Axes.Left.SetTicks(Enumerable.Range(0, count).Select(i => Row(i)).ToArray(), bars.Select(b => Cut(b.Label, options.MaxLabelLength)).ToArray());

@@ -90,7 +90,8 @@ internal static class ChartFont
         }
         if (SKTypeface.Default.GlyphCount > 0)
             return (SKTypeface.Default.FamilyName, SKTypeface.Default, SKTypeface.FromFamilyName(SKTypeface.Default.FamilyName, SKFontStyle.Bold) ?? SKTypeface.Default);
-        throw new InvalidOperationException(
+        // An IOException, so the runner prints it as one "error:" line (before any picture is written).
+        throw new FileNotFoundException(
             "No TrueType font was found for the report's pictures (searched /usr/share/fonts and ~/.fonts); on Debian install one with 'apt-get install fonts-dejavu-core'.");
     }
 }
