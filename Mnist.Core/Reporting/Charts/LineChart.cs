@@ -12,7 +12,7 @@ internal sealed record LineChartOptions
     public string? XAxisTitle { get; init; }
     public string? YAxisTitle { get; init; }
     public int Width { get; init; } = 640;
-    public int Height { get; init; } = 360;
+    public int Height { get; init; } = 400;
 }
 
 /// <summary>A line chart with markers and a legend, for per-epoch learning curves (integer epochs on X).</summary>
@@ -46,7 +46,7 @@ internal static class LineChart
         }
         if (options.XAxisTitle is not null) plot.XLabel(options.XAxisTitle, 12);
         if (options.YAxisTitle is not null) plot.YLabel(options.YAxisTitle, 12);
-        plot.ShowLegend(Edge.Right); // beside the data, never over it
+        plot.ShowLegend(Edge.Bottom); // under the data, never over it
         return ChartStyle.Svg(plot, options.Width, options.Height);
     }
 }
