@@ -78,6 +78,9 @@ public sealed class ChartRendererTests
             Assert.That(texts, Does.Not.Contain("120"), "ticks stop at the stated maximum");
             Assert.That(Svg.Number(first, "width") / Svg.Number(second, "width"), Is.EqualTo(2).Within(0.01), "bars are proportional from zero");
             Assert.That(Svg.Number(first, "y"), Is.LessThan(Svg.Number(second, "y")), "the first bar is on top");
+            var valueText = Svg.All(document, "text").Single(t => t.Value.Trim() == "46.25%");
+            double textX = double.Parse(valueText.Attribute("transform")!.Value.Split('(', ' ')[1], CultureInfo.InvariantCulture);
+            Assert.That(textX, Is.GreaterThan(Svg.Number(second, "x") + Svg.Number(second, "width") * (46.25 + 0.4) / 46.25), "the value text sits after the bar and its whisker");
         });
     }
 
