@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Mnist.Core.Data;
+using Mnist.Core.IO;
 using Mnist.Core.Reporting.Charts;
 
 namespace Mnist.Core.Reporting;
@@ -16,7 +17,7 @@ public sealed record ModelPredictions(string Trainer, DataSplit EvaluationSet, D
 }
 
 /// <summary>
-/// Draws the pictures of a report (with <see cref="Charts"/>) and writes them as SVG files beside report.md:
+/// Draws the pictures of a report (ScottPlot charts and SkiaSharp digit grids, see Reporting/Charts) and writes them as SVG files beside report.md:
 /// accuracy per model, cross-validation and grid-search scores, and per model the learning curves, the
 /// confusion-matrix heatmap, a grid of evaluation digits (misclassified ones framed in red), a grid of the
 /// misclassified ones and the most-confused class pairs with examples.
@@ -48,10 +49,10 @@ public static class ReportFigures
         ArgumentNullException.ThrowIfNull(results);
         var figures = new List<ReportFigure>();
         var usedNames = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        void Save(SvgDocument svg, string kind, string caption, string? trainer)
+        void Save(string svg, string kind, string caption, string? trainer)
         {
             string name = UniqueName(usedNames, trainer is null ? kind : $"{kind}-{Slug(trainer)}");
-            svg.Save(Path.Combine(folder, name));
+            AtomicFile.WriteAllText(Path.Combine(folder, name), svg);
             figures.Add(new ReportFigure(name, caption, kind, trainer));
         }
 
@@ -107,7 +108,7 @@ public static class ReportFigures
 
     private static string Percent(double fraction) => (fraction * 100).ToString("0.00", Invariant) + "%";
 
-    private static (SvgDocument Chart, string Caption)? AccuracyChart(ExperimentResults results)
+    private static (string Chart, string Caption)? AccuracyChart(ExperimentResults results)
     {
         // One set for every bar: test when any model has test accuracy, else validation, else train.
         var (set, pick) = results.Models.Any(m => m.TestAccuracy is not null) ? ("test", (Func<ModelResult, double?>)(m => m.TestAccuracy))
@@ -126,7 +127,7 @@ public static class ReportFigures
         return (chart, $"{Capitalized(set)} accuracy per model");
     }
 
-    private static SvgDocument CrossValidationChart(CrossValidationResult cv)
+    private static string CrossValidationChart(CrossValidationResult cv)
     {
         var bars = cv.Trainers.Select((t, i) => new Bar(t.Trainer, t.MeanAccuracy * 100, t.StandardDeviation * 100,
             $"{Percent(t.MeanAccuracy)} ± {(t.StandardDeviation * 100).ToString("0.00", Invariant)}", ChartStyle.Color(i))).ToList();
@@ -140,7 +141,7 @@ public static class ReportFigures
     }
 
     /// <summary>The top 30 combinations, best first, labelled with the grid's hyperparameters.</summary>
-    private static SvgDocument GridChart(GridSearchResult grid)
+    private static string GridChart(GridSearchResult grid)
     {
         var bars = grid.Candidates.Take(30).Select(c => new Bar(
             $"#{c.Rank} " + string.Join(", ", c.Parameters.Select(p => $"{p.Key}={FormatValue(p.Value)}")),
@@ -157,7 +158,7 @@ public static class ReportFigures
         });
     }
 
-    private static SvgDocument LossCurves(string trainer, IReadOnlyList<Training.EpochRecord> history)
+    private static string LossCurves(string trainer, IReadOnlyList<Training.EpochRecord> history)
     {
         var series = new List<Series> { new("train loss", history.Select(e => ((double)e.Epoch, e.TrainLoss)).ToList(), ChartStyle.Color(0)) };
         if (history.Any(e => e.ValidationLoss is not null))
@@ -165,7 +166,7 @@ public static class ReportFigures
         return LineChart.Render(series, new LineChartOptions { Title = $"{trainer}: loss", XAxisTitle = "epoch", YAxisTitle = "loss" });
     }
 
-    private static SvgDocument AccuracyCurves(string trainer, IReadOnlyList<Training.EpochRecord> history)
+    private static string AccuracyCurves(string trainer, IReadOnlyList<Training.EpochRecord> history)
     {
         var series = new List<Series>();
         if (history.Any(e => e.TrainAccuracy is not null))
@@ -176,7 +177,7 @@ public static class ReportFigures
     }
 
     /// <summary>Counts in the cells; colour by the share of the true class's row (square root, so small confusions show).</summary>
-    private static SvgDocument ConfusionHeatmap(ModelResult model)
+    private static string ConfusionHeatmap(ModelResult model)
     {
         int[][] matrix = model.ConfusionMatrix;
         var intensity = matrix.Select(row =>
@@ -200,11 +201,10 @@ public static class ReportFigures
     {
         int truth = images.GetLabel(index);
         bool wrong = truth != predicted;
-        return new DigitTile(images.GetImage(index).ToArray(), images.Height, images.Width,
-            $"{predicted}/{truth}", wrong, $"image {images.GetId(index)}: predicted {predicted}, true {truth}");
+        return new DigitTile(images.GetImage(index).ToArray(), images.Height, images.Width, $"{predicted}/{truth}", wrong);
     }
 
-    private static SvgDocument SampleGrid(ModelPredictions p)
+    private static string SampleGrid(ModelPredictions p)
     {
         int count = Math.Min(GridSize, p.EvaluationImages.Count);
         var tiles = Enumerable.Range(0, count).Select(i => (DigitTile?)Tile(p.EvaluationImages, i, p.EvaluationPredicted[i])).ToList();
@@ -216,7 +216,7 @@ public static class ReportFigures
         });
     }
 
-    private static SvgDocument MisclassifiedGrid(ModelPredictions p)
+    private static string MisclassifiedGrid(ModelPredictions p)
     {
         var wrong = Enumerable.Range(0, p.EvaluationImages.Count).Where(i => p.EvaluationPredicted[i] != p.EvaluationImages.GetLabel(i)).ToList();
         var tiles = wrong.Take(GridSize).Select(i => (DigitTile?)Tile(p.EvaluationImages, i, p.EvaluationPredicted[i])).ToList();
@@ -228,7 +228,7 @@ public static class ReportFigures
         });
     }
 
-    private static SvgDocument ConfusedPairsChart(ModelResult model)
+    private static string ConfusedPairsChart(ModelResult model)
     {
         var bars = model.MostConfused.Select(p => new Bar($"true {p.True} → predicted {p.Predicted}", p.Count,
             ValueText: p.Count.ToString(Invariant), Color: ChartStyle.Highlight)).ToList();
@@ -241,7 +241,7 @@ public static class ReportFigures
     }
 
     /// <summary>One row per most-confused pair: up to <see cref="ExamplesPerPair"/> of its images.</summary>
-    private static SvgDocument ConfusedExamples(ModelResult model, ModelPredictions p)
+    private static string ConfusedExamples(ModelResult model, ModelPredictions p)
     {
         var tiles = new List<DigitTile?>();
         foreach (var pair in model.MostConfused)
@@ -260,11 +260,11 @@ public static class ReportFigures
         });
     }
 
-    private static SvgDocument UnlabelledGrid(string trainer, DigitDataView images, int[] predicted)
+    private static string UnlabelledGrid(string trainer, DigitDataView images, int[] predicted)
     {
         int count = Math.Min(GridSize, images.Count);
         var tiles = Enumerable.Range(0, count).Select(i => (DigitTile?)new DigitTile(images.GetImage(i).ToArray(), images.Height, images.Width,
-            predicted[i].ToString(Invariant), Tooltip: $"image {images.GetId(i)}: predicted {predicted[i]}")).ToList();
+            predicted[i].ToString(Invariant))).ToList();
         return DigitGrid.Render(tiles, new DigitGridOptions
         {
             Title = $"{trainer}: the first {count} unlabelled test digits",

@@ -73,6 +73,8 @@ public sealed class ReportFiguresTests
         Assert.That(links, Is.EquivalentTo(written.Figures.Select(f => f.File)), "every picture is linked exactly once");
         var svgFiles = Directory.GetFiles(_folder, "*.svg").Select(Path.GetFileName);
         Assert.That(svgFiles, Is.EquivalentTo(links));
+        var accuracy = XDocument.Load(Path.Combine(_folder, written.Figures.Single(f => f.Kind == ReportFigures.AccuracyKind).File));
+        Assert.That(Svg.Texts(accuracy), Is.SupersetOf(new[] { "Test accuracy per model", "logreg", "a|b c", "test accuracy (%)" }), "title, one labelled bar per model, axis title");
 
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(_folder, "results.json")));
         Assert.That(json.RootElement.GetProperty("figures").GetArrayLength(), Is.EqualTo(written.Figures.Count));
@@ -89,7 +91,7 @@ public sealed class ReportFiguresTests
         {
             Assert.That(Svg.All(samples, "image"), Has.Count.EqualTo(10));
             Assert.That(Svg.All(samples, "rect").Count(r => r.Attribute("stroke")?.Value == red), Is.EqualTo(2));
-            Assert.That(Svg.All(samples, "text").Where(t => t.Attribute("fill")?.Value == red).Select(t => t.Value), Is.EqualTo(new[] { "1/0", "0/2" }));
+            Assert.That(Svg.All(samples, "text").Where(t => t.Attribute("fill")?.Value == red).Select(t => t.Value.Trim()), Is.EqualTo(new[] { "1/0", "0/2" }));
             Assert.That(Svg.All(misclassified, "image"), Has.Count.EqualTo(2));
         });
     }
@@ -119,7 +121,7 @@ public sealed class ReportFiguresTests
         string md = File.ReadAllText(Path.Combine(_folder, "report.md"));
         Assert.That(md, Does.Contain("## Submission").And.Contain("- Rows: 3").And.Contain("4: 1, 5: 1, 6: 1"));
         Assert.That(md.IndexOf($"]({grid.File})", StringComparison.Ordinal), Is.GreaterThan(md.IndexOf("## Submission", StringComparison.Ordinal)));
-        var texts = Svg.All(XDocument.Load(Path.Combine(_folder, grid.File)), "text").Select(t => t.Value);
+        var texts = Svg.Texts(XDocument.Load(Path.Combine(_folder, grid.File)));
         Assert.That(texts, Is.SupersetOf(new[] { "4", "5", "6" }));
         ReportFolder.AssertPicturesAreValid(_folder);
     }

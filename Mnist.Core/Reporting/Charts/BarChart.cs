@@ -1,103 +1,104 @@
+using ScottPlot;
+
 namespace Mnist.Core.Reporting.Charts;
 
 /// <summary>One bar: its label, value, an optional ± error (drawn as a whisker) and the text printed beside it.</summary>
-public sealed record Bar(string Label, double Value, double? Error = null, string? ValueText = null, string? Color = null);
+internal sealed record Bar(string Label, double Value, double? Error = null, string? ValueText = null, string? Color = null);
 
 /// <summary>Layout and axis settings of a <see cref="BarChart"/>.</summary>
-public sealed record BarChartOptions
+internal sealed record BarChartOptions
 {
     public string? Title { get; init; }
     /// <summary>The caption under the value axis, e.g. "test accuracy (%)".</summary>
     public string? ValueAxisTitle { get; init; }
-    /// <summary>Axis start; default 0 (bars should start at zero unless told otherwise).</summary>
-    public double? Min { get; init; }
-    /// <summary>Axis end; default a nice number above the largest value (plus its error).</summary>
+    /// <summary>Axis start; default 0 (bars start at zero).</summary>
+    public double Min { get; init; }
+    /// <summary>The largest value the axis must show (e.g. 100 for percentages); default the largest bar plus its error.</summary>
     public double? Max { get; init; }
-    /// <summary>Formats a value for the tick labels; default the tick value itself.</summary>
-    public Func<double, string>? TickFormat { get; init; }
-    public double Width { get; init; } = 640;
-    public double BarHeight { get; init; } = 22;
+    public int Width { get; init; } = 640;
+    /// <summary>Pixels per bar row.</summary>
+    public int RowHeight { get; init; } = 32;
+    /// <summary>Longer category labels are cut with "…".</summary>
+    public int MaxLabelLength { get; init; } = 60;
 }
 
-/// <summary>A horizontal bar chart: one labelled bar per row, the value printed at its end.</summary>
-public static class BarChart
+/// <summary>A horizontal bar chart: one labelled row per bar, first bar on top, the value printed at its end.</summary>
+internal static class BarChart
 {
-    public static SvgDocument Render(IReadOnlyList<Bar> bars, BarChartOptions? options = null)
+    public static string Render(IReadOnlyList<Bar> bars, BarChartOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(bars);
         options ??= new BarChartOptions();
-        const double fontSize = 12, margin = 12, rowGap = 8;
-        double titleHeight = options.Title is null ? 0 : 26;
-        double labelWidth = Math.Clamp(bars.Count == 0 ? 40 : bars.Max(b => ChartStyle.TextWidth(b.Label, fontSize)) + 10, 40, options.Width * 0.4);
-        double valueTextWidth = Math.Max(48, bars.Count == 0 ? 0 : bars.Max(b => ChartStyle.TextWidth(ValueText(b), fontSize)) + 8);
-        double plotLeft = margin + labelWidth;
-        double plotWidth = Math.Max(80, options.Width - plotLeft - valueTextWidth - margin);
-        double plotTop = margin + titleHeight;
-        double plotHeight = Math.Max(1, bars.Count) * (options.BarHeight + rowGap) + rowGap;
-        double axisHeight = 22 + (options.ValueAxisTitle is null ? 0 : 18);
-        double height = plotTop + plotHeight + axisHeight + margin;
+        var plot = ChartStyle.NewPlot(options.Title);
+        int count = bars.Count;
+        double Row(int i) => count - 1 - i;
 
-        var finite = bars.Where(b => double.IsFinite(b.Value)).ToList();
-        double dataMax = finite.Count == 0 ? 1 : finite.Max(b => b.Value + (b.Error is double e && double.IsFinite(e) ? Math.Abs(e) : 0));
-        double dataMin = finite.Count == 0 ? 0 : finite.Min(b => b.Value);
-        double[] ticks = ChartStyle.NiceTicks(options.Min ?? Math.Min(0, dataMin), options.Max ?? Math.Max(dataMax, (options.Min ?? 0) + 1e-9));
-        double axisMin = options.Min ?? ticks[0];
-        double axisMax = options.Max ?? ticks[^1];
-        if (axisMax <= axisMin) axisMax = axisMin + 1;
-        double X(double value) => plotLeft + (Math.Clamp(value, axisMin, axisMax) - axisMin) / (axisMax - axisMin) * plotWidth;
-
-        var svg = new SvgDocument(options.Width, height, options.Title);
-        if (options.Title is not null) svg.Text(options.Width / 2, margin + 14, options.Title, 15, TextAnchor.Middle, bold: true);
-
-        double step = ticks.Length > 1 ? ticks[1] - ticks[0] : 1;
-        foreach (double tick in ticks)
-        {
-            if (tick < axisMin - 1e-12 || tick > axisMax + 1e-12) continue;
-            double x = X(tick);
-            svg.Line(x, plotTop, x, plotTop + plotHeight, ChartStyle.Grid);
-            svg.Text(x, plotTop + plotHeight + 15, options.TickFormat?.Invoke(tick) ?? ChartStyle.TickLabel(tick, step), 11, TextAnchor.Middle, ChartStyle.MutedText);
-        }
-        svg.Line(plotLeft, plotTop, plotLeft, plotTop + plotHeight, ChartStyle.Axis);
-        svg.Line(plotLeft, plotTop + plotHeight, plotLeft + plotWidth, plotTop + plotHeight, ChartStyle.Axis);
-        if (options.ValueAxisTitle is not null)
-            svg.Text(plotLeft + plotWidth / 2, plotTop + plotHeight + 34, options.ValueAxisTitle, 12, TextAnchor.Middle, ChartStyle.MutedText);
-
-        for (int i = 0; i < bars.Count; i++)
+        var drawn = new List<ScottPlot.Bar>();
+        for (int i = 0; i < count; i++)
         {
             var bar = bars[i];
-            double y = plotTop + rowGap + i * (options.BarHeight + rowGap);
-            double centre = y + options.BarHeight / 2;
-            svg.Text(plotLeft - 6, centre + 4, Fit(bar.Label, labelWidth - 10, fontSize), fontSize, TextAnchor.End);
-            string text = ValueText(bar);
             if (!double.IsFinite(bar.Value))
             {
-                svg.Text(plotLeft + 4, centre + 4, text, fontSize, fill: ChartStyle.MutedText);
+                var missing = plot.Add.Text(bar.ValueText ?? "n/a", options.Min, Row(i));
+                missing.LabelFontSize = 12;
+                missing.LabelFontColor = ScottPlot.Color.FromHex(ChartStyle.MutedText);
+                missing.LabelAlignment = Alignment.MiddleLeft;
                 continue;
             }
-            double x0 = X(Math.Max(axisMin, Math.Min(0, axisMax))), x1 = X(bar.Value);
-            svg.Rect(Math.Min(x0, x1), y, Math.Abs(x1 - x0), options.BarHeight, bar.Color ?? ChartStyle.Color(0), tooltip: $"{bar.Label}: {text}");
-            double end = x1;
-            if (bar.Error is double error && double.IsFinite(error) && error > 0)
+            drawn.Add(new ScottPlot.Bar
             {
-                double lo = X(bar.Value - error), hi = X(bar.Value + error);
-                svg.Line(lo, centre, hi, centre, ChartStyle.Text, 1.5);
-                svg.Line(lo, centre - 5, lo, centre + 5, ChartStyle.Text, 1.5);
-                svg.Line(hi, centre - 5, hi, centre + 5, ChartStyle.Text, 1.5);
-                end = Math.Max(end, hi);
-            }
-            svg.Text(end + 5, centre + 4, text, fontSize);
+                Position = Row(i),
+                ValueBase = options.Min,
+                Value = bar.Value,
+                Error = bar.Error ?? 0,
+                FillColor = ScottPlot.Color.FromHex(bar.Color ?? ChartStyle.Color(0)),
+                // ScottPlot draws the ± whisker with the bar's outline pen: a thin dark outline only where there is one.
+                LineWidth = bar.Error is > 0 ? 1 : 0,
+                LineColor = ScottPlot.Color.FromHex(ChartStyle.Text),
+                Size = 0.7,
+            });
         }
-        return svg;
+        if (drawn.Count > 0) plot.Add.Bars(drawn).Horizontal = true;
+        // The value text goes after the bar's whisker (ScottPlot's own bar labels would sit on it).
+        for (int i = 0; i < count; i++)
+        {
+            var bar = bars[i];
+            if (!double.IsFinite(bar.Value)) continue;
+            var label = plot.Add.Text(bar.ValueText ?? bar.Value.ToString("G4", System.Globalization.CultureInfo.InvariantCulture),
+                bar.Value + Math.Max(0, bar.Error ?? 0), Row(i));
+            label.LabelFontSize = 12;
+            label.LabelFontColor = ScottPlot.Color.FromHex(ChartStyle.Text);
+            label.LabelAlignment = Alignment.MiddleLeft;
+            label.LabelOffsetX = 5;
+        }
+
+        plot.Axes.Left.SetTicks(Enumerable.Range(0, count).Select(i => Row(i)).ToArray(), bars.Select(b => Cut(b.Label, options.MaxLabelLength)).ToArray());
+        plot.Axes.Left.MajorTickStyle.Length = 0;
+        plot.Axes.Left.TickLabelStyle.FontSize = 12;
+        plot.Axes.Bottom.TickLabelStyle.FontSize = 11;
+        if (options.ValueAxisTitle is not null) plot.Axes.Bottom.Label.Text = options.ValueAxisTitle;
+        plot.Axes.Bottom.Label.FontSize = 12;
+        plot.Grid.YAxisStyle.MajorLineStyle.Width = 0;
+
+        double top = options.Max ?? bars.Where(b => double.IsFinite(b.Value)).Select(b => b.Value + (b.Error ?? 0)).DefaultIfEmpty(1).Max();
+        if (top <= options.Min) top = options.Min + 1;
+        if (options.Max is double max)
+        {
+            // Ticks only up to the stated maximum (100 % is the end of the scale), room to its right for the value text.
+            plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
+                NiceSteps(options.Min, max).Select(t => new Tick(t, t.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture), true)).ToArray());
+        }
+        plot.Axes.SetLimits(options.Min, top + (top - options.Min) * 0.16, -0.6, Math.Max(count, 1) - 0.4);
+        return ChartStyle.Svg(plot, options.Width, 90 + Math.Max(1, count) * options.RowHeight + (options.ValueAxisTitle is null ? 0 : 18));
     }
 
-    /// <summary>The label, cut with an ellipsis when it is wider than <paramref name="width"/> (the bar's tooltip keeps it whole).</summary>
-    private static string Fit(string label, double width, double size)
+    /// <summary>Five or so ticks from <paramref name="min"/> to <paramref name="max"/> in steps of 1, 2 or 5 × 10^k.</summary>
+    private static IEnumerable<double> NiceSteps(double min, double max)
     {
-        if (ChartStyle.TextWidth(label, size) <= width) return label;
-        int characters = Math.Max(1, (int)(width / (size * 0.6)) - 1);
-        return label[..Math.Min(label.Length, characters)] + "…";
+        double raw = (max - min) / 5, magnitude = Math.Pow(10, Math.Floor(Math.Log10(raw))), residual = raw / magnitude;
+        double step = (residual <= 1 ? 1 : residual <= 2 ? 2 : residual <= 5 ? 5 : 10) * magnitude;
+        for (double t = min; t <= max + step * 1e-9; t += step) yield return Math.Round(t, 9);
     }
 
-    private static string ValueText(Bar bar) =>
-        bar.ValueText ?? (double.IsFinite(bar.Value) ? bar.Value.ToString("G4", System.Globalization.CultureInfo.InvariantCulture) : "n/a");
+    private static string Cut(string label, int length) => label.Length <= length ? label : label[..(length - 1)] + "…";
 }

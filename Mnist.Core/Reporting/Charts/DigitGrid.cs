@@ -1,13 +1,15 @@
+using SkiaSharp;
+
 namespace Mnist.Core.Reporting.Charts;
 
 /// <summary>
 /// One digit of a <see cref="DigitGrid"/>: its ink intensities in [0,1] (row-major), a caption under it
 /// and whether to highlight it (a red frame and red caption, e.g. for a misclassified image).
 /// </summary>
-public sealed record DigitTile(float[] Pixels, int Height, int Width, string Caption, bool Highlight = false, string? Tooltip = null);
+internal sealed record DigitTile(float[] Pixels, int Height, int Width, string Caption, bool Highlight = false);
 
 /// <summary>Layout settings of a <see cref="DigitGrid"/>.</summary>
-public sealed record DigitGridOptions
+internal sealed record DigitGridOptions
 {
     public string? Title { get; init; }
     /// <summary>A line under the title, e.g. the legend of the captions.</summary>
@@ -19,12 +21,17 @@ public sealed record DigitGridOptions
     public string EmptyText { get; init; } = "(none)";
 }
 
-/// <summary>A grid of digit images, each an embedded greyscale PNG with a caption; highlighted tiles get a red frame.</summary>
-public static class DigitGrid
+/// <summary>
+/// A grid of digit images drawn with SkiaSharp onto an SVG canvas: each digit an embedded greyscale PNG
+/// (already scaled up, so viewers show crisp pixels) with its caption; highlighted tiles get a red frame.
+/// </summary>
+internal static class DigitGrid
 {
+    private const int Margin = 12, Gap = 8, CaptionHeight = 16;
+
     /// <param name="tiles">The digits in reading order; a null entry leaves its slot empty (to start a new row, say).</param>
     /// <param name="options">Title and layout.</param>
-    public static SvgDocument Render(IReadOnlyList<DigitTile?> tiles, DigitGridOptions? options = null)
+    public static string Render(IReadOnlyList<DigitTile?> tiles, DigitGridOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(tiles);
         options ??= new DigitGridOptions();
@@ -34,40 +41,65 @@ public static class DigitGrid
             if (tile is not null && tile.Pixels.Length != tile.Height * tile.Width)
                 throw new ArgumentException($"A {tile.Height}×{tile.Width} tile has {tile.Pixels.Length} pixels.", nameof(tiles));
 
-        const double margin = 12, gap = 6, captionHeight = 15;
-        double titleHeight = (options.Title is null ? 0 : 24) + (options.Subtitle is null ? 0 : 18);
+        using var titleFont = new SKFont(ChartFont.Bold, 15);
+        using var subtitleFont = new SKFont(ChartFont.Regular, 11);
+        using var captionFont = new SKFont(ChartFont.Regular, 11);
+        using var boldCaptionFont = new SKFont(ChartFont.Bold, 11);
+
         var present = tiles.OfType<DigitTile>().ToList();
-        int imageWidth = present.Count == 0 ? 28 : present.Max(t => t.Width), imageHeight = present.Count == 0 ? 28 : present.Max(t => t.Height);
-        double tileWidth = imageWidth * options.Scale, tileHeight = imageHeight * options.Scale;
+        int tileWidth = (present.Count == 0 ? 28 : present.Max(t => t.Width)) * options.Scale;
+        int tileHeight = (present.Count == 0 ? 28 : present.Max(t => t.Height)) * options.Scale;
         int columns = Math.Max(1, Math.Min(options.Columns, tiles.Count));
         int rows = tiles.Count == 0 ? 1 : (tiles.Count + columns - 1) / columns;
-        double cellWidth = Math.Max(tileWidth, 40) + gap, cellHeight = tileHeight + captionHeight + gap;
-        double width = Math.Max(2 * margin + columns * cellWidth, Math.Max(
-            options.Title is null ? 0 : ChartStyle.TextWidth(options.Title, 14) + 2 * margin,
-            options.Subtitle is null ? 0 : ChartStyle.TextWidth(options.Subtitle, 11) + 2 * margin));
-        double height = margin + titleHeight + rows * cellHeight + margin;
+        int cellWidth = Math.Max(tileWidth, 40) + Gap, cellHeight = tileHeight + CaptionHeight + Gap;
+        int titleHeight = (options.Title is null ? 0 : 24) + (options.Subtitle is null ? 0 : 18);
+        float textWidth = Math.Max(options.Title is null ? 0 : titleFont.MeasureText(options.Title), options.Subtitle is null ? 0 : subtitleFont.MeasureText(options.Subtitle));
+        int width = (int)Math.Ceiling(Math.Max(2 * Margin + columns * cellWidth, textWidth + 2 * Margin));
+        int height = Margin + titleHeight + (present.Count == 0 ? 30 : rows * cellHeight) + Margin;
 
-        var svg = new SvgDocument(width, height, options.Title);
-        if (options.Title is not null) svg.Text(margin, margin + 13, options.Title, 14, bold: true);
-        if (options.Subtitle is not null) svg.Text(margin, margin + (options.Title is null ? 12 : 31), options.Subtitle, 11, fill: ChartStyle.MutedText);
-        if (present.Count == 0)
+        return ChartStyle.Svg(width, height, canvas =>
         {
-            svg.Text(margin, margin + titleHeight + 20, options.EmptyText, 12, fill: ChartStyle.MutedText);
-            return svg;
-        }
+            using var background = new SKPaint { Color = SKColors.White };
+            canvas.DrawRect(0, 0, width, height, background);
+            using var text = new SKPaint { Color = SKColor.Parse(ChartStyle.Text), IsAntialias = true };
+            using var muted = new SKPaint { Color = SKColor.Parse(ChartStyle.MutedText), IsAntialias = true };
+            using var red = new SKPaint { Color = SKColor.Parse(ChartStyle.Highlight), IsAntialias = true };
+            using var redFrame = new SKPaint { Color = SKColor.Parse(ChartStyle.Highlight), IsStroke = true, StrokeWidth = 2.5f };
+            using var greyFrame = new SKPaint { Color = SKColor.Parse("#CCCCCC"), IsStroke = true, StrokeWidth = 1 };
 
-        for (int i = 0; i < tiles.Count; i++)
-        {
-            if (tiles[i] is not { } tile) continue;
-            double x = margin + (i % columns) * cellWidth + (cellWidth - gap - tileWidth) / 2;
-            double y = margin + titleHeight + (i / columns) * cellHeight;
-            string uri = PngEncoder.DataUri(PngEncoder.Digit(tile.Width, tile.Height, tile.Pixels));
-            svg.Image(x, y, tile.Width * options.Scale, tile.Height * options.Scale, uri, tooltip: tile.Tooltip ?? tile.Caption);
-            if (tile.Highlight) svg.Rect(x - 1.5, y - 1.5, tile.Width * options.Scale + 3, tile.Height * options.Scale + 3, "none", ChartStyle.Highlight, 2.5);
-            else svg.Rect(x - 0.5, y - 0.5, tile.Width * options.Scale + 1, tile.Height * options.Scale + 1, "none", "#cccccc", 1);
-            svg.Text(x + tile.Width * options.Scale / 2.0, y + tileHeight + 12, tile.Caption, 11, TextAnchor.Middle,
-                tile.Highlight ? ChartStyle.Highlight : ChartStyle.Text, bold: tile.Highlight);
-        }
-        return svg;
+            if (options.Title is not null) canvas.DrawText(options.Title, Margin, Margin + 14, SKTextAlign.Left, titleFont, text);
+            if (options.Subtitle is not null) canvas.DrawText(options.Subtitle, Margin, Margin + (options.Title is null ? 12 : 32), SKTextAlign.Left, subtitleFont, muted);
+            if (present.Count == 0)
+            {
+                canvas.DrawText(options.EmptyText, Margin, Margin + titleHeight + 20, SKTextAlign.Left, captionFont, muted);
+                return;
+            }
+            for (int i = 0; i < tiles.Count; i++)
+            {
+                if (tiles[i] is not { } tile) continue;
+                float x = Margin + (i % columns) * cellWidth + (cellWidth - Gap - tileWidth) / 2f;
+                float y = Margin + titleHeight + (i / columns) * cellHeight;
+                int w = tile.Width * options.Scale, h = tile.Height * options.Scale;
+                using (var image = Digit(tile, options.Scale)) canvas.DrawImage(image, x, y, new SKSamplingOptions(SKFilterMode.Nearest), null);
+                if (tile.Highlight) canvas.DrawRect(x - 1.5f, y - 1.5f, w + 3, h + 3, redFrame);
+                else canvas.DrawRect(x - 0.5f, y - 0.5f, w + 1, h + 1, greyFrame);
+                canvas.DrawText(tile.Caption, x + w / 2f, y + tileHeight + 12, SKTextAlign.Center,
+                    tile.Highlight ? boldCaptionFont : captionFont, tile.Highlight ? red : text);
+            }
+        });
+    }
+
+    /// <summary>Dark ink on white paper, each image pixel a <paramref name="scale"/>×<paramref name="scale"/> block.</summary>
+    private static SKImage Digit(DigitTile tile, int scale)
+    {
+        int width = tile.Width * scale, height = tile.Height * scale;
+        var gray = new byte[width * height];
+        for (int y = 0; y < height; y++)
+            for (int x = 0; x < width; x++)
+            {
+                float ink = tile.Pixels[(y / scale) * tile.Width + x / scale];
+                gray[y * width + x] = (byte)Math.Round(255 * (1 - (float.IsFinite(ink) ? Math.Clamp(ink, 0f, 1f) : 0f)));
+            }
+        return SKImage.FromPixelCopy(new SKImageInfo(width, height, SKColorType.Gray8, SKAlphaType.Opaque), gray);
     }
 }
