@@ -73,7 +73,7 @@ internal static partial class TorchRuntime
     }
 
     /// <summary>The loader's own reason (dlerror), from the runtime's multi-line DllNotFoundException message, with a hint for old libstdc++.</summary>
-    private static string Cause(string message)
+    internal static string Cause(string message)
     {
         string[] lines = message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         string cause = lines.FirstOrDefault(l => l.Contains(NativeLibraryFile, StringComparison.Ordinal) && l.Contains(": ", StringComparison.Ordinal) && !l.Contains("cannot open shared object file", StringComparison.Ordinal))
