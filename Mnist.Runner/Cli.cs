@@ -16,6 +16,7 @@ public static class Cli
         root.Add(Grid.GridCommand.Create(environment));
         root.Add(Models.TrainCommand.Create(environment));
         root.Add(Models.PredictCommand.Create(environment));
+        root.Add(Merge.MergeCommand.Create(environment));
         return root;
     }
 
