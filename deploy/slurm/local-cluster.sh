@@ -69,6 +69,12 @@ start() {
   [ "$(id -u)" -eq 0 ] || { echo "error: a local Slurm cluster needs root (slurmd starts jobs as their user)" >&2; exit 2; }
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
+  # munged refuses a socket below a folder that others cannot enter (mktemp -d makes 0700 folders).
+  local up=$dir
+  while [ "$up" != / ]; do
+    up=$(dirname "$up")
+    [ -n "$(find "$up" -maxdepth 0 -perm -o+x)" ] || { echo "error: $up is closed to others (chmod o+x it, or use another DIR): munged needs its socket reachable" >&2; exit 2; }
+  done
   mkdir -p "$dir/run" "$dir/munge" "$dir/log" "$dir/state" "$dir/spool"
   # munged wants its socket's folders open to all (clients connect) and its key private.
   chmod 755 "$dir" "$dir/munge"

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Mnist.Runner;
 using Mnist.Runner.Merge;
@@ -11,7 +10,7 @@ namespace Mnist.Tests.Runner.Merge;
 /// on a small subset of the real MNIST files with the nearest-centroid test trainer.
 /// </summary>
 [TestFixture]
-public sealed partial class ShardAndMergeTests
+public sealed class ShardAndMergeTests
 {
     private string _folder = null!;
 
@@ -58,7 +57,7 @@ public sealed partial class ShardAndMergeTests
         Succeeded(outcome);
         Assert.That(outcome.Output, Does.Contain("Merging 3 shards of a grid sweep (18 trials)"));
 
-        AssertSameReport(whole, merged);
+        SameReport.Assert(whole, merged);
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(merged, "results.json")));
         Assert.That(json.RootElement.GetProperty("models").GetArrayLength(), Is.EqualTo(1), "the best combination is refitted and tested");
         Assert.That(json.RootElement.GetProperty("command").GetString(), Does.StartWith("mnist merge "));
@@ -75,14 +74,14 @@ public sealed partial class ShardAndMergeTests
         Succeeded(Run([.. holdout, "--shard", "1/2", "--out", sweep]));
         string merged = Path.Combine(sweep, "merged");
         Succeeded(Merge(Path.Combine(sweep, "shard-1-of-2"), Path.Combine(sweep, "shard-0-of-2"), "--out", merged));
-        AssertSameReport(whole, merged);
+        SameReport.Assert(whole, merged);
 
         string ranked = Path.Combine(sweep, "ranked");
         var outcome = Merge(Path.Combine(sweep, "shard-0-of-2"), Path.Combine(sweep, "shard-1-of-2"), "--out", ranked, "--no-refit");
         Succeeded(outcome);
         Assert.That(outcome.Output, Does.Contain("not refitted").And.Not.Contain("refit on all"));
-        var merged_ = Normalized(Path.Combine(merged, "results.json"));
-        var rankedOnly = Normalized(Path.Combine(ranked, "results.json"));
+        var merged_ = SameReport.Normalized(Path.Combine(merged, "results.json"));
+        var rankedOnly = SameReport.Normalized(Path.Combine(ranked, "results.json"));
         Assert.That(rankedOnly["models"]!.AsArray(), Is.Empty);
         Assert.That(rankedOnly["gridSearch"]!.ToJsonString(), Is.EqualTo(merged_["gridSearch"]!.ToJsonString()), "the same ranking without the refit");
         Assert.That(File.ReadAllText(Path.Combine(ranked, "report.md")), Does.Contain("not refitted."));
@@ -96,7 +95,7 @@ public sealed partial class ShardAndMergeTests
         for (int k = 0; k < 4; k++) Succeeded(Run([.. CrossValidation, "--shard", $"{k}/4", "--out", sweep]));
         var outcome = Merge([.. Directory.GetDirectories(sweep), "--out", merged]);
         Succeeded(outcome);
-        AssertSameReport(whole, merged);
+        SameReport.Assert(whole, merged);
     }
 
     [Test]
@@ -259,45 +258,4 @@ public sealed partial class ShardAndMergeTests
         Assert.Throws<UsageException>(() => Shard.Parse("12/12"));
         Assert.Throws<UsageException>(() => Shard.Parse("1/2/3"));
     }
-
-    /// <summary>The merged folder holds the same pictures, report.md and results.json as the unsharded one, timings and the run's own lines aside.</summary>
-    private static void AssertSameReport(string whole, string merged)
-    {
-        static string[] Files(string folder) => Directory.GetFiles(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray()!;
-        Assert.That(Files(merged), Is.EqualTo(Files(whole)));
-        foreach (string svg in Files(whole).Where(f => f.EndsWith(".svg", StringComparison.Ordinal)))
-            Assert.That(File.ReadAllText(Path.Combine(merged, svg)), Is.EqualTo(File.ReadAllText(Path.Combine(whole, svg))), svg);
-        Assert.That(Normalized(Path.Combine(merged, "results.json")).ToJsonString(), Is.EqualTo(Normalized(Path.Combine(whole, "results.json")).ToJsonString()));
-        Assert.That(ReportWithoutTimings(Path.Combine(merged, "report.md")), Is.EqualTo(ReportWithoutTimings(Path.Combine(whole, "report.md"))));
-    }
-
-    /// <summary>results.json without what differs between two runs of one experiment: timings, dates, the command line and output folder.</summary>
-    private static JsonNode Normalized(string path)
-    {
-        var root = JsonNode.Parse(File.ReadAllText(path))!;
-        static void Strip(JsonNode? node)
-        {
-            if (node is JsonObject o)
-            {
-                foreach (string key in o.Select(p => p.Key).ToList())
-                    if (key is "fitSeconds" or "predictSeconds" or "seconds" or "imagesPerSecond" or "createdUtc" or "command" or "configuration" or "machine") o.Remove(key);
-                    else Strip(o[key]);
-            }
-            else if (node is JsonArray a) foreach (var item in a) Strip(item);
-        }
-        Strip(root);
-        return root;
-    }
-
-    private static string ReportWithoutTimings(string path) => string.Join('\n', File.ReadAllLines(path)
-        .Where(line => !line.StartsWith("# MNIST", StringComparison.Ordinal) && !line.StartsWith("- Command:", StringComparison.Ordinal)
-                       && !line.StartsWith("  \"out\":", StringComparison.Ordinal) && !line.StartsWith("  \"data\":", StringComparison.Ordinal))
-        .Select(line => HistoryTimings().Replace(Timings().Replace(line, "T"), "| T | T |")));
-
-    [GeneratedRegex(@"\d+(\.\d+)? (ms|s)\b|\d+ min \d+ s")]
-    private static partial Regex Timings();
-
-    /// <summary>The last two cells of a history row: epoch seconds and images per second.</summary>
-    [GeneratedRegex(@"\| [\d.]+ \| \d+ \|$")]
-    private static partial Regex HistoryTimings();
 }
