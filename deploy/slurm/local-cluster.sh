@@ -10,6 +10,7 @@
 # submitter) and Debian's slurm-wlm and munge packages. One node with 2 CPUs, proctrack/linuxproc,
 # task/none, select/cons_tres (CR_CPU), no accounting; ports are chosen free at start.
 set -euo pipefail
+export PATH="$PATH:/usr/sbin:/sbin"
 
 usage() { echo "usage: $0 start|stop DIR" >&2; exit 2; }
 [ $# -eq 2 ] || usage
