@@ -75,6 +75,9 @@ public sealed class ShardAndMergeTests
         string merged = Path.Combine(sweep, "merged");
         Succeeded(Merge(Path.Combine(sweep, "shard-1-of-2"), Path.Combine(sweep, "shard-0-of-2"), "--out", merged));
         SameReport.Assert(whole, merged);
+        var again = Merge(Path.Combine(sweep, "shard-0-of-2"), Path.Combine(sweep, "shard-1-of-2"), "--out", merged);
+        Assert.That(again.ExitCode, Is.EqualTo(2));
+        Assert.That(again.ErrorLines.Single(), Does.Contain("already exists").And.Contain("--force"));
 
         string ranked = Path.Combine(sweep, "ranked");
         var outcome = Merge(Path.Combine(sweep, "shard-0-of-2"), Path.Combine(sweep, "shard-1-of-2"), "--out", ranked, "--no-refit");
