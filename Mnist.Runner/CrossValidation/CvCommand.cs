@@ -11,7 +11,8 @@ namespace Mnist.Runner.CrossValidation;
 /// <summary>
 /// <c>mnist cv</c>: stratified k-fold cross-validation of one or more trainers on the training images.
 /// Each fold is held out once and never shown to the trainer while it fits; the report gives every
-/// fold's accuracy and their mean ± sample standard deviation per trainer.
+/// fold's accuracy and their mean ± sample standard deviation per trainer. With --shard K/N (or a
+/// scheduler's index) it runs only its share of the (trainer, fold) trials, for <c>mnist merge</c>.
 /// </summary>
 public static class CvCommand
 {

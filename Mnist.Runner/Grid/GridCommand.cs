@@ -14,6 +14,8 @@ namespace Mnist.Runner.Grid;
 /// <c>mnist grid</c>: tries every combination of the given hyperparameter values for one trainer,
 /// scored on a stratified validation split (or by k-fold cross-validation with --folds), ranks them,
 /// then refits the best combination on the whole training set and evaluates it on the test set.
+/// With --shard K/N (or a scheduler's index) it runs only its share of the trials into OUT/shard-K-of-N/,
+/// and <c>mnist merge</c> completes the run from the shards (see <see cref="Merge"/>).
 /// </summary>
 public static class GridCommand
 {
