@@ -17,6 +17,7 @@ public static class Cli
         root.Add(Models.TrainCommand.Create(environment));
         root.Add(Models.PredictCommand.Create(environment));
         root.Add(Export.ExportCommand.Create(environment));
+        root.Add(Merge.MergeCommand.Create(environment));
         root.Add(Trainers.TrainersCommand.Create(environment));
         Trainers.TrainersCommand.AddHelpSection(root, environment);
         return root;

@@ -24,6 +24,8 @@ public sealed record RunnerEnvironment
     public string CurrentDirectory { get; init; } = Directory.GetCurrentDirectory();
     /// <summary>The application's folder; a second starting point when looking for the repository's data folder.</summary>
     public string BaseDirectory { get; init; } = AppContext.BaseDirectory;
+    /// <summary>Reads an environment variable (a scheduler's shard index, e.g. SLURM_ARRAY_TASK_ID); null when unset.</summary>
+    public Func<string, string?> Variable { get; init; } = Environment.GetEnvironmentVariable;
     /// <summary>The clock for the default output folder name.</summary>
     public Func<DateTime> Now { get; init; } = () => DateTime.Now;
 

@@ -53,6 +53,8 @@ public sealed record ExperimentResults
     public CrossValidationResult? CrossValidation { get; init; }
     /// <summary>Set by <c>mnist grid</c>.</summary>
     public GridSearchResult? GridSearch { get; init; }
+    /// <summary>Set by one shard of a sharded <c>grid</c> or <c>cv</c> (<c>--shard K/N</c>): its trials, for <c>mnist merge</c>.</summary>
+    public ShardResult? Shard { get; init; }
     /// <summary>Set by <c>mnist kaggle</c>.</summary>
     public SubmissionResult? Submission { get; init; }
     /// <summary>True when the run was stopped (Ctrl+C, SIGTERM) before every trainer finished: <see cref="Models"/> holds the finished ones.</summary>

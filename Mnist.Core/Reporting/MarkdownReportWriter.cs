@@ -130,8 +130,9 @@ public static class MarkdownReportWriter
         if (grid.Best is { } best)
         {
             md.Append("Best: ").Append(string.Join(", ", best.Parameters.Select(p => $"`{p.Key}={FormatValue(p.Value)}`")))
-              .Append(" (").Append(Percent(best.Score)).Append(") — refitted on the whole training set")
-              .AppendLine(results.Models.Count > 0 && results.Models[0].TestAccuracy is double test ? $"; test accuracy {Percent(test)}." : ".");
+              .Append(" (").Append(Percent(best.Score)).Append(')')
+              .AppendLine(results.Models.Count == 0 ? " — not refitted."
+                  : " — refitted on the whole training set" + (results.Models[0].TestAccuracy is double test ? $"; test accuracy {Percent(test)}." : "."));
             md.AppendLine();
         }
         AppendFigures(md, results, ReportFigures.GridSearchKind, null);

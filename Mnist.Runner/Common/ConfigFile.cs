@@ -51,20 +51,26 @@ public sealed class ConfigFile
             string where = e.LineNumber is long line ? $"line {line + 1}" + (e.BytePositionInLine is long column ? $", column {column + 1}" : "") : "somewhere";
             throw new UsageException($"{path}: not valid JSON at {where}");
         }
-        using (document)
+        using (document) return FromObject(path, document.RootElement);
+    }
+
+    /// <summary>
+    /// Option values from a JSON object already read, e.g. the <c>configuration</c> a run echoed into results.json;
+    /// <paramref name="path"/> names it in error messages.
+    /// </summary>
+    public static ConfigFile FromObject(string path, JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+            throw new UsageException($"{path}: a config file must be one JSON object like {{\"seed\": 7}}, not {Describe(root.ValueKind)}");
+        var entries = new List<(string, JsonElement)>();
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var property in root.EnumerateObject())
         {
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-                throw new UsageException($"{path}: a config file must be one JSON object like {{\"seed\": 7}}, not {Describe(document.RootElement.ValueKind)}");
-            var entries = new List<(string, JsonElement)>();
-            var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-            foreach (var property in document.RootElement.EnumerateObject())
-            {
-                if (property.Name.StartsWith('_') || property.Name.StartsWith('$')) continue;
-                if (!seen.Add(property.Name)) throw new UsageException($"{path}: key '{property.Name}' appears twice");
-                entries.Add((property.Name, property.Value.Clone()));
-            }
-            return new ConfigFile(path, entries);
+            if (property.Name.StartsWith('_') || property.Name.StartsWith('$')) continue;
+            if (!seen.Add(property.Name)) throw new UsageException($"{path}: key '{property.Name}' appears twice");
+            entries.Add((property.Name, property.Value.Clone()));
         }
+        return new ConfigFile(path, entries);
     }
 
     /// <summary>

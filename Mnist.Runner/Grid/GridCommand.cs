@@ -5,6 +5,7 @@ using Mnist.Core.Reporting;
 using Mnist.Core.Training;
 using Mnist.Runner.Common;
 using Mnist.Runner.Compare;
+using Mnist.Runner.Merge;
 using Spectre.Console;
 
 namespace Mnist.Runner.Grid;
@@ -13,40 +14,81 @@ namespace Mnist.Runner.Grid;
 /// <c>mnist grid</c>: tries every combination of the given hyperparameter values for one trainer,
 /// scored on a stratified validation split (or by k-fold cross-validation with --folds), ranks them,
 /// then refits the best combination on the whole training set and evaluates it on the test set.
+/// With --shard K/N (or a scheduler's index) it runs only its share of the trials into OUT/shard-K-of-N/,
+/// and <c>mnist merge</c> completes the run from the shards (see <see cref="Merge"/>).
 /// </summary>
 public static class GridCommand
 {
     public static Command Create(RunnerEnvironment environment)
     {
-        var set = new CommandOptions();
-        var trainer = set.Add(CommonOptions.Trainer(environment));
-        var parameters = set.Add(CommonOptions.Params("A grid axis name=v1,v2,... (repeatable; names as under 'hyperparameters' in results.json)", "name=v1,v2,..."));
-        var folds = set.Add(new Option<int?>("--folds") { Description = "Score each combination by stratified k-fold cross-validation instead of one validation split", HelpName = "K" });
-        var data = set.Add(CommonOptions.Data());
-        var trainLimit = set.Add(CommonOptions.TrainLimit());
-        var testLimit = set.Add(CommonOptions.TestLimit());
-        var validationFraction = set.Add(CommonOptions.ValidationFraction("Share of the training images held out, stratified, to score each combination (without --folds)"));
-        var seed = set.Add(CommonOptions.Seed());
-        var threads = set.Add(CommonOptions.Threads());
-        var output = set.Add(CommonOptions.OutFolder());
-        var force = set.Add(CommonOptions.Force());
-        set.Add(CommonOptions.Config());
+        var definition = new Definition(environment);
+        definition.Command.SetAction(parseResult => CommandExecution.Run(environment, () => Run(environment, definition.Read(parseResult))));
+        return definition.Command;
+    }
 
-        var command = set.AddTo(new Command("grid", "Grid search over one trainer's hyperparameters; the best is refitted and tested"));
-        command.SetAction(parseResult => CommandExecution.Run(environment, () => Run(environment, new GridOptions(
-            parseResult.GetValue(trainer), parseResult.GetValue(parameters) ?? [], parseResult.GetValue(folds),
-            parseResult.GetValue(data), parseResult.GetValue(trainLimit), parseResult.GetValue(testLimit),
-            parseResult.GetValue(validationFraction), parseResult.GetValue(seed), parseResult.GetValue(threads),
-            parseResult.GetValue(output), parseResult.GetValue(force), Invocation.From(parseResult, set, environment)))));
-        return command;
+    /// <summary>
+    /// <c>mnist merge</c> of grid shards: the sweep's options as the shards recorded them, the shards' trials in
+    /// place of fitting, then the same ranking, refit and report as an unsharded run.
+    /// </summary>
+    internal static void Merge(RunnerEnvironment environment, ShardSet shards, MergeRequest request)
+    {
+        var definition = new Definition(environment);
+        var options = definition.Read(shards.First.Parse(definition.Command, request.Tokens));
+        Run(environment, options with { Invocation = options.Invocation with { CommandLine = request.CommandLine } }, shards, request.Refit);
+    }
+
+    /// <summary>The command's options, declared once for the command line and for re-reading a shard's configuration.</summary>
+    private sealed class Definition
+    {
+        private readonly CommandOptions _set = new();
+        private readonly Option<string?> _trainer, _data, _output, _shard;
+        private readonly Option<string[]> _parameters;
+        private readonly Option<int?> _folds, _trainLimit, _testLimit, _threads, _shardCount;
+        private readonly Option<double> _validationFraction;
+        private readonly Option<int> _seed;
+        private readonly Option<bool> _force;
+        private readonly RunnerEnvironment _environment;
+
+        public Definition(RunnerEnvironment environment)
+        {
+            _environment = environment;
+            _trainer = _set.Add(CommonOptions.Trainer(environment));
+            _parameters = _set.Add(CommonOptions.Params("A grid axis name=v1,v2,... (repeatable; names as under 'hyperparameters' in results.json)", "name=v1,v2,..."));
+            _folds = _set.Add(new Option<int?>("--folds") { Description = "Score each combination by stratified k-fold cross-validation instead of one validation split", HelpName = "K" });
+            _data = _set.Add(CommonOptions.Data());
+            _trainLimit = _set.Add(CommonOptions.TrainLimit());
+            _testLimit = _set.Add(CommonOptions.TestLimit());
+            _validationFraction = _set.Add(CommonOptions.ValidationFraction("Share of the training images held out, stratified, to score each combination (without --folds)"));
+            _seed = _set.Add(CommonOptions.Seed());
+            _threads = _set.Add(CommonOptions.Threads());
+            _output = _set.Add(CommonOptions.OutFolder());
+            _force = _set.Add(CommonOptions.Force());
+            _shard = _set.Add(Shard.Option());
+            _shardCount = _set.Add(Shard.CountOption());
+            _set.Add(CommonOptions.Config());
+            Command = _set.AddTo(new Command("grid", "Grid search over one trainer's hyperparameters; the best is refitted and tested"));
+        }
+
+        public Command Command { get; }
+
+        public GridOptions Read(ParseResult parseResult) => new(
+            parseResult.GetValue(_trainer), parseResult.GetValue(_parameters) ?? [], parseResult.GetValue(_folds),
+            parseResult.GetValue(_data), parseResult.GetValue(_trainLimit), parseResult.GetValue(_testLimit),
+            parseResult.GetValue(_validationFraction), parseResult.GetValue(_seed), parseResult.GetValue(_threads),
+            parseResult.GetValue(_output), parseResult.GetValue(_force), parseResult.GetValue(_shard), parseResult.GetValue(_shardCount),
+            Invocation.From(parseResult, _set, _environment));
     }
 
     private sealed record GridOptions(string? Trainer, IReadOnlyList<string> Params, int? Folds, string? Data, int? TrainLimit, int? TestLimit,
-        double ValidationFraction, int Seed, int? Threads, string? Out, bool Force, Invocation Invocation);
+        double ValidationFraction, int Seed, int? Threads, string? Out, bool Force, string? Shard, int? ShardCount, Invocation Invocation);
 
     private sealed record Candidate(IReadOnlyList<(string Name, string Value)> Values, ITrainer Trainer, string Label);
 
-    private static void Run(RunnerEnvironment environment, GridOptions options)
+    /// <summary>
+    /// The whole grid (unsharded), one shard of it (<c>--shard</c>, or a scheduler's index), or the merge of
+    /// <paramref name="merged"/> shards: the same plan and ranking for all three, only where the trials come from differs.
+    /// </summary>
+    private static void Run(RunnerEnvironment environment, GridOptions options, ShardSet? merged = null, bool refit = true)
     {
         bool kFold = options.Folds is not null;
         if (options.Folds is < 2) throw new UsageException($"--folds must be at least 2, not {options.Folds}");
@@ -56,6 +98,8 @@ public static class GridCommand
         Require.Limit(options.TrainLimit, "--train-limit");
         Require.Limit(options.TestLimit, "--test-limit");
         Require.Threads(options.Threads);
+        var shard = merged is null ? Shard.Resolve(environment, options.Shard, options.ShardCount) : null;
+        SweepOutput.RequireOutFolder(shard, options.Out);
 
         var catalog = environment.Catalog;
         string name = SingleTrainer.Resolve(catalog, options.Trainer);
@@ -69,8 +113,7 @@ public static class GridCommand
         var keys = axes.Select(a => a.Name).ToList();
 
         string dataFolder = ExperimentData.ResolveFolder(environment, options.Data);
-        string outFolder = OutputLocation.ReportFolder(environment, options.Out);
-        OutputLocation.CheckReportFolder(outFolder, options.Force);
+        string outFolder = SweepOutput.Folder(environment, options.Out, shard, options.Force);
 
         int threads = ModelFitting.ApplyThreads(options.Threads);
         var cancel = environment.Cancellation;
@@ -82,37 +125,40 @@ public static class GridCommand
         if (!kFold && data.Validation is null)
             throw new UsageException($"--validation-fraction {CommandOptions.Invariant(options.ValidationFraction)} holds out no image of {all.Count}; raise it or use --folds K");
         if (kFold && k > all.Count) throw new UsageException($"--folds {k} is more than the {all.Count} training images");
+        var sweep = new Sweep(candidates.Select(c => c.Trainer).ToList(), candidates.Select(c => c.Label).ToList(), k);
+        SweepOutput.RequireSameTrials(merged, sweep);
         console.WriteLine(kFold
             ? $"Data: {data.Folder} ({data.Format}): {all.Count} training images in {k} stratified folds, {data.Test?.Count ?? 0} test; seed {options.Seed}, {threads} threads"
             : data.Describe(options.Seed, threads));
         console.WriteLine($"Grid: {candidates.Count} combinations of {name} ({string.Join("; ", axes.Select(a => $"{a.Name} = {string.Join(", ", a.Values)}"))})");
 
         var splits = kFold ? Splits.StratifiedKFold(all, k, options.Seed) : null;
+        FoldViews Fold(int f) => splits is null
+            ? new FoldViews(data.Train, data.Validation, data.Validation!)
+            : new FoldViews(all.Subset(splits[f].Train).Materialize(), null, all.Subset(splits[f].Validation).Materialize());
+        var trials = merged?.Trials ?? sweep.Run(environment, shard ?? Shard.Whole, Fold);
+        var record = ExperimentRecord.Create("grid", options.Invocation, options.Seed, threads, data, [],
+            kFold ? 0 : options.ValidationFraction, options.TrainLimit, options.TestLimit);
+        if (shard is not null)
+        {
+            ShardFolder.Write(environment, outFolder, record, shard, sweep.TrialCount, trials);
+            return;
+        }
+
         var scores = candidates.Select(_ => new double[k]).ToArray();
         var seconds = new double[candidates.Count];
         var hyperparameters = new IReadOnlyDictionary<string, object>[candidates.Count];
-        var tasks = Enumerable.Range(0, k).SelectMany(f => candidates.Select(c => kFold ? $"{c.Label} fold {f + 1}/{k}" : c.Label)).Append($"best, refit on all {all.Count}").ToList();
-
-        var refit = FitProgress.Run(console, environment.LiveProgress, tasks, sinks =>
+        foreach (var trial in trials)
         {
-            for (int f = 0; f < k; f++)
-            {
-                var (train, monitor, heldOut) = splits is null
-                    ? (data.Train, data.Validation, data.Validation!)
-                    : (all.Subset(splits[f].Train).Materialize(), (DigitDataView?)null, all.Subset(splits[f].Validation).Materialize());
-                for (int c = 0; c < candidates.Count; c++)
-                {
-                    cancel.ThrowIfCancellationRequested();
-                    var (accuracy, fit, resolved) = ModelFitting.FitAndScore(candidates[c].Trainer, sinks[f * candidates.Count + c], train, monitor, heldOut, cancel);
-                    scores[c][f] = accuracy;
-                    seconds[c] += fit;
-                    hyperparameters[c] = resolved;
-                }
-            }
-            int best = Ranking(scores).First();
-            cancel.ThrowIfCancellationRequested();
-            return ModelFitting.FitAndEvaluate(candidates[best].Trainer, sinks[^1], all.Materialize(), null, data.Test, cancel);
-        });
+            int c = sweep.Item(trial.Index);
+            scores[c][sweep.Fold(trial.Index)] = trial.Accuracy;
+            seconds[c] += trial.FitSeconds;
+            hyperparameters[c] = trial.Hyperparameters;
+        }
+        int best = Ranking(scores).First();
+        cancel.ThrowIfCancellationRequested();
+        var refitted = !refit ? null : FitProgress.Run(console, environment.LiveProgress, [$"best, refit on all {all.Count}"], sinks =>
+            ModelFitting.FitAndEvaluate(candidates[best].Trainer, sinks[0], all.Materialize(), null, data.Test, cancel));
 
         var ranked = Ranking(scores).Select((c, rank) =>
         {
@@ -139,9 +185,9 @@ public static class GridCommand
             Candidates = ranked,
         };
 
-        var experiment = ExperimentRecord.Create("grid", options.Invocation, options.Seed, threads, data, [refit.Result],
-            kFold ? 0 : options.ValidationFraction, options.TrainLimit, options.TestLimit) with
+        var experiment = record with
         {
+            Models = refitted is null ? [] : [refitted.Result],
             GridSearch = grid,
             // The reported model is the refit: all training images, no validation set.
             TrainCount = all.Count,
@@ -149,9 +195,10 @@ public static class GridCommand
         };
         console.WriteLine();
         console.Write(Table(grid));
-        console.WriteLine($"Best: {candidates[Ranking(scores).First()].Label} ({MarkdownReportWriter.Percent(ranked[0].Score)}); " +
-                          $"refitted on {all.Count} images: test {MarkdownReportWriter.Percent(refit.Result.TestAccuracy)}");
-        ExperimentReport.Write(outFolder, experiment, [refit.Predictions]);
+        console.WriteLine($"Best: {candidates[best].Label} ({MarkdownReportWriter.Percent(ranked[0].Score)}); " + (refitted is null
+            ? "not refitted (--no-refit)"
+            : $"refitted on {all.Count} images: test {MarkdownReportWriter.Percent(refitted.Result.TestAccuracy)}"));
+        ExperimentReport.Write(outFolder, experiment, refitted is null ? [] : [refitted.Predictions]);
         console.WriteLine($"Wrote {Path.Combine(outFolder, MarkdownReportWriter.FileName)} and {Path.Combine(outFolder, ResultsJsonWriter.FileName)}");
     }
 

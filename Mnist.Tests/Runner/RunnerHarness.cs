@@ -14,7 +14,11 @@ internal static class RunnerHarness
 {
     public static readonly DateTime FixedNow = new(2025, 1, 2, 3, 4, 5, DateTimeKind.Local);
 
-    public static RunOutcome Run(TrainerCatalog catalog, string currentDirectory, CancellationToken cancellation, params string[] args)
+    public static RunOutcome Run(TrainerCatalog catalog, string currentDirectory, CancellationToken cancellation, params string[] args) =>
+        Run(catalog, currentDirectory, cancellation, new Dictionary<string, string>(), args);
+
+    /// <summary>Runs with <paramref name="variables"/> as the only environment variables the runner sees (the test process's own stay hidden).</summary>
+    public static RunOutcome Run(TrainerCatalog catalog, string currentDirectory, CancellationToken cancellation, IReadOnlyDictionary<string, string> variables, params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
@@ -29,6 +33,7 @@ internal static class RunnerHarness
             CurrentDirectory = currentDirectory,
             BaseDirectory = currentDirectory,
             Now = () => FixedNow,
+            Variable = name => variables.GetValueOrDefault(name),
         };
         // --threads sets a process-wide value; do not leak it into other tests.
         int threads = Mnist.Core.Numerics.ComputeSettings.Threads;
