@@ -42,14 +42,28 @@ internal static class ChartStyle
     }
 
     /// <summary>The SVG text of <paramref name="plot"/> at the given size in pixels.</summary>
-    public static string Svg(Plot plot, int width, int height) => plot.GetSvgXml(width, height);
+    public static string Svg(Plot plot, int width, int height) => StableIds(plot.GetSvgXml(width, height));
 
     /// <summary>Draws onto a fresh SVG canvas of the given size and returns the SVG text.</summary>
     public static string Svg(int width, int height, Action<SKCanvas> draw)
     {
         using var stream = new MemoryStream();
         using (var canvas = SKSvgCanvas.Create(SKRect.Create(width, height), stream)) draw(canvas);
-        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
+        return StableIds(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
+    }
+
+    /// <summary>
+    /// Skia's SVG canvas numbers clip paths from a process-wide counter ("cl_2418"), so the same picture drawn
+    /// twice differs; renumbered in order of appearance, a picture depends only on its data (reproducible reports).
+    /// </summary>
+    internal static string StableIds(string svg)
+    {
+        var ids = new Dictionary<string, string>(StringComparer.Ordinal);
+        return System.Text.RegularExpressions.Regex.Replace(svg, @"\bcl_[0-9a-f]+\b", m =>
+        {
+            if (!ids.TryGetValue(m.Value, out var id)) ids[m.Value] = id = "cl_" + ids.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return id;
+        });
     }
 }
 
