@@ -178,6 +178,8 @@ public sealed record CrossValidationResult(int Folds, IReadOnlyList<CrossValidat
 public sealed record CrossValidationTrainerResult
 {
     public required string Trainer { get; init; }
+    /// <summary>The engine that did the numerical work: "own" or, e.g., "ML.NET 5.0.1".</summary>
+    public string Engine { get; init; } = Training.TrainerRegistration.OwnEngine;
     public required IReadOnlyDictionary<string, object> Hyperparameters { get; init; }
     public required IReadOnlyList<double> FoldAccuracies { get; init; }
     public required double MeanAccuracy { get; init; }

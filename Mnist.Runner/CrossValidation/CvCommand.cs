@@ -120,7 +120,7 @@ public static class CvCommand
             fitSeconds[sweep.Item(trial.Index)] += trial.FitSeconds;
         }
         var cv = new CrossValidationResult(k, names.Select((n, t) =>
-            CrossValidationTrainerResult.Create(n, created[t].Hyperparameters, accuracies[t], fitSeconds[t])).ToList());
+            CrossValidationTrainerResult.Create(n, created[t].Hyperparameters, accuracies[t], fitSeconds[t]) with { Engine = catalog.Find(n).Engine }).ToList());
         var experiment = record with { CrossValidation = cv };
         console.WriteLine();
         console.Write(Table(cv));
