@@ -254,30 +254,34 @@ public static class ReferenceKernels
         return result;
     }
 
+    /// <summary>The row's maximum and Σ exp(x − max), both in double.</summary>
+    private static (double Max, double Sum) MaxAndExpSum(ReadOnlySpan<float> row)
+    {
+        double max = double.NegativeInfinity;
+        foreach (float x in row) max = Math.Max(max, x);
+        double sum = 0;
+        foreach (float x in row) sum += Math.Exp(x - max);
+        return (max, sum);
+    }
+
     public static void SoftmaxRows(Span<float> matrix, int columns)
     {
-        int rows = matrix.Length / columns;
-        for (int r = 0; r < rows; r++)
+        for (int r = 0; r < matrix.Length / columns; r++)
         {
-            double max = double.NegativeInfinity;
-            for (int c = 0; c < columns; c++) max = Math.Max(max, matrix[r * columns + c]);
-            double sum = 0;
-            for (int c = 0; c < columns; c++) sum += Math.Exp(matrix[r * columns + c] - max);
-            for (int c = 0; c < columns; c++) matrix[r * columns + c] = (float)(Math.Exp(matrix[r * columns + c] - max) / sum);
+            Span<float> row = matrix.Slice(r * columns, columns);
+            var (max, sum) = MaxAndExpSum(row);
+            for (int c = 0; c < columns; c++) row[c] = (float)(Math.Exp(row[c] - max) / sum);
         }
     }
 
     public static void LogSoftmaxRows(Span<float> matrix, int columns)
     {
-        int rows = matrix.Length / columns;
-        for (int r = 0; r < rows; r++)
+        for (int r = 0; r < matrix.Length / columns; r++)
         {
-            double max = double.NegativeInfinity;
-            for (int c = 0; c < columns; c++) max = Math.Max(max, matrix[r * columns + c]);
-            double sum = 0;
-            for (int c = 0; c < columns; c++) sum += Math.Exp(matrix[r * columns + c] - max);
+            Span<float> row = matrix.Slice(r * columns, columns);
+            var (max, sum) = MaxAndExpSum(row);
             double logSum = max + Math.Log(sum);
-            for (int c = 0; c < columns; c++) matrix[r * columns + c] = (float)(matrix[r * columns + c] - logSum);
+            for (int c = 0; c < columns; c++) row[c] = (float)(row[c] - logSum);
         }
     }
 
@@ -306,10 +310,7 @@ public static class ReferenceKernels
     /// <summary>−log of the softmax of the scores at the label, through a double softmax.</summary>
     public static double LogLossFromScores(ReadOnlySpan<float> scores, int label)
     {
-        double max = double.NegativeInfinity;
-        foreach (float s in scores) max = Math.Max(max, s);
-        double sum = 0;
-        foreach (float s in scores) sum += Math.Exp(s - max);
+        var (max, sum) = MaxAndExpSum(scores);
         return -Math.Log(Math.Exp(scores[label] - max) / sum);
     }
 }
