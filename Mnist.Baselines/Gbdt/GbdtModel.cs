@@ -67,7 +67,7 @@ public sealed class GbdtModel : ITrainedModel
                 RawScores(bins, scores.AsSpan(i * ClassCount, ClassCount));
             }
         });
-        Kernels.SoftmaxRows(scores, ClassCount);
+        Softmax(scores);
         scores.CopyTo(probabilities);
     }
 
@@ -76,6 +76,25 @@ public sealed class GbdtModel : ITrainedModel
     {
         BaseScores.CopyTo(scores);
         for (int t = 0; t < Trees.Length; t++) scores[t % ClassCount] += Trees[t].Evaluate(bins);
+    }
+
+    /// <summary>Row-wise softmax of count × 10 scores, in place (shared with training so both agree bit for bit).</summary>
+    internal static void Softmax(Span<float> scores)
+    {
+        for (int start = 0; start < scores.Length; start += ClassCount)
+        {
+            var row = scores.Slice(start, ClassCount);
+            float max = row[0];
+            for (int c = 1; c < ClassCount; c++) max = MathF.Max(max, row[c]);
+            float sum = 0;
+            for (int c = 0; c < ClassCount; c++)
+            {
+                row[c] = MathF.Exp(row[c] - max);
+                sum += row[c];
+            }
+            float inverse = 1f / sum;
+            for (int c = 0; c < ClassCount; c++) row[c] *= inverse;
+        }
     }
 
     public void WritePayload(BinaryWriter writer)

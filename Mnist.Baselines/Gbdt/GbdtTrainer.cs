@@ -167,7 +167,7 @@ public sealed class GbdtTrainer(GbdtOptions options) : ITrainer
                 for (int c = 0; c < ClassCount; c++) row[c] = scores[c][i];
                 int label = labels[i];
                 loss += RowLoss(row, label, ref right);
-                Kernels.SoftmaxRows(row, ClassCount); // as GbdtModel predicts, so training and prediction agree bit for bit
+                GbdtModel.Softmax(row);
                 for (int c = 0; c < ClassCount; c++)
                 {
                     float p = row[c];

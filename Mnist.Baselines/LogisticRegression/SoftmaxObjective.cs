@@ -186,12 +186,22 @@ internal sealed class SoftmaxObjective
             {
                 int label = _labels[start + i];
                 for (int k = 0; k < Classes; k++) column[k] = scores[k * rows + i] + _bias[k];
-                if (Kernels.ArgMax(column) == label) correct++;
-                loss += Kernels.LogLossFromScores(column, label);
-                Kernels.SoftmaxRows(column, Classes);
+                int best = Kernels.ArgMax(column);
+                float max = column[best];
+                if (best == label) correct++;
+                double labelScore = column[label];
+                float sum = 0;
                 for (int k = 0; k < Classes; k++)
                 {
-                    float r = column[k] - (k == label ? 1f : 0f);
+                    float e = MathF.Exp(column[k] - max);
+                    column[k] = e;
+                    sum += e;
+                }
+                loss += Math.Log(sum) + max - labelScore;
+                float inverse = 1f / sum;
+                for (int k = 0; k < Classes; k++)
+                {
+                    float r = column[k] * inverse - (k == label ? 1f : 0f);
                     scores[k * rows + i] = r;
                     residualSums[k] += r;
                 }

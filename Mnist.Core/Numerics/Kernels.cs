@@ -40,7 +40,7 @@ public static class Kernels
     /// </summary>
     public static double LogLossFromScores(ReadOnlySpan<float> scores, int label)
     {
-        float max = Max(scores);
+        double max = Max(scores); // the differences taken in double, exact for float scores
         double sum = 0;
         for (int c = 0; c < scores.Length; c++) sum += Math.Exp(scores[c] - max);
         return Math.Log(sum) - (scores[label] - max);
