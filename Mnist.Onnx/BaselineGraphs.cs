@@ -2,6 +2,7 @@ using Mnist.Baselines.Gbdt;
 using Mnist.Baselines.KernelSvm;
 using Mnist.Baselines.Knn;
 using Mnist.Core.Data;
+using Mnist.Core.Numerics;
 using static Mnist.Onnx.GraphBuilder;
 
 namespace Mnist.Onnx;
@@ -72,7 +73,7 @@ internal static class BaselineGraphs
         int s = model.SupportVectorCount, d = model.PixelCount, pairs = rho.Length;
         if (s == 0) throw new NotExportableException("the model has no support vectors");
         float gamma = (float)model.Options.Gamma;
-        float[] scaledNorms = RbfKernel.SquaredNorms(supportVectors, s, d);
+        float[] scaledNorms = Kernels.SquaredNorms(supportVectors, s, d);
         for (int i = 0; i < s; i++) scaledNorms[i] *= gamma;
 
         string dot = g.Node("Gemm", [pixels, g.Floats("support_vectors", supportVectors, s, d)], null, Float("alpha", 2f * gamma), Int("transB", 1));
@@ -128,8 +129,7 @@ internal static class BaselineGraphs
             queries = g.Node("Sub", [g.Node("MatMul", [pixels, g.Floats("pca_basis", pca.Basis, pca.Dimensions, pca.Components)]), g.Floats("pca_offset", offset, pca.Components)]);
             dims = pca.Components;
         }
-        var norms = new float[count];
-        for (int i = 0; i < count; i++) norms[i] = System.Numerics.Tensors.TensorPrimitives.SumOfSquares(reference.AsSpan(i * dims, dims));
+        float[] norms = Kernels.SquaredNorms(reference, count, dims);
 
         string products = g.Node("Gemm", [queries, g.Floats("reference", reference, count, dims)], null, Float("alpha", -2f), Int("transB", 1));
         string queryNorms = g.Node("ReduceSumSquare", [queries], null, Ints("axes", [1]), Int("keepdims", 1));

@@ -197,12 +197,7 @@ public sealed class GbdtTrainer(GbdtOptions options) : ITrainer
     /// <summary>−log softmax(row)[label] in double, counting a correct argmax (first maximum wins, as in evaluation).</summary>
     private static double RowLoss(ReadOnlySpan<float> row, int label, ref int correct)
     {
-        int best = 0;
-        for (int c = 1; c < ClassCount; c++)
-            if (row[c] > row[best]) best = c;
-        if (best == label) correct++;
-        double max = row[best], sum = 0;
-        for (int c = 0; c < ClassCount; c++) sum += Math.Exp(row[c] - max);
-        return Math.Log(sum) - (row[label] - max);
+        if (Kernels.ArgMax(row) == label) correct++;
+        return Kernels.LogLossFromScores(row, label);
     }
 }

@@ -47,7 +47,7 @@ public sealed class KernelSvmModel : ITrainedModel
         _supportVectors = supportVectors;
         _coefficients = coefficients;
         _rho = rho;
-        _norms = RbfKernel.SquaredNorms(supportVectors, count, pixelCount);
+        _norms = Kernels.SquaredNorms(supportVectors, count, pixelCount);
     }
 
     public KernelSvmOptions Options { get; }
@@ -114,7 +114,7 @@ public sealed class KernelSvmModel : ITrainedModel
                 int start = block * BlockRows;
                 int rows = Math.Min(BlockRows, data.Count - start);
                 data.CopyPixels(start, rows, buffers.Pixels);
-                float[] norms = RbfKernel.SquaredNorms(buffers.Pixels, rows, PixelCount);
+                float[] norms = Kernels.SquaredNorms(buffers.Pixels, rows, PixelCount);
                 Span<float> output = decisions.AsSpan(start * Pairs, rows * Pairs);
                 if (s == 0)
                 {
@@ -178,7 +178,7 @@ public sealed class KernelSvmModel : ITrainedModel
         KernelSvmOptions.Schema.Write(writer, Options);
         writer.Write(PixelCount);
         writer.Write(SupportVectorCount);
-        bool asBytes = IsBytePixels(_supportVectors);
+        bool asBytes = PixelScale.IsBytePixels(_supportVectors);
         writer.Write(asBytes ? StoredAsBytes : StoredAsFloats);
         if (asBytes)
         {
@@ -233,13 +233,5 @@ public sealed class KernelSvmModel : ITrainedModel
     {
         float value = reader.ReadSingle();
         return float.IsFinite(value) ? value : throw new InvalidDataException($"Non-finite value {value}.");
-    }
-
-    private static bool IsBytePixels(float[] values)
-    {
-        float[] table = PixelScale.Table;
-        foreach (float v in values)
-            if (!(v >= 0f && v <= 1f) || table[(int)MathF.Round(v * 255f)] != v) return false;
-        return true;
     }
 }

@@ -107,7 +107,7 @@ public sealed class KernelSvmTrainer(KernelSvmOptions options) : ITrainer
 
         int d = train.PixelCount;
         train.GatherPixels(indices, rows);
-        float[] norms = RbfKernel.SquaredNorms(rows, n, d);
+        float[] norms = Kernels.SquaredNorms(rows, n, d);
         RbfKernel.Symmetric(rows, norms, n, d, gamma, kernel, cancellationToken: cancellationToken);
 
         var solver = new SmoSolver(kernel, y, Options.C, Options.Tolerance);

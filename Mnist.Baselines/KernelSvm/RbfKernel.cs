@@ -4,39 +4,24 @@ using Mnist.Core.Numerics;
 namespace Mnist.Baselines.KernelSvm;
 
 /// <summary>
-/// The Gaussian (RBF) kernel k(a, b) = exp(−γ‖a − b‖²) between row sets, through one GEMM: ‖a − b‖² is
-/// computed as ‖a‖² + ‖b‖² − 2a·b and clamped at 0 before the exponential.
+/// The Gaussian (RBF) kernel k(a, b) = exp(−γ‖a − b‖²) between row sets: −γ‖a − b‖² from
+/// <see cref="Kernels.ScaledSquaredDistances"/> (one GEMM, clamped at 0), then the exponential.
 /// </summary>
 internal static class RbfKernel
 {
-    /// <summary>Squared norms of <paramref name="count"/> contiguous rows.</summary>
-    public static float[] SquaredNorms(ReadOnlySpan<float> rows, int count, int dims)
-    {
-        var norms = new float[count];
-        for (int i = 0; i < count; i++) norms[i] = TensorPrimitives.SumOfSquares(rows.Slice(i * dims, dims));
-        return norms;
-    }
-
     /// <summary>
     /// kernel[i·ldk + j] = exp(−γ‖aᵢ − bⱼ‖²) for aRows rows of <paramref name="a"/> and bRows rows of <paramref name="b"/>
-    /// (contiguous, dims wide, with precomputed squared norms).
+    /// (contiguous, dims wide, with squared norms from <see cref="Kernels.SquaredNorms(ReadOnlySpan{float}, int, int)"/>).
     /// </summary>
     public static void Block(
         ReadOnlySpan<float> a, ReadOnlySpan<float> aNorms, int aRows,
         ReadOnlySpan<float> b, ReadOnlySpan<float> bNorms, int bRows,
         int dims, float gamma, Span<float> kernel, int ldk, int threads = 1)
     {
-        if (aRows == 0 || bRows == 0) return;
-        Gemm.Multiply(Transpose.No, Transpose.Yes, aRows, bRows, dims, 2f * gamma, a, dims, b, dims, 0f, kernel, ldk, threads);
-        // 2γ a·b − γ‖b‖² − γ‖a‖², clamped at 0 from above (‖a − b‖² ≥ 0), then exp.
-        Span<float> scaledB = bRows <= 4096 ? stackalloc float[bRows] : new float[bRows];
-        TensorPrimitives.Multiply(bNorms[..bRows], gamma, scaledB);
+        Kernels.ScaledSquaredDistances(a, aNorms, aRows, b, bNorms, bRows, dims, -gamma, kernel, ldk, threads);
         for (int i = 0; i < aRows; i++)
         {
             Span<float> row = kernel.Slice(i * ldk, bRows);
-            TensorPrimitives.Subtract(row, scaledB, row);
-            TensorPrimitives.Subtract(row, gamma * aNorms[i], row);
-            TensorPrimitives.Min(row, 0f, row);
             TensorPrimitives.Exp(row, row);
         }
     }

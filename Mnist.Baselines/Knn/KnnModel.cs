@@ -176,7 +176,7 @@ public sealed class KnnModel : ITrainedModel
         Pca?.Write(writer);
         writer.Write(_labels.Length);
         writer.Write(_labels);
-        bool asBytes = Pca is null && IsBytePixels(_reference);
+        bool asBytes = Pca is null && PixelScale.IsBytePixels(_reference);
         writer.Write(asBytes ? StoredAsBytes : StoredAsFloats);
         if (asBytes)
         {
@@ -229,16 +229,5 @@ public sealed class KnnModel : ITrainedModel
                 if (!float.IsFinite(v)) throw new InvalidDataException($"Non-finite stored value {v}.");
         }
         return new KnnModel(options, pixelCount, pca, reference, labels);
-    }
-
-    private static bool IsBytePixels(float[] values)
-    {
-        float[] table = PixelScale.Table;
-        foreach (float v in values)
-        {
-            if (!(v >= 0f && v <= 1f)) return false;
-            if (table[(int)MathF.Round(v * 255f)] != v) return false;
-        }
-        return true;
     }
 }

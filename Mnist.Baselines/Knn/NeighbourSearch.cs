@@ -33,8 +33,7 @@ internal sealed class NeighbourSearch
         _reference = reference;
         _count = count;
         _dims = dims;
-        _norms = new float[count];
-        for (int i = 0; i < count; i++) _norms[i] = TensorPrimitives.SumOfSquares(reference.AsSpan(i * dims, dims));
+        _norms = Kernels.SquaredNorms(reference, count, dims);
     }
 
     public int Count => _count;
@@ -78,20 +77,16 @@ internal sealed class NeighbourSearch
         Span<float> queryNorms = stackalloc float[rows];
         Span<int> filled = stackalloc int[rows];
         filled.Clear();
-        for (int i = 0; i < rows; i++) queryNorms[i] = TensorPrimitives.SumOfSquares(queries.Slice(i * _dims, _dims));
+        Kernels.SquaredNorms(queries, _dims, queryNorms);
 
         for (int chunkStart = 0; chunkStart < _count; chunkStart += ReferenceChunk)
         {
             int width = Math.Min(ReferenceChunk, _count - chunkStart);
-            Gemm.Multiply(Transpose.No, Transpose.Yes, rows, width, _dims, -2f, queries, _dims,
-                _reference.AsSpan(chunkStart * _dims, width * _dims), _dims, 0f, tile, width, threads: 1);
-            ReadOnlySpan<float> norms = _norms.AsSpan(chunkStart, width);
+            Kernels.ScaledSquaredDistances(queries, queryNorms, rows, _reference.AsSpan(chunkStart * _dims, width * _dims),
+                _norms.AsSpan(chunkStart, width), width, _dims, 1f, tile, width, threads: 1);
             for (int i = 0; i < rows; i++)
             {
-                Span<float> row = tile.AsSpan(i * width, width);
-                TensorPrimitives.Add(row, norms, row);
-                TensorPrimitives.Add(row, queryNorms[i], row);
-                TensorPrimitives.Max(row, 0f, row);
+                ReadOnlySpan<float> row = tile.AsSpan(i * width, width);
                 Span<float> listDistance = bestDistance.Slice(i * k, k);
                 Span<int> listIndex = bestIndex.Slice(i * k, k);
                 filled[i] = Scan(row, chunkStart, listDistance, listIndex, filled[i]);

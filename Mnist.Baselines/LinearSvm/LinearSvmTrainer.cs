@@ -143,7 +143,7 @@ public sealed class LinearSvmTrainer(LinearSvmOptions options) : ITrainer
         {
             ReadOnlySpan<float> row = scores.AsSpan(i * Classes, Classes);
             int label = labels[i];
-            if (TensorPrimitives.IndexOfMax(row) == label) correct++;
+            if (Kernels.ArgMax(row) == label) correct++;
             for (int k = 0; k < Classes; k++)
             {
                 double margin = 1 - (label == k ? 1 : -1) * (double)row[k];

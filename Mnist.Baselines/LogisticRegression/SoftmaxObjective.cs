@@ -185,11 +185,9 @@ internal sealed class SoftmaxObjective
             for (int i = 0; i < rows; i++)
             {
                 int label = _labels[start + i];
-                int best = 0;
                 for (int k = 0; k < Classes; k++) column[k] = scores[k * rows + i] + _bias[k];
-                float max = column[0];
-                for (int k = 1; k < Classes; k++)
-                    if (column[k] > max) { max = column[k]; best = k; }
+                int best = Kernels.ArgMax(column);
+                float max = column[best];
                 if (best == label) correct++;
                 double labelScore = column[label];
                 float sum = 0;

@@ -1,3 +1,4 @@
+using Mnist.Core.Numerics;
 using System.Diagnostics;
 using Mnist.Cnn.Augmentation;
 using Mnist.Cnn.Callbacks;
@@ -236,8 +237,8 @@ public sealed class NeuralTrainer(string name, Func<TensorShape, Sequential> arc
         {
             var row = probabilities.AsSpan(i * classes, classes);
             int label = data.GetLabel(i);
-            loss -= Math.Log(Math.Max(row[label], 1e-15));
-            if (System.Numerics.Tensors.TensorPrimitives.IndexOfMax(row) == label) correct++;
+            loss += Kernels.LogLoss(row[label]);
+            if (Kernels.ArgMax(row) == label) correct++;
         }
         return (loss / data.Count, (double)correct / data.Count);
     }

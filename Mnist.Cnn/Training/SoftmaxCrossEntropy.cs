@@ -1,3 +1,4 @@
+using Mnist.Core.Numerics;
 namespace Mnist.Cnn.Training;
 
 /// <summary>Softmax followed by cross-entropy against (optionally smoothed) one-hot labels, fused for a stable gradient.</summary>
@@ -21,10 +22,8 @@ public static class SoftmaxCrossEntropy
         {
             ReadOnlySpan<float> row = logits.Slice(b * classes, classes);
             Span<float> g = gradient.Slice(b * classes, classes);
-            int best = 0;
-            float max = row[0];
-            for (int c = 1; c < classes; c++)
-                if (row[c] > max) { max = row[c]; best = c; }
+            int best = Kernels.ArgMax(row);
+            float max = row[best];
             if (best == labels[b]) correct++;
             double sum = 0;
             for (int c = 0; c < classes; c++) sum += probabilities[c] = Math.Exp(row[c] - max);

@@ -11,4 +11,13 @@ public static class PixelScale
         var table = Table;
         for (int i = 0; i < source.Length; i++) destination[i] = table[source[i]];
     }
+
+    /// <summary>Whether every value is exactly some byte / 255f (so a model file may store the pixels as bytes, losslessly).</summary>
+    internal static bool IsBytePixels(ReadOnlySpan<float> values)
+    {
+        var table = Table;
+        foreach (float v in values)
+            if (!(v >= 0f && v <= 1f) || table[(int)MathF.Round(v * 255f)] != v) return false;
+        return true;
+    }
 }

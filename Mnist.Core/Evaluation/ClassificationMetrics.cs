@@ -1,3 +1,4 @@
+using Mnist.Core.Numerics;
 using Mnist.Core.Data;
 using Mnist.Core.Training;
 
@@ -83,7 +84,7 @@ public sealed class ClassificationMetrics
 public static class Evaluator
 {
     /// <summary>Smallest probability used in log-loss, as scikit-learn clips (avoids log 0).</summary>
-    public const double ProbabilityFloor = 1e-15;
+    public const double ProbabilityFloor = Kernels.LogLossFloor;
 
     /// <summary>Metrics from hard predictions (no log-loss).</summary>
     public static ClassificationMetrics FromPredictions(ReadOnlySpan<int> trueLabels, ReadOnlySpan<int> predicted, int classCount = DigitDataView.ClassCount)
@@ -115,11 +116,8 @@ public static class Evaluator
             int label = trueLabels[i];
             CheckClass(label, classCount);
             ReadOnlySpan<float> row = probabilities.Slice(i * classCount, classCount);
-            int best = 0;
-            for (int c = 1; c < classCount; c++)
-                if (row[c] > row[best]) best = c;
-            confusion[label * classCount + best]++;
-            logLoss -= Math.Log(Math.Clamp((double)row[label], ProbabilityFloor, 1.0));
+            confusion[label * classCount + Kernels.ArgMax(row)]++;
+            logLoss += Kernels.LogLoss(row[label]);
         }
         return new ClassificationMetrics(classCount, confusion, calibrated && trueLabels.Length > 0 ? logLoss / trueLabels.Length : null);
     }

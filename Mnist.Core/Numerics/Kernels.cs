@@ -19,7 +19,31 @@ public static class Kernels
     {
         int rows = matrix.Length / columns;
         for (int r = 0; r < rows; r++)
-            result[r] = TensorPrimitives.IndexOfMax(matrix.Slice(r * columns, columns));
+            result[r] = ArgMax(matrix.Slice(r * columns, columns));
+    }
+
+    /// <summary>
+    /// Index of the largest value of one row, the first on ties: the one argmax behind every prediction, accuracy and
+    /// confusion matrix. A NaN wins (the first one, so a diverged model shows), and +0 counts above −0.
+    /// </summary>
+    public static int ArgMax(ReadOnlySpan<float> row) => TensorPrimitives.IndexOfMax(row);
+
+    /// <summary>The smallest probability log-loss takes: a confident miss costs −log 1e-15 ≈ 34.5 rather than +∞.</summary>
+    public const double LogLossFloor = 1e-15;
+
+    /// <summary>−log p for the probability p given to the true class, p clamped to [<see cref="LogLossFloor"/>, 1].</summary>
+    public static double LogLoss(float probability) => -Math.Log(Math.Clamp((double)probability, LogLossFloor, 1.0));
+
+    /// <summary>
+    /// −log softmax(scores)[label] in double, from raw scores: log Σ exp(sᶜ − max) − (s_label − max), so it stays
+    /// finite where the probability itself would underflow.
+    /// </summary>
+    public static double LogLossFromScores(ReadOnlySpan<float> scores, int label)
+    {
+        double max = Max(scores); // the differences taken in double, exact for float scores
+        double sum = 0;
+        for (int c = 0; c < scores.Length; c++) sum += Math.Exp(scores[c] - max);
+        return Math.Log(sum) - (scores[label] - max);
     }
 
     /// <summary>Rows per block of the row-wise kernels: one vectorised Exp call covers ~4096 elements.</summary>
@@ -127,6 +151,20 @@ public static class Kernels
         }
     }
 
+    /// <summary>Squared Euclidean norm of each <paramref name="dims"/>-wide row of <paramref name="rows"/> (count = norms.Length).</summary>
+    public static void SquaredNorms(ReadOnlySpan<float> rows, int dims, Span<float> norms)
+    {
+        for (int i = 0; i < norms.Length; i++) norms[i] = TensorPrimitives.SumOfSquares(rows.Slice(i * dims, dims));
+    }
+
+    /// <summary>Squared norms of <paramref name="count"/> contiguous rows, as a new array.</summary>
+    public static float[] SquaredNorms(ReadOnlySpan<float> rows, int count, int dims)
+    {
+        var norms = new float[count];
+        SquaredNorms(rows, dims, norms);
+        return norms;
+    }
+
     /// <summary>
     /// Squared Euclidean distances between the rows of <paramref name="a"/> (aRows × dims) and of <paramref name="b"/>
     /// (bRows × dims), both contiguous row-major: distances[i·bRows + j] = ‖aᵢ − bⱼ‖², computed as
@@ -148,22 +186,50 @@ public static class Kernels
         float[] bNorms = ArrayPool<float>.Shared.Rent(bRows);
         try
         {
-            for (int i = 0; i < aRows; i++) aNorms[i] = TensorPrimitives.SumOfSquares(a.Slice(i * dims, dims));
-            for (int j = 0; j < bRows; j++) bNorms[j] = TensorPrimitives.SumOfSquares(b.Slice(j * dims, dims));
-            Gemm.Multiply(Transpose.No, Transpose.Yes, aRows, bRows, dims, -2f, a, dims, b, dims, 0f, distances, bRows, threads);
-            ReadOnlySpan<float> bn = bNorms.AsSpan(0, bRows);
-            for (int i = 0; i < aRows; i++)
-            {
-                Span<float> row = distances.Slice(i * bRows, bRows);
-                TensorPrimitives.Add(row, bn, row);
-                TensorPrimitives.Add(row, aNorms[i], row);
-                TensorPrimitives.Max(row, 0f, row);
-            }
+            SquaredNorms(a, dims, aNorms.AsSpan(0, aRows));
+            SquaredNorms(b, dims, bNorms.AsSpan(0, bRows));
+            ScaledSquaredDistances(a, aNorms, aRows, b, bNorms, bRows, dims, 1f, distances, bRows, threads);
         }
         finally
         {
             ArrayPool<float>.Shared.Return(aNorms);
             ArrayPool<float>.Shared.Return(bNorms);
+        }
+    }
+
+    /// <summary>
+    /// distances[i·ldd + j] = scale·‖aᵢ − bⱼ‖² from precomputed squared norms (see <see cref="SquaredNorms(ReadOnlySpan{float}, int, Span{float})"/>):
+    /// one GEMM with alpha −2·scale, then + scale·‖bⱼ‖² + scale·‖aᵢ‖², clamped at 0 on the side of the sign of scale.
+    /// The one distance kernel behind k-NN (scale 1) and the RBF kernel (scale −γ, then exp).
+    /// </summary>
+    public static void ScaledSquaredDistances(
+        ReadOnlySpan<float> a, ReadOnlySpan<float> aNorms, int aRows,
+        ReadOnlySpan<float> b, ReadOnlySpan<float> bNorms, int bRows,
+        int dims, float scale, Span<float> distances, int ldd, int threads = 0)
+    {
+        if (aRows == 0 || bRows == 0) return;
+        Gemm.Multiply(Transpose.No, Transpose.Yes, aRows, bRows, dims, -2f * scale, a, dims, b, dims, 0f, distances, ldd, threads);
+        float[]? rented = scale == 1f ? null : ArrayPool<float>.Shared.Rent(bRows);
+        try
+        {
+            ReadOnlySpan<float> scaledB = bNorms[..bRows];
+            if (rented is not null)
+            {
+                TensorPrimitives.Multiply(scaledB, scale, rented.AsSpan(0, bRows));
+                scaledB = rented.AsSpan(0, bRows);
+            }
+            for (int i = 0; i < aRows; i++)
+            {
+                Span<float> row = distances.Slice(i * ldd, bRows);
+                TensorPrimitives.Add(row, scaledB, row);
+                TensorPrimitives.Add(row, scale * aNorms[i], row);
+                if (scale >= 0f) TensorPrimitives.Max(row, 0f, row);
+                else TensorPrimitives.Min(row, 0f, row);
+            }
+        }
+        finally
+        {
+            if (rented is not null) ArrayPool<float>.Shared.Return(rented);
         }
     }
 }
@@ -178,37 +244,44 @@ public static class ReferenceKernels
         for (int r = 0; r < rows; r++)
         {
             int best = 0;
-            for (int c = 1; c < columns; c++)
-                if (matrix[r * columns + c] > matrix[r * columns + best]) best = c;
+            for (int c = 1; c < columns && !float.IsNaN(matrix[r * columns + best]); c++)
+            {
+                float value = matrix[r * columns + c], top = matrix[r * columns + best];
+                if (float.IsNaN(value) || value > top || (value == 0f && top == 0f && float.IsNegative(top) && !float.IsNegative(value))) best = c;
+            }
             result[r] = best;
         }
         return result;
     }
 
+    /// <summary>The row's maximum and Σ exp(x − max), both in double.</summary>
+    private static (double Max, double Sum) MaxAndExpSum(ReadOnlySpan<float> row)
+    {
+        double max = double.NegativeInfinity;
+        foreach (float x in row) max = Math.Max(max, x);
+        double sum = 0;
+        foreach (float x in row) sum += Math.Exp(x - max);
+        return (max, sum);
+    }
+
     public static void SoftmaxRows(Span<float> matrix, int columns)
     {
-        int rows = matrix.Length / columns;
-        for (int r = 0; r < rows; r++)
+        for (int r = 0; r < matrix.Length / columns; r++)
         {
-            double max = double.NegativeInfinity;
-            for (int c = 0; c < columns; c++) max = Math.Max(max, matrix[r * columns + c]);
-            double sum = 0;
-            for (int c = 0; c < columns; c++) sum += Math.Exp(matrix[r * columns + c] - max);
-            for (int c = 0; c < columns; c++) matrix[r * columns + c] = (float)(Math.Exp(matrix[r * columns + c] - max) / sum);
+            Span<float> row = matrix.Slice(r * columns, columns);
+            var (max, sum) = MaxAndExpSum(row);
+            for (int c = 0; c < columns; c++) row[c] = (float)(Math.Exp(row[c] - max) / sum);
         }
     }
 
     public static void LogSoftmaxRows(Span<float> matrix, int columns)
     {
-        int rows = matrix.Length / columns;
-        for (int r = 0; r < rows; r++)
+        for (int r = 0; r < matrix.Length / columns; r++)
         {
-            double max = double.NegativeInfinity;
-            for (int c = 0; c < columns; c++) max = Math.Max(max, matrix[r * columns + c]);
-            double sum = 0;
-            for (int c = 0; c < columns; c++) sum += Math.Exp(matrix[r * columns + c] - max);
+            Span<float> row = matrix.Slice(r * columns, columns);
+            var (max, sum) = MaxAndExpSum(row);
             double logSum = max + Math.Log(sum);
-            for (int c = 0; c < columns; c++) matrix[r * columns + c] = (float)(matrix[r * columns + c] - logSum);
+            for (int c = 0; c < columns; c++) row[c] = (float)(row[c] - logSum);
         }
     }
 
@@ -232,5 +305,12 @@ public static class ReferenceKernels
                 }
                 distances[i * bRows + j] = (float)sum;
             }
+    }
+
+    /// <summary>−log of the softmax of the scores at the label, through a double softmax.</summary>
+    public static double LogLossFromScores(ReadOnlySpan<float> scores, int label)
+    {
+        var (max, sum) = MaxAndExpSum(scores);
+        return -Math.Log(Math.Exp(scores[label] - max) / sum);
     }
 }

@@ -80,8 +80,8 @@ public static class ModelFitting
             fitSeconds, predictSeconds, predictSet, predictView.Count, model.History, model.Engine);
 
         var evaluationView = result.EvaluationSet switch { DataSplit.Test => test!, DataSplit.Validation => validation!, _ => train };
-        int[] evaluationPredicted = ArgMax(Probabilities(evaluationView));
-        int[]? testPredicted = test is null ? null : ArgMax(Probabilities(test));
+        int[] evaluationPredicted = Kernels.ArgMaxRows(Probabilities(evaluationView), DigitDataView.ClassCount);
+        int[]? testPredicted = test is null ? null : Kernels.ArgMaxRows(Probabilities(test), DigitDataView.ClassCount);
         var predictions = new ModelPredictions(trainerName, result.EvaluationSet, evaluationView, evaluationPredicted)
         {
             UnlabelledImages = test is { HasLabels: false } ? test : null,
@@ -152,20 +152,4 @@ public static class ModelFitting
     }
 
     public static int[] Labels(DigitDataView view) => Array.ConvertAll(view.GetLabels(), b => (int)b);
-
-    /// <summary>The most probable class per row, first on ties, exactly as <see cref="Evaluator"/> picks it (so pictures agree with the confusion matrix).</summary>
-    public static int[] ArgMax(float[] probabilities)
-    {
-        const int classes = DigitDataView.ClassCount;
-        var result = new int[probabilities.Length / classes];
-        for (int i = 0; i < result.Length; i++)
-        {
-            var row = probabilities.AsSpan(i * classes, classes);
-            int best = 0;
-            for (int c = 1; c < classes; c++)
-                if (row[c] > row[best]) best = c;
-            result[i] = best;
-        }
-        return result;
-    }
 }

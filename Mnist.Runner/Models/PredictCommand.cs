@@ -1,3 +1,4 @@
+using Mnist.Core.Numerics;
 using System.CommandLine;
 using System.IO.Compression;
 using Mnist.Core.Data;
@@ -68,7 +69,7 @@ public static class PredictCommand
             // The model cannot take these images (another image size, say): bad input, not a crash.
             throw new UsageException($"{inputPath}: the {trained.TrainerName} model in {modelPath} cannot predict these {images.Height}×{images.Width} images: {e.Message}");
         }
-        int[] predicted = ModelFitting.ArgMax(probabilities);
+        int[] predicted = Kernels.ArgMaxRows(probabilities, DigitDataView.ClassCount);
         KaggleSubmission.Write(outPath, predicted);
 
         var console = environment.Console;

@@ -95,4 +95,77 @@ public class KernelsTests
                 Assert.That(got[i * bRows + j], Is.EqualTo(want[i * bRows + j]).Within(1e-5 * (norms + 1)), $"({i},{j})");
             }
     }
+
+    [Test]
+    public void ArgMaxRows_MatchesReferenceOnNaNsAndSignedZeros()
+    {
+        float nan = float.NaN;
+        float[] x =
+        [
+            -0f, 0f, -1f,      // +0 counts above −0
+            1f, nan, 2f,       // a NaN wins
+            nan, 3f, nan,      // the first NaN
+            2f, 2f, 1f,        // the first of a tie
+            -5f, -3f, -3f,
+        ];
+        int[] got = Kernels.ArgMaxRows(x, 3);
+        Assert.That(got, Is.EqualTo(ReferenceKernels.ArgMaxRows(x, 3)).AsCollection);
+        Assert.That(got, Is.EqualTo(new[] { 1, 1, 0, 0, 1 }).AsCollection);
+    }
+
+    [TestCaseSource(nameof(Shapes))]
+    public void LogLossFromScores_MatchesReference(int rows, int columns)
+    {
+        float[] x = RandomMatrix(rows, columns, 8, 20f);
+        for (int r = 0; r < rows; r++)
+        {
+            ReadOnlySpan<float> row = x.AsSpan(r * columns, columns);
+            int label = r % columns;
+            double want = ReferenceKernels.LogLossFromScores(row, label);
+            Assert.That(Kernels.LogLossFromScores(row, label), Is.EqualTo(want).Within(1e-6 * (1 + want)), $"row {r}");
+        }
+    }
+
+    [Test]
+    public void LogLossFromScores_StaysFiniteWhereTheProbabilityUnderflows()
+    {
+        // softmax([0, 200])[0] = e^−200 underflows in float; the loss is exactly 200 up to rounding.
+        Assert.That(Kernels.LogLossFromScores([0f, 200f], 0), Is.EqualTo(200.0).Within(1e-9));
+    }
+
+    [Test]
+    public void LogLoss_IsMinusLogOfTheClampedProbability()
+    {
+        Assert.That(Kernels.LogLoss(1f), Is.EqualTo(0.0));
+        Assert.That(Kernels.LogLoss(0.5f), Is.EqualTo(Math.Log(2)).Within(1e-15));
+        Assert.That(Kernels.LogLoss(0f), Is.EqualTo(-Math.Log(Kernels.LogLossFloor)));
+        Assert.That(Kernels.LogLoss(1.5f), Is.EqualTo(0.0));
+    }
+
+    [TestCase(7, 31, 33, 1f)]
+    [TestCase(33, 257, 10, -0.5f)]
+    [TestCase(100, 60, 784, -0.02f)]
+    public void ScaledSquaredDistances_MatchesScaledReference(int aRows, int bRows, int dims, float scale)
+    {
+        float[] a = RandomMatrix(aRows, dims, 9), b = RandomMatrix(bRows, dims, 10);
+        Array.Copy(a, 0, b, 0, dims); // an identical pair: the clamp must keep it at exactly 0
+        const int Padding = 3;
+        int ldd = bRows + Padding;
+        var got = new float[aRows * ldd];
+        Array.Fill(got, 42f);
+        Kernels.ScaledSquaredDistances(a, Kernels.SquaredNorms(a, aRows, dims), aRows, b, Kernels.SquaredNorms(b, bRows, dims), bRows,
+            dims, scale, got, ldd, threads: 2);
+        var want = new float[aRows * bRows];
+        ReferenceKernels.SquaredDistances(a, aRows, b, bRows, dims, want);
+        for (int i = 0; i < aRows; i++)
+        {
+            for (int j = 0; j < bRows; j++)
+            {
+                float value = got[i * ldd + j];
+                Assert.That(scale > 0 ? value >= 0f : value <= 0f, $"({i},{j}) = {value} is on the wrong side of 0");
+                Assert.That(value, Is.EqualTo(scale * want[i * bRows + j]).Within(Math.Abs(scale) * 1e-5 * (2 * dims + 1)), $"({i},{j})");
+            }
+            for (int j = bRows; j < ldd; j++) Assert.That(got[i * ldd + j], Is.EqualTo(42f), "the padding is left alone");
+        }
+    }
 }

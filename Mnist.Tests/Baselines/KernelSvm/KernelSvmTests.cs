@@ -40,8 +40,8 @@ public sealed class KernelSvmTests
         const int n = 700, m = 37, dims = 20;
         const float gamma = 0.3f;
         float[] a = RandomRows(n, dims, 1), b = RandomRows(m, dims, 2);
-        var aNorms = RbfKernel.SquaredNorms(a, n, dims);
-        var bNorms = RbfKernel.SquaredNorms(b, m, dims);
+        var aNorms = Kernels.SquaredNorms(a, n, dims);
+        var bNorms = Kernels.SquaredNorms(b, m, dims);
 
         var cross = new float[n * m];
         RbfKernel.Block(a, aNorms, n, b, bNorms, m, dims, gamma, cross, m);
@@ -82,7 +82,7 @@ public sealed class KernelSvmTests
         var y = new sbyte[n];
         for (int i = 0; i < n; i++) y[i] = x[i * dims] + x[i * dims + 1] + 0.3 * Math.Sin(7 * x[i * dims + 2]) > 1 ? (sbyte)1 : (sbyte)-1;
         var kernel = new float[n * n];
-        RbfKernel.Symmetric(x, RbfKernel.SquaredNorms(x, n, dims), n, dims, 2f, kernel);
+        RbfKernel.Symmetric(x, Kernels.SquaredNorms(x, n, dims), n, dims, 2f, kernel);
 
         var solver = new SmoSolver(kernel, y, c, tolerance);
         Assert.That(solver.Run(1_000_000), Is.True);
@@ -121,7 +121,7 @@ public sealed class KernelSvmTests
         var kernel = new float[n * n];
         var rows = new float[n * d];
         data.GatherPixels(members, rows);
-        RbfKernel.Symmetric(rows, RbfKernel.SquaredNorms(rows, n, d), n, d, 0.5f, kernel);
+        RbfKernel.Symmetric(rows, Kernels.SquaredNorms(rows, n, d), n, d, 0.5f, kernel);
         var y = members.Select(i => labels[i] == 0 ? (sbyte)1 : (sbyte)-1).ToArray();
         var solver = new SmoSolver(kernel, y, 3, 1e-6);
         solver.Run(1_000_000);
