@@ -85,6 +85,17 @@ public sealed class ChartRendererTests
     }
 
     [Test]
+    public void TheSamePictureDrawnTwiceIsByteIdentical()
+    {
+        // Skia numbers clip paths from a process-wide counter; the chart writer renumbers them.
+        Bar[] bars = [new("logreg", 92.6), new("knn", 97.0)];
+        string first = BarChart.Render(bars, new BarChartOptions { Title = "Accuracy", Max = 100 });
+        string second = BarChart.Render(bars, new BarChartOptions { Title = "Accuracy", Max = 100 });
+        Assert.That(second, Is.EqualTo(first));
+        Assert.That(first, Does.Contain("cl_0"));
+    }
+
+    [Test]
     public void OverlongLabelsAreCut()
     {
         string label = "#1 " + string.Join(", ", Enumerable.Range(0, 20).Select(i => $"parameter{i}=0.001"));
