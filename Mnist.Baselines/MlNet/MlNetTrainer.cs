@@ -47,13 +47,8 @@ public sealed class MlNetTrainer : ITrainer
             var estimator = _algorithm.Build(ml, _values, ComputeSettings.Threads);
             transformer = monitor.Run(() => estimator.Fit(new CancellableDataView(train, cancellationToken)));
         }
-        var history = new TrainingHistory();
-        var model = new MlNetModel(_algorithm, _values, ml, transformer, train.PixelCount, history);
-        if (validation is { Count: > 0 })
-        {
-            var metrics = Core.Evaluation.Evaluator.Evaluate(model, validation);
-            history.Add(new EpochRecord(1, double.NaN, null, metrics.LogLoss, metrics.Accuracy, 0, clock.Elapsed.TotalSeconds, train.Count / clock.Elapsed.TotalSeconds));
-        }
+        // The runner scores the validation set itself; one pass of ML.NET gives no per-epoch history.
+        var model = new MlNetModel(_algorithm, _values, ml, transformer, train.PixelCount);
         progress?.Report(new TrainingProgress(1.0, $"ML.NET fit done in {clock.Elapsed.TotalSeconds:0.0} s"));
         return model;
     }
@@ -68,17 +63,14 @@ public sealed class MlNetModel : ITrainedModel
     private readonly MLContext _ml;
     private readonly int _pixelCount;
 
-    internal MlNetModel(MlNetAlgorithm algorithm, MlNetHyperparameters values, MLContext ml, ITransformer transformer, int pixelCount, TrainingHistory? history)
+    internal MlNetModel(MlNetAlgorithm algorithm, MlNetHyperparameters values, MLContext ml, ITransformer transformer, int pixelCount)
     {
         _algorithm = algorithm;
         _values = values;
         _ml = ml;
         Transformer = transformer;
         _pixelCount = pixelCount;
-        _history = history;
     }
-
-    private readonly TrainingHistory? _history;
 
     /// <summary>ML.NET's fitted transformer: use it in your own ML.NET pipelines (it adds Score and PredictedLabel).</summary>
     public ITransformer Transformer { get; }
@@ -86,8 +78,6 @@ public sealed class MlNetModel : ITrainedModel
     public string TrainerName => _algorithm.Name;
     public IReadOnlyDictionary<string, object> Hyperparameters => _algorithm.Schema.ToDictionary(_values);
     public string Engine => MlNetTrainer.EngineName;
-    /// <summary>One record with the validation figures, when the fit had a validation set.</summary>
-    public TrainingHistory? History => _history is { Epochs.Count: > 0 } ? _history : null;
 
     /// <summary>
     /// Scores through ML.NET and normalises each row to sum to one (one-vs-all models give per-class
@@ -167,7 +157,7 @@ public sealed class MlNetModel : ITrainedModel
         {
             throw new InvalidDataException($"ML.NET could not read its model ({e.GetType().Name}: {FirstLine(e.Message)})", e);
         }
-        var model = new MlNetModel(algorithm, values, ml, transformer, pixelCount, history: null);
+        var model = new MlNetModel(algorithm, values, ml, transformer, pixelCount);
         model.Probe();
         return model;
     }

@@ -44,7 +44,6 @@ public sealed class MlNetTrainerTests
         var metrics = Evaluator.Evaluate(model, Test);
         Assert.That(metrics.Accuracy, Is.GreaterThan(floor), $"{name} test accuracy");
         Assert.That(model.Engine, Is.EqualTo("ML.NET 5.0.1"));
-        Assert.That(model.History!.Epochs.Single().ValidationAccuracy, Is.GreaterThan(floor - 0.05));
         Assert.That(reports[^1].Fraction, Is.EqualTo(1.0));
 
         var probabilities = model.PredictProbabilities(Test);
