@@ -100,6 +100,8 @@ public sealed record ModelResult
     public IReadOnlyList<ConfusedPair> MostConfused { get; init; } = [];
     /// <summary>Per-epoch records when the trainer keeps a history; otherwise null.</summary>
     public IReadOnlyList<EpochRecord>? History { get; init; }
+    /// <summary>The figures of each model this one combines (an ensemble's members, see <see cref="ITrainedModel.Members"/>); null for a single model.</summary>
+    public IReadOnlyList<MemberResult>? Members { get; init; }
 
     /// <summary>
     /// Builds a result from the metrics of each set. The confusion matrix and per-class figures come
@@ -146,6 +148,16 @@ public sealed record ModelResult
         };
     }
 }
+
+/// <summary>One member of a combined model (an ensemble), evaluated on its own.</summary>
+/// <param name="Index">1-based position among the members.</param>
+/// <param name="Trainer">The member's trainer.</param>
+/// <param name="Engine">The engine that did its numerical work.</param>
+/// <param name="Hyperparameters">Its resolved hyperparameters (its derived seed included).</param>
+/// <param name="ValidationAccuracy">Null without a validation set.</param>
+/// <param name="TestAccuracy">Null without a labelled test set.</param>
+public sealed record MemberResult(int Index, string Trainer, string Engine, IReadOnlyDictionary<string, object> Hyperparameters,
+    double? ValidationAccuracy, double? TestAccuracy);
 
 /// <summary>Where an interrupted run stopped.</summary>
 /// <param name="Finished">Trainers whose results are in the report (and kept for a resume).</param>

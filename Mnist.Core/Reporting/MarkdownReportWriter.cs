@@ -259,6 +259,7 @@ public static class MarkdownReportWriter
         }
         md.AppendLine();
 
+        AppendMembers(md, model);
         AppendConfusionMatrix(md, model);
         AppendFigures(md, figures, ReportFigures.ConfusionKind, model.Trainer);
         AppendPerClass(md, model);
@@ -299,6 +300,21 @@ public static class MarkdownReportWriter
             AppendFigures(md, figures, ReportFigures.LossCurveKind, model.Trainer);
             AppendFigures(md, figures, ReportFigures.AccuracyCurveKind, model.Trainer);
         }
+    }
+
+    /// <summary>A combined model's members, each one's accuracy beside the combination's.</summary>
+    private static void AppendMembers(StringBuilder md, ModelResult model)
+    {
+        if (model.Members is not { Count: > 0 } members) return;
+        md.AppendLine("#### Members").AppendLine();
+        md.AppendLine("| Member | Trainer | Engine | Validation acc | Test acc | Hyperparameters |").AppendLine("|---:|---|---|---:|---:|---|");
+        foreach (var m in members)
+            md.Append("| ").Append(m.Index.ToString(Invariant)).Append(" | ").Append(Cell(m.Trainer)).Append(" | ").Append(Cell(m.Engine))
+              .Append(" | ").Append(Percent(m.ValidationAccuracy)).Append(" | ").Append(Percent(m.TestAccuracy))
+              .Append(" | ").Append(Cell(string.Join(", ", m.Hyperparameters.Select(h => $"{h.Key}={FormatValue(h.Value)}")))).AppendLine(" |");
+        md.Append("| **all** | **").Append(Cell(model.Trainer)).Append("** | ").Append(Cell(model.Engine))
+          .Append(" | **").Append(Percent(model.ValidationAccuracy)).Append("** | **").Append(Percent(model.TestAccuracy)).AppendLine("** | |");
+        md.AppendLine();
     }
 
     private static void AppendConfusionMatrix(StringBuilder md, ModelResult model)
