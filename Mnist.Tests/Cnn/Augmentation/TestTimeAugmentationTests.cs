@@ -89,5 +89,8 @@ public sealed class TestTimeAugmentationTests
         Assert.That(tta, Is.EqualTo(expected));
         Assert.That(tta, Is.Not.EqualTo(network), "the same weights (same seed, tta does not touch training), other predictions");
         for (int i = 0; i < test.Count; i++) Assert.That(tta.AsSpan(i * 10, 10).ToArray().Sum(), Is.EqualTo(1f).Within(1e-5));
+        Assert.That(() => Mnist.Onnx.OnnxExport.ToBytes(augmented), Throws.TypeOf<Mnist.Onnx.NotExportableException>().With.Message.Contain("tta > 0"),
+            "the ONNX graph would not average the variants");
+        Assert.That(Mnist.Onnx.OnnxExport.ToBytes(plain), Is.Not.Empty);
     }
 }
