@@ -67,16 +67,13 @@ public sealed class EnsembleTrainer : ICheckpointingTrainer
     public ITrainedModel Fit(DigitDataView train, DigitDataView? validation = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
         FitCore(train, validation, progress, cancellationToken, checkpoint: null);
 
-    public ITrainedModel Fit(DigitDataView train, DigitDataView? validation, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken, TrainingCheckpoint checkpoint)
-    {
-        ArgumentNullException.ThrowIfNull(checkpoint);
-        return FitCore(train, validation, progress, cancellationToken, checkpoint);
-    }
+    public ITrainedModel Fit(DigitDataView train, DigitDataView? validation, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken, TrainingCheckpoint checkpoint) =>
+        FitCore(train, validation, progress, cancellationToken, checkpoint ?? throw new ArgumentNullException(nameof(checkpoint)));
 
     private EnsembleModel FitCore(DigitDataView train, DigitDataView? validation, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken, TrainingCheckpoint? checkpoint)
     {
         validation = FitArguments.Check(train, validation);
-        var shape = new DataShape(train.Count, validation?.Count ?? 0, train.PixelCount);
+        var shape = CheckpointDataShape.Of(train, validation);
         var finished = new List<ITrainedModel>();
         int count = _members.Count;
         if (checkpoint is { Exists: true })
@@ -120,26 +117,18 @@ public sealed class EnsembleTrainer : ICheckpointingTrainer
         return new TrainingCheckpoint(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(path)!, file), member.Name, member.Hyperparameters);
     }
 
-    /// <summary>What a checkpoint must agree with: the data it was trained on.</summary>
-    private readonly record struct DataShape(int Train, int Validation, int Pixels);
-
-    private static void WriteCheckpoint(BinaryWriter writer, DataShape shape, IReadOnlyList<ITrainedModel> finished)
+    private static void WriteCheckpoint(BinaryWriter writer, CheckpointDataShape shape, IReadOnlyList<ITrainedModel> finished)
     {
         writer.Write(CheckpointVersion);
-        writer.Write(shape.Train);
-        writer.Write(shape.Validation);
-        writer.Write(shape.Pixels);
+        shape.Write(writer);
         EnsembleModel.WriteMembers(writer, finished);
     }
 
-    private List<ITrainedModel> ReadCheckpoint(BinaryReader reader, DataShape shape)
+    private List<ITrainedModel> ReadCheckpoint(BinaryReader reader, CheckpointDataShape shape)
     {
         int version = reader.ReadInt32();
         if (version != CheckpointVersion) throw new InvalidDataException($"unsupported {Name} checkpoint version {version}");
-        var saved = new DataShape(reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32());
-        if (saved != shape)
-            throw new InvalidDataException($"the checkpoint was saved training on {saved.Train} images ({saved.Validation} validation, {saved.Pixels} pixels), " +
-                                           $"this run has {shape.Train} ({shape.Validation}, {shape.Pixels})");
+        shape.ReadAndCheck(reader);
         var models = EnsembleModel.ReadMembers(reader, _catalog, _members.Select(m => m.Name).ToList(), complete: false);
         for (int i = 0; i < models.Count; i++)
         {
