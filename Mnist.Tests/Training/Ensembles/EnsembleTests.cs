@@ -67,6 +67,7 @@ public sealed class EnsembleTests
             ("cnn*60,knn*41", "more than 100 members"),
         })
             Assert.That(() => EnsembleMembers.Parse(text, catalog, EnsembleCatalog.Name), Throws.ArgumentException.With.Message.Contain(message), text);
+        Assert.That(() => Ensemble("  "), Throws.ArgumentException.With.Message.EqualTo("Hyperparameter 'members' must be non-empty text."));
         Assert.That(() => Ensemble("mlp(epochs=0)"), Throws.ArgumentException.With.Message.Contain("ensemble member 1 (mlp)").And.Message.Contain("epochs"));
         Assert.That(() => Ensemble("logreg(depth=3)"), Throws.ArgumentException.With.Message.Contain("ensemble member 1 (logreg)").And.Message.Contain("'depth'"));
     }
