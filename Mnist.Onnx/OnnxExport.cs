@@ -86,6 +86,8 @@ public static class OnnxExport
     {
         switch (model)
         {
+            case NeuralModel { Options.Tta: > 0 }:
+                throw new NotExportableException("its predictions average test-time augmented variants (tta > 0), which the ONNX graph does not do");
             case NeuralModel neural:
                 SoftmaxOutputs(g, NeuralGraph.Logits(g, InputName, neural.Network));
                 return neural.Network.InputShape.Size;

@@ -1,3 +1,4 @@
+using Mnist.Cnn.Augmentation;
 using Mnist.Cnn.Layers;
 using Mnist.Core.Data;
 using Mnist.Core.Training;
@@ -18,7 +19,13 @@ public sealed class NeuralModel(string trainerName, Sequential network, NeuralTr
     /// <summary>Why training ended before its last epoch (early stopping), or null.</summary>
     public string? StopReason { get; } = stopReason;
 
-    public void PredictProbabilities(DigitDataView data, Span<float> probabilities) => Network.PredictProbabilities(data, probabilities);
+    public void PredictProbabilities(DigitDataView data, Span<float> probabilities)
+    {
+        if (Options.Tta > 0)
+            new TestTimeAugmentation(Options.Tta, Options.Seed).PredictProbabilities(data, probabilities, (view, p) => Network.PredictProbabilities(view, p));
+        else
+            Network.PredictProbabilities(data, probabilities);
+    }
 
     public void WritePayload(BinaryWriter writer)
     {

@@ -82,7 +82,7 @@ public sealed class NeuralTrainer(string name, Func<TensorShape, Sequential> arc
         long step = 0;
         int completedEpochs = 0;
 
-        var shape = new DataShape(train.Count, validation?.Count ?? 0, train.PixelCount);
+        var shape = CheckpointDataShape.Of(train, validation);
         if (checkpoint is { Exists: true })
         {
             (completedEpochs, step) = checkpoint.Load(reader => ReadCheckpoint(reader, shape, state, callbacks, history));
@@ -137,15 +137,10 @@ public sealed class NeuralTrainer(string name, Func<TensorShape, Sequential> arc
         return new NeuralModel(Name, model, Options, history, state.StopReason);
     }
 
-    /// <summary>What a checkpoint must agree with: the data it was trained on.</summary>
-    private readonly record struct DataShape(int Train, int Validation, int Pixels);
-
-    private static void WriteCheckpoint(BinaryWriter writer, DataShape shape, int epoch, long step, TrainingState state, List<Callback> callbacks, TrainingHistory history)
+    private static void WriteCheckpoint(BinaryWriter writer, CheckpointDataShape shape, int epoch, long step, TrainingState state, List<Callback> callbacks, TrainingHistory history)
     {
         writer.Write(CheckpointVersion);
-        writer.Write(shape.Train);
-        writer.Write(shape.Validation);
-        writer.Write(shape.Pixels);
+        shape.Write(writer);
         writer.Write(epoch);
         writer.Write(step);
         writer.Write(state.StopTraining);
@@ -173,14 +168,11 @@ public sealed class NeuralTrainer(string name, Func<TensorShape, Sequential> arc
     }
 
     /// <summary>Restores a checkpoint into the fresh model, optimizer and callbacks; returns (completed epochs, steps).</summary>
-    private (int Epoch, long Step) ReadCheckpoint(BinaryReader reader, DataShape shape, TrainingState state, List<Callback> callbacks, TrainingHistory history)
+    private (int Epoch, long Step) ReadCheckpoint(BinaryReader reader, CheckpointDataShape shape, TrainingState state, List<Callback> callbacks, TrainingHistory history)
     {
         int version = reader.ReadInt32();
         if (version != CheckpointVersion) throw new InvalidDataException($"unsupported {Name} checkpoint version {version}");
-        var saved = new DataShape(reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32());
-        if (saved != shape)
-            throw new InvalidDataException($"the checkpoint was saved training on {saved.Train} images ({saved.Validation} validation, {saved.Pixels} pixels), " +
-                                           $"this run has {shape.Train} ({shape.Validation}, {shape.Pixels})");
+        shape.ReadAndCheck(reader);
         int epoch = reader.ReadInt32();
         long step = reader.ReadInt64();
         if (epoch < 1 || epoch > Options.Epochs) throw new InvalidDataException($"checkpoint epoch {epoch} is outside 1..{Options.Epochs}");

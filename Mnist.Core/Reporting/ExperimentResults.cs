@@ -55,6 +55,8 @@ public sealed record ExperimentResults
     public GridSearchResult? GridSearch { get; init; }
     /// <summary>Set by one shard of a sharded <c>grid</c> or <c>cv</c> (<c>--shard K/N</c>): its trials, for <c>mnist merge</c>.</summary>
     public ShardResult? Shard { get; init; }
+    /// <summary>Set by <c>mnist compare --repeat S</c> (S ≥ 2): each trainer's accuracies over S seeds.</summary>
+    public RepeatResult? Repeats { get; init; }
     /// <summary>Set by <c>mnist kaggle</c>.</summary>
     public SubmissionResult? Submission { get; init; }
     /// <summary>True when the run was stopped (Ctrl+C, SIGTERM) before every trainer finished: <see cref="Models"/> holds the finished ones.</summary>
@@ -100,6 +102,8 @@ public sealed record ModelResult
     public IReadOnlyList<ConfusedPair> MostConfused { get; init; } = [];
     /// <summary>Per-epoch records when the trainer keeps a history; otherwise null.</summary>
     public IReadOnlyList<EpochRecord>? History { get; init; }
+    /// <summary>The figures of each model this one combines (an ensemble's members, see <see cref="ITrainedModel.Members"/>); null for a single model.</summary>
+    public IReadOnlyList<MemberResult>? Members { get; init; }
 
     /// <summary>
     /// Builds a result from the metrics of each set. The confusion matrix and per-class figures come
@@ -146,6 +150,16 @@ public sealed record ModelResult
         };
     }
 }
+
+/// <summary>One member of a combined model (an ensemble), evaluated on its own.</summary>
+/// <param name="Index">1-based position among the members.</param>
+/// <param name="Trainer">The member's trainer.</param>
+/// <param name="Engine">The engine that did its numerical work.</param>
+/// <param name="Hyperparameters">Its resolved hyperparameters (its derived seed included).</param>
+/// <param name="ValidationAccuracy">Null without a validation set.</param>
+/// <param name="TestAccuracy">Null without a labelled test set.</param>
+public sealed record MemberResult(int Index, string Trainer, string Engine, IReadOnlyDictionary<string, object> Hyperparameters,
+    double? ValidationAccuracy, double? TestAccuracy);
 
 /// <summary>Where an interrupted run stopped.</summary>
 /// <param name="Finished">Trainers whose results are in the report (and kept for a resume).</param>
@@ -199,6 +213,55 @@ public sealed record CrossValidationTrainerResult
             MeanAccuracy = mean,
             StandardDeviation = sd,
             FitSeconds = fitSeconds,
+        };
+    }
+}
+
+/// <summary>Every trainer fitted with several seeds on the same split (<c>mnist compare --repeat S</c>).</summary>
+/// <param name="Count">Seeds per trainer: the run's --seed, --seed + 1, ..., --seed + S − 1.</param>
+/// <param name="Trainers">Each trainer's runs and summary, in run order.</param>
+public sealed record RepeatResult(int Count, IReadOnlyList<RepeatTrainerResult> Trainers);
+
+/// <summary>One fit of a repeated trainer: its seed and accuracies.</summary>
+public sealed record RepeatRun(int Seed, double? ValidationAccuracy, double? TestAccuracy, double FitSeconds);
+
+/// <summary>One trainer's runs over the seeds with the mean and sample standard deviation (n − 1) of its accuracies.</summary>
+public sealed record RepeatTrainerResult
+{
+    public required string Trainer { get; init; }
+    public string Engine { get; init; } = Training.TrainerRegistration.OwnEngine;
+    public required IReadOnlyList<RepeatRun> Runs { get; init; }
+    /// <summary>Null without a labelled test set.</summary>
+    public double? TestMean { get; init; }
+    public double? TestStandardDeviation { get; init; }
+    /// <summary>Null without a validation set.</summary>
+    public double? ValidationMean { get; init; }
+    public double? ValidationStandardDeviation { get; init; }
+    /// <summary>Mean fit time of one run.</summary>
+    public double FitSeconds { get; init; }
+
+    /// <summary>Builds the summary from the runs (in seed order).</summary>
+    public static RepeatTrainerResult Create(string trainer, string engine, IReadOnlyList<RepeatRun> runs)
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(runs.Count);
+        (double? Mean, double? Sd) Summary(Func<RepeatRun, double?> accuracy)
+        {
+            if (runs.Any(r => accuracy(r) is null)) return (null, null);
+            var (mean, sd) = Statistics.MeanAndSampleStandardDeviation(runs.Select(r => accuracy(r)!.Value).ToList());
+            return (mean, sd);
+        }
+        var (testMean, testSd) = Summary(r => r.TestAccuracy);
+        var (validationMean, validationSd) = Summary(r => r.ValidationAccuracy);
+        return new RepeatTrainerResult
+        {
+            Trainer = trainer,
+            Engine = engine,
+            Runs = runs.ToList(),
+            TestMean = testMean,
+            TestStandardDeviation = testSd,
+            ValidationMean = validationMean,
+            ValidationStandardDeviation = validationSd,
+            FitSeconds = runs.Average(r => r.FitSeconds),
         };
     }
 }

@@ -31,6 +31,7 @@ public static class MarkdownReportWriter
             AppendSummaryTable(md, results);
             AppendFigures(md, results, ReportFigures.AccuracyKind, null);
         }
+        AppendRepeats(md, results);
         AppendSubmission(md, results);
         AppendCrossValidation(md, results);
         AppendGridSearch(md, results);
@@ -98,6 +99,26 @@ public static class MarkdownReportWriter
             md.Append("- ").Append(t.Trainer).Append(": ").AppendLine(string.Join(", ", t.Hyperparameters.Select(h => $"{h.Key}={FormatValue(h.Value)}")));
         if (cv.Trainers.Any(t => t.Hyperparameters.Count > 0)) md.AppendLine();
     }
+
+    private static void AppendRepeats(StringBuilder md, ExperimentResults results)
+    {
+        if (results.Repeats is not { } repeats) return;
+        md.Append("## Repeats (").Append(repeats.Count.ToString(Invariant)).AppendLine(" seeds)").AppendLine();
+        md.Append("Each trainer fitted with seeds ").Append(results.Seed.ToString(Invariant)).Append("..").Append((results.Seed + repeats.Count - 1).ToString(Invariant))
+          .AppendLine(" on the same split (the models above are those of the first seed). Mean ± sample standard deviation (n − 1).").AppendLine();
+        md.AppendLine("| Trainer | Test acc | Validation acc | Test acc per seed | Fit time (mean) |").AppendLine("|---|---:|---:|---|---:|");
+        foreach (var t in repeats.Trainers)
+            md.Append("| ").Append(Cell(t.Trainer))
+              .Append(" | ").Append(MeanAndSd(t.TestMean, t.TestStandardDeviation))
+              .Append(" | ").Append(MeanAndSd(t.ValidationMean, t.ValidationStandardDeviation))
+              .Append(" | ").Append(string.Join(" ", t.Runs.Select(r => r.TestAccuracy is double a ? (a * 100).ToString("0.00", Invariant) : "—")))
+              .Append(" | ").Append(Seconds(t.FitSeconds)).AppendLine(" |");
+        md.AppendLine();
+    }
+
+    /// <summary>"99.61% ± 0.04 pt", or "—".</summary>
+    public static string MeanAndSd(double? mean, double? standardDeviation) =>
+        mean is double m ? $"{Percent(m)} ± {Points(standardDeviation ?? double.NaN)}" : "—";
 
     private static void AppendGridSearch(StringBuilder md, ExperimentResults results)
     {
@@ -259,6 +280,7 @@ public static class MarkdownReportWriter
         }
         md.AppendLine();
 
+        AppendMembers(md, model);
         AppendConfusionMatrix(md, model);
         AppendFigures(md, figures, ReportFigures.ConfusionKind, model.Trainer);
         AppendPerClass(md, model);
@@ -299,6 +321,21 @@ public static class MarkdownReportWriter
             AppendFigures(md, figures, ReportFigures.LossCurveKind, model.Trainer);
             AppendFigures(md, figures, ReportFigures.AccuracyCurveKind, model.Trainer);
         }
+    }
+
+    /// <summary>A combined model's members, each one's accuracy beside the combination's.</summary>
+    private static void AppendMembers(StringBuilder md, ModelResult model)
+    {
+        if (model.Members is not { Count: > 0 } members) return;
+        md.AppendLine("#### Members").AppendLine();
+        md.AppendLine("| Member | Trainer | Engine | Validation acc | Test acc | Hyperparameters |").AppendLine("|---:|---|---|---:|---:|---|");
+        foreach (var m in members)
+            md.Append("| ").Append(m.Index.ToString(Invariant)).Append(" | ").Append(Cell(m.Trainer)).Append(" | ").Append(Cell(m.Engine))
+              .Append(" | ").Append(Percent(m.ValidationAccuracy)).Append(" | ").Append(Percent(m.TestAccuracy))
+              .Append(" | ").Append(Cell(string.Join(", ", m.Hyperparameters.Select(h => $"{h.Key}={FormatValue(h.Value)}")))).AppendLine(" |");
+        md.Append("| **all** | **").Append(Cell(model.Trainer)).Append("** | ").Append(Cell(model.Engine))
+          .Append(" | **").Append(Percent(model.ValidationAccuracy)).Append("** | **").Append(Percent(model.TestAccuracy)).AppendLine("** | |");
+        md.AppendLine();
     }
 
     private static void AppendConfusionMatrix(StringBuilder md, ModelResult model)

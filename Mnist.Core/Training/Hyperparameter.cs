@@ -14,6 +14,8 @@ public enum HyperparameterType
     Bool,
     /// <summary>One of a fixed list of names (boxed as the <see cref="string"/> name).</summary>
     Choice,
+    /// <summary>Free text with a syntax of its own, checked by the trainer (boxed as <see cref="string"/>; e.g. an ensemble's members).</summary>
+    Text,
 }
 
 /// <summary>
@@ -66,6 +68,7 @@ public sealed class Hyperparameter
     {
         HyperparameterType.Choice => string.Join(" | ", Choices),
         HyperparameterType.Bool => "true | false",
+        HyperparameterType.Text => "text",
         _ when _lower is null && _upper is null => "any",
         HyperparameterType.Int when _lower is not null && _upper is not null => $"{Bound(_lower.Value)}..{Bound(_upper.Value)}",
         _ when _upper is null => $"{(_lowerInclusive ? "≥" : ">")} {Bound(_lower!.Value)}",
@@ -73,7 +76,7 @@ public sealed class Hyperparameter
         _ => $"{(_lowerInclusive ? "[" : "(")}{Bound(_lower!.Value)}, {Bound(_upper!.Value)}{(_upperInclusive ? "]" : ")")}",
     };
 
-    /// <summary>"int", "double", "bool" or "choice".</summary>
+    /// <summary>"int", "double", "bool", "choice" or "text".</summary>
     public string TypeName => Type.ToString().ToLowerInvariant();
 
     /// <summary>Parses <paramref name="text"/> (invariant culture; choices case-insensitive) and checks the range; a bad value is an <see cref="ArgumentException"/> naming the hyperparameter.</summary>
@@ -90,6 +93,7 @@ public sealed class Hyperparameter
             HyperparameterType.Double => double.TryParse(trimmed, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && double.IsFinite(d) ? d
                 : throw Invalid($"a finite number, not '{text}'"),
             HyperparameterType.Bool => bool.TryParse(trimmed, out bool b) ? b : throw Invalid($"true or false, not '{text}'"),
+            HyperparameterType.Text => trimmed,
             _ => Choices.FirstOrDefault(c => c.Equals(trimmed, StringComparison.OrdinalIgnoreCase)) ?? throw Invalid($"{ChoiceList()}, not '{text}'"),
         };
         Check(value);
@@ -119,6 +123,10 @@ public sealed class Hyperparameter
                 break;
             case (HyperparameterType.Bool, bool):
                 break;
+            case (HyperparameterType.Text, string s) when s.Length > 0:
+                break;
+            case (HyperparameterType.Text, string):
+                throw Invalid("non-empty text");
             case (HyperparameterType.Choice, string s) when Choices.Contains(s, StringComparer.Ordinal):
                 break;
             case (HyperparameterType.Choice, string s):
@@ -137,8 +145,8 @@ public sealed class Hyperparameter
             (HyperparameterType.Double, JsonValueKind.Number) => element.GetDouble(),
             (HyperparameterType.Bool, JsonValueKind.True) => true,
             (HyperparameterType.Bool, JsonValueKind.False) => false,
-            (HyperparameterType.Choice, JsonValueKind.String) => element.GetString()!,
-            _ => throw Invalid($"{(Type == HyperparameterType.Choice ? ChoiceList() : "a JSON " + TypeName)}, not {element.GetRawText()}"),
+            (HyperparameterType.Choice or HyperparameterType.Text, JsonValueKind.String) => element.GetString()!,
+            _ => throw Invalid($"{(Type == HyperparameterType.Choice ? ChoiceList() : Type == HyperparameterType.Text ? "a JSON string" : "a JSON " + TypeName)}, not {element.GetRawText()}"),
         };
         Check(value);
         return value;

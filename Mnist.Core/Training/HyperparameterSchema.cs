@@ -98,6 +98,13 @@ public sealed class HyperparameterSchema<TOptions> : IHyperparameterSchema where
     public HyperparameterSchema<TOptions> Bool(string name, Func<TOptions, bool> get, Func<TOptions, bool, TOptions> set, string doc) =>
         Add(new Hyperparameter(name, HyperparameterType.Bool, doc, get(Defaults)), o => get(o), (o, v) => set(o, (bool)v));
 
+    /// <summary>
+    /// Declares free text (non-empty, trimmed) whose own syntax the trainer checks when it is created, e.g. an
+    /// ensemble's member list; the schema only stores and echoes it.
+    /// </summary>
+    public HyperparameterSchema<TOptions> Text(string name, Func<TOptions, string> get, Func<TOptions, string, TOptions> set, string doc) =>
+        Add(new Hyperparameter(name, HyperparameterType.Text, doc, get(Defaults)), o => get(o), (o, v) => set(o, (string)v));
+
     /// <summary>Declares a choice among named values (an enum, say): the names are what users type and files store.</summary>
     public HyperparameterSchema<TOptions> Choice<TValue>(string name, Func<TOptions, TValue> get, Func<TOptions, TValue, TOptions> set, string doc,
         params (string Name, TValue Value)[] choices)
@@ -148,7 +155,7 @@ public sealed class HyperparameterSchema<TOptions> : IHyperparameterSchema where
         return options;
     }
 
-    /// <summary>Name → typed value (int, double, bool, choice name) in declaration order: <see cref="ITrainer.Hyperparameters"/> and results.json.</summary>
+    /// <summary>Name → typed value (int, double, bool, choice name, text) in declaration order: <see cref="ITrainer.Hyperparameters"/> and results.json.</summary>
     public IReadOnlyDictionary<string, object> ToDictionary(TOptions options)
     {
         var values = new Dictionary<string, object>(StringComparer.Ordinal);

@@ -56,6 +56,12 @@ public interface ITrainedModel
     TrainingHistory? History => null;
 
     /// <summary>
+    /// The models this one combines (an ensemble's members), in order: reports evaluate each and show it beside
+    /// this model. Empty for a single model.
+    /// </summary>
+    IReadOnlyList<ITrainedModel> Members => [];
+
+    /// <summary>
     /// Writes <c>data.Count × 10</c> row-major class probabilities into <paramref name="probabilities"/>.
     /// </summary>
     void PredictProbabilities(DigitDataView data, Span<float> probabilities);

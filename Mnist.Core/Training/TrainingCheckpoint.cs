@@ -80,3 +80,28 @@ public sealed class TrainingCheckpoint
         }
     }
 }
+
+/// <summary>
+/// The data a checkpoint was saved training on (training and validation counts, pixels per image), written at its
+/// start: a resumed fit must see the same, or its checkpoint is refused.
+/// </summary>
+public readonly record struct CheckpointDataShape(int Train, int Validation, int Pixels)
+{
+    public static CheckpointDataShape Of(DigitDataView train, DigitDataView? validation) => new(train.Count, validation?.Count ?? 0, train.PixelCount);
+
+    public void Write(BinaryWriter writer)
+    {
+        writer.Write(Train);
+        writer.Write(Validation);
+        writer.Write(Pixels);
+    }
+
+    /// <summary>Reads a shape written by <see cref="Write"/>; an <see cref="InvalidDataException"/> unless it equals this one.</summary>
+    public void ReadAndCheck(BinaryReader reader)
+    {
+        var saved = new CheckpointDataShape(reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32());
+        if (saved != this)
+            throw new InvalidDataException($"the checkpoint was saved training on {saved.Train} images ({saved.Validation} validation, {saved.Pixels} pixels), " +
+                                           $"this run has {Train} ({Validation}, {Pixels})");
+    }
+}

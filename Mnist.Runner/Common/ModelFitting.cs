@@ -77,7 +77,7 @@ public static class ModelFitting
         var validationMetrics = Metrics(validation);
         var testMetrics = Metrics(test);
         var result = ModelResult.Create(trainerName, model.Hyperparameters, trainMetrics, validationMetrics, testMetrics,
-            fitSeconds, predictSeconds, predictSet, predictView.Count, model.History, model.Engine);
+            fitSeconds, predictSeconds, predictSet, predictView.Count, model.History, model.Engine) with { Members = MemberResults(model, validation, test, cancel) };
 
         var evaluationView = result.EvaluationSet switch { DataSplit.Test => test!, DataSplit.Validation => validation!, _ => train };
         int[] evaluationPredicted = Kernels.ArgMaxRows(Probabilities(evaluationView), DigitDataView.ClassCount);
@@ -88,6 +88,21 @@ public static class ModelFitting
             UnlabelledPredicted = test is { HasLabels: false } ? testPredicted : null,
         };
         return new FittedModel(model, result, predictions, testPredicted);
+    }
+
+    /// <summary>Each member of a combined model (an ensemble) evaluated on its own on the validation and test sets; null for a single model.</summary>
+    private static List<MemberResult>? MemberResults(ITrainedModel model, DigitDataView? validation, DigitDataView? test, CancellationToken cancel)
+    {
+        if (model.Members.Count == 0) return null;
+        double? Accuracy(ITrainedModel member, DigitDataView? view)
+        {
+            if (view is not { HasLabels: true }) return null;
+            cancel.ThrowIfCancellationRequested();
+            return Evaluator.Evaluate(member, view).Accuracy;
+        }
+        return model.Members.Select((member, i) => new MemberResult(i + 1, member.TrainerName, member.Engine,
+            new SortedDictionary<string, object>(member.Hyperparameters.ToDictionary(), StringComparer.Ordinal),
+            Accuracy(member, validation), Accuracy(member, test))).ToList();
     }
 
     /// <summary>Fits on <paramref name="train"/> and returns the accuracy on the labelled <paramref name="heldOut"/> set (cross-validation, grid search).</summary>

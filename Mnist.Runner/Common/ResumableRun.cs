@@ -10,7 +10,8 @@ namespace Mnist.Runner.Common;
 /// <param name="Result">Its entry of results.json's models.</param>
 /// <param name="EvaluationPredicted">Predicted classes on the evaluation set (for the digit pictures).</param>
 /// <param name="TestPredicted">Predicted classes on the test set, or null without one.</param>
-public sealed record FinishedTrainer(ModelResult Result, int[] EvaluationPredicted, int[]? TestPredicted);
+/// <param name="Repeats">With <c>--repeat</c>: the runs finished so far, the first seed's included; null otherwise.</param>
+public sealed record FinishedTrainer(ModelResult Result, int[] EvaluationPredicted, int[]? TestPredicted, IReadOnlyList<RepeatRun>? Repeats = null);
 
 /// <summary>
 /// The resumable state of a multi-trainer run in its report folder: <c>partial/&lt;trainer&gt;.json</c> for

@@ -30,6 +30,7 @@ public static class ResumeSettings
             Seed = Int(configuration, "seed") ?? CommonOptions.DefaultSeed,
             Threads = Int(configuration, "threads"),
             Params = Strings(configuration, "param"),
+            Repeat = Int(configuration, "repeat") ?? 1,
             Resume = folder,
             CommandLine = CommandOptions.CommandLineText(parseResult),
             Invocation = new Invocation(CommandOptions.CommandLineText(parseResult),

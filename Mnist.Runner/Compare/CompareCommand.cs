@@ -25,6 +25,12 @@ public sealed class CompareCommand(RunnerEnvironment environment)
         var threads = set.Add(CommonOptions.Threads());
         var output = set.Add(CommonOptions.OutFolder());
         var parameters = set.Add(CommonOptions.Params());
+        var repeat = set.Add(new Option<int>("--repeat")
+        {
+            Description = "Fit each trainer with S seeds (--seed, --seed + 1, ...) on the same split and report the mean ± sample SD of its accuracies",
+            DefaultValueFactory = _ => 1,
+            HelpName = "S",
+        });
         var force = set.Add(CommonOptions.Force());
         set.Add(CommonOptions.Config());
         var resume = new Option<string?>("--resume")
@@ -51,6 +57,7 @@ public sealed class CompareCommand(RunnerEnvironment environment)
                 Threads = parseResult.GetValue(threads),
                 Out = parseResult.GetValue(output),
                 Params = parseResult.GetValue(parameters) ?? [],
+                Repeat = parseResult.GetValue(repeat),
                 Force = parseResult.GetValue(force),
                 CommandLine = CommandOptions.CommandLineText(parseResult),
                 Invocation = Invocation.From(parseResult, set, environment),
@@ -69,6 +76,8 @@ public sealed class CompareCommand(RunnerEnvironment environment)
         var catalog = environment.Catalog;
         var names = TrainerSelection.ResolveNames(catalog, options.Trainers);
         var trainers = TrainerSelection.Create(catalog, names, options.Params, options.Seed);
+        // Repeat r (1..S-1) fits every trainer again with seed --seed + r; the split keeps --seed.
+        var repeatTrainers = Enumerable.Range(1, options.Repeat - 1).Select(r => TrainerSelection.Create(catalog, names, options.Params, options.Seed + r)).ToList();
 
         string dataFolder = options.Resume is not null ? Path.GetFullPath(options.Data!) : ExperimentData.ResolveFolder(environment, options.Data);
         string outFolder = options.Resume ?? OutputLocation.ReportFolder(environment, options.Out);
@@ -99,6 +108,7 @@ public sealed class CompareCommand(RunnerEnvironment environment)
 
         var results = new ModelResult[trainers.Count];
         var predictions = new ModelPredictions[trainers.Count];
+        var repeats = new IReadOnlyList<RepeatRun>[trainers.Count];
         int current = -1;
         try
         {
@@ -106,24 +116,39 @@ public sealed class CompareCommand(RunnerEnvironment environment)
             {
                 for (int i = 0; i < trainers.Count; i++)
                 {
-                    if (reused[i] is { } kept)
+                    var kept = reused[i];
+                    if (kept is not null)
                     {
                         results[i] = kept.Result;
                         predictions[i] = ResumableRun.Predictions(kept, data);
                         sinks[i].Complete($"finished in the interrupted run: test {MarkdownReportWriter.Percent(kept.Result.TestAccuracy)}, " +
                                           $"validation {MarkdownReportWriter.Percent(kept.Result.ValidationAccuracy)}");
-                        continue;
                     }
-                    cancel.ThrowIfCancellationRequested();
-                    current = i;
-                    var checkpoint = run.Checkpoint(trainers[i]);
-                    var fitted = ModelFitting.FitAndEvaluate(trainers[i], sinks[i], data.Train, data.Validation, data.Test, cancel, checkpoint);
-                    var evaluationPredicted = fitted.Predictions.EvaluationPredicted;
-                    run.SaveFinished(names[i], new FinishedTrainer(fitted.Result, evaluationPredicted, fitted.TestPredicted));
-                    checkpoint?.Delete();
-                    results[i] = fitted.Result;
-                    predictions[i] = fitted.Predictions;
-                    current = -1;
+                    else
+                    {
+                        cancel.ThrowIfCancellationRequested();
+                        current = i;
+                        var checkpoint = run.Checkpoint(trainers[i]);
+                        var fitted = ModelFitting.FitAndEvaluate(trainers[i], sinks[i], data.Train, data.Validation, data.Test, cancel, checkpoint);
+                        kept = new FinishedTrainer(fitted.Result, fitted.Predictions.EvaluationPredicted, fitted.TestPredicted,
+                            options.Repeat > 1 ? [RepeatRunOf(options.Seed, fitted.Result)] : null);
+                        run.SaveFinished(names[i], kept);
+                        checkpoint?.Delete();
+                        results[i] = fitted.Result;
+                        predictions[i] = fitted.Predictions;
+                        current = -1;
+                    }
+                    if (options.Repeat == 1) continue;
+                    var runs = kept.Repeats ?? [RepeatRunOf(options.Seed, kept.Result)];
+                    for (int r = runs.Count; r < options.Repeat; r++)
+                    {
+                        cancel.ThrowIfCancellationRequested();
+                        sinks[i].SetStage($"repeat {r + 1}/{options.Repeat}, seed {options.Seed + r}");
+                        var again = ModelFitting.FitAndEvaluate(repeatTrainers[r - 1][i], sinks[i], data.Train, data.Validation, data.Test, cancel);
+                        runs = [.. runs, RepeatRunOf(options.Seed + r, again.Result)];
+                        run.SaveFinished(names[i], kept with { Repeats = runs });
+                    }
+                    repeats[i] = runs;
                 }
                 return 0;
             });
@@ -134,9 +159,16 @@ public sealed class CompareCommand(RunnerEnvironment environment)
             throw; // not reached
         }
 
-        var experiment = Record(options, threads, data, results.ToList());
+        var experiment = Record(options, threads, data, results.ToList()) with
+        {
+            Repeats = options.Repeat == 1 ? null
+                : new RepeatResult(options.Repeat, names.Select((name, i) => RepeatTrainerResult.Create(name, results[i].Engine, repeats[i])).ToList()),
+        };
         console.WriteLine();
         console.Write(SummaryTable(experiment));
+        foreach (var t in experiment.Repeats?.Trainers ?? [])
+            console.WriteLine($"{t.Trainer} over {options.Repeat} seeds: test {MarkdownReportWriter.MeanAndSd(t.TestMean, t.TestStandardDeviation)}, " +
+                              $"validation {MarkdownReportWriter.MeanAndSd(t.ValidationMean, t.ValidationStandardDeviation)}");
         ExperimentReport.Write(outFolder, experiment, predictions.ToList());
         run.Clear();
         console.WriteLine($"Wrote {Path.Combine(outFolder, MarkdownReportWriter.FileName)} and {Path.Combine(outFolder, ResultsJsonWriter.FileName)}");
@@ -169,6 +201,8 @@ public sealed class CompareCommand(RunnerEnvironment environment)
         throw new RunInterruptedException(
             $"interrupted: {finished.Count} of {names.Count} trainers finished{kept}; wrote {Path.Combine(outFolder, MarkdownReportWriter.FileName)}; resume with: {resume}");
     }
+
+    private static RepeatRun RepeatRunOf(int seed, ModelResult result) => new(seed, result.ValidationAccuracy, result.TestAccuracy, result.FitSeconds);
 
     private static string Quote(string path) => path.Any(c => char.IsWhiteSpace(c) || c is '\'' or '"' or '$') ? "'" + path.Replace("'", "'\\''") + "'" : path;
 

@@ -19,6 +19,8 @@ public sealed record CompareOptions
     public string? Out { get; init; }
     /// <summary>Raw "name=value" or "trainer.name=value" hyperparameter overrides.</summary>
     public IReadOnlyList<string> Params { get; init; } = [];
+    /// <summary>Fits per trainer, with seeds Seed, Seed + 1, ...; 2 or more adds the mean ± SD over them to the report.</summary>
+    public int Repeat { get; init; } = 1;
     /// <summary>Overwrite an output folder that already holds results.json.</summary>
     public bool Force { get; init; }
     /// <summary>An interrupted run's folder to continue (its settings are used; see <see cref="CompareCommand"/>).</summary>
@@ -28,6 +30,8 @@ public sealed record CompareOptions
     /// <summary>The command line, resolved options and config file, recorded in results.json; null when run from code.</summary>
     public Common.Invocation? Invocation { get; init; }
 
+    public const int MaxRepeat = 1000;
+
     /// <summary>Throws <see cref="UsageException"/> for a value out of range.</summary>
     public void Validate()
     {
@@ -36,5 +40,6 @@ public sealed record CompareOptions
         if (TrainLimit is < 1) throw new UsageException($"--train-limit must be a positive number of images, not {TrainLimit}");
         if (TestLimit is < 1) throw new UsageException($"--test-limit must be a positive number of images, not {TestLimit}");
         if (Threads is < 1) throw new UsageException($"--threads must be at least 1, not {Threads}");
+        if (Repeat is < 1 or > MaxRepeat) throw new UsageException($"--repeat must be a number of seeds in 1..{MaxRepeat}, not {Repeat}");
     }
 }

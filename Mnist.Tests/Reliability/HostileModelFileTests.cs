@@ -19,6 +19,8 @@ public sealed class HostileModelFileTests
     private static readonly Dictionary<string, string> Quick = new()
     {
         ["epochs"] = "1", ["batch-size"] = "50", ["max-iterations"] = "5", ["max-epochs"] = "2", ["rounds"] = "3", ["max-leaves"] = "4",
+        // The ensemble nests a baseline's and a network's payloads.
+        ["members"] = "logreg(max-iterations=5),mlp(epochs=1,batch-size=50)",
     };
 
     private static readonly byte[] ModelMagic = "MNISTMDL"u8.ToArray();

@@ -18,6 +18,7 @@ public sealed class CatalogSchemaTests
         ["mlp"] = new() { ["epochs"] = "1" },
         ["cnn"] = new() { ["epochs"] = "1", ["batch-size"] = "64" },
         ["cnn-small"] = new() { ["epochs"] = "1", ["schedule"] = "plateau" },
+        ["ensemble"] = new() { ["members"] = "logreg(max-iterations=3)+mlp(epochs=1,tta=1)", ["tta"] = "2" },
         ["mlnet-maxent"] = new() { ["max-iterations"] = "5", ["history-size"] = "5" },
         ["mlnet-sdca"] = new() { ["max-iterations"] = "2", ["shuffle"] = "false" },
         ["mlnet-linear-svm"] = new() { ["lambda"] = "0.01" },
