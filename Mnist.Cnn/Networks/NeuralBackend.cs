@@ -38,11 +38,11 @@ internal static class NeuralBackends
         _ => throw new ArgumentOutOfRangeException(nameof(backend), backend, "Unknown backend."),
     };
 
-    /// <summary>Throws <see cref="EngineUnavailableException"/> when <paramref name="backend"/> cannot run in this process.</summary>
-    public static void EnsureAvailable(this NeuralBackend backend)
+    /// <summary>Throws <see cref="EngineUnavailableException"/>, naming <paramref name="user"/> (e.g. "trainer 'torch-cnn'"), when <paramref name="backend"/> cannot run in this process.</summary>
+    public static void EnsureAvailable(this NeuralBackend backend, string user)
     {
         if (backend != NeuralBackend.Torch) return;
         var status = TorchRuntime.EnsureLoaded();
-        if (!status.IsAvailable) throw new EngineUnavailableException($"{TorchRuntime.EngineName} cannot run here: {status.Failure}");
+        if (!status.IsAvailable) throw new EngineUnavailableException($"{user} needs {TorchRuntime.EngineName}, which cannot run here: {status.Failure}");
     }
 }

@@ -50,7 +50,11 @@ public sealed class NeuralModel : ITrainedModel
 
     public void PredictProbabilities(DigitDataView data, Span<float> probabilities)
     {
-        _network ??= Backend.Bind(_spec, Network);
+        if (_network is null)
+        {
+            Backend.EnsureAvailable($"the {TrainerName} model");
+            _network = Backend.Bind(_spec, Network);
+        }
         _network.PredictProbabilities(data, probabilities);
     }
 

@@ -40,7 +40,7 @@ public sealed class NeuralTrainer(string name, Func<TensorShape, NetworkSpec> ar
     /// <summary>Builds the network for the images (any size its convolutions and pools fit) and checks that the backend runs here.</summary>
     public void CheckImageSize(int height, int width)
     {
-        Backend.EnsureAvailable();
+        Backend.EnsureAvailable($"trainer '{Name}'");
         Spec(height, width);
     }
 
@@ -70,7 +70,7 @@ public sealed class NeuralTrainer(string name, Func<TensorShape, NetworkSpec> ar
     private ITrainedModel FitCore(DigitDataView train, DigitDataView? validation, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken, TrainingCheckpoint? checkpoint)
     {
         validation = FitArguments.Check(train, validation);
-        Backend.EnsureAvailable();
+        Backend.EnsureAvailable($"trainer '{Name}'");
         var (spec, model) = Spec(train.Height, train.Width);
         var network = Backend.Bind(spec, model);
         int classes = model.OutputShape.Size;

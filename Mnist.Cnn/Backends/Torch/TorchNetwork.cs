@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Mnist.Cnn.Layers;
 using Mnist.Cnn.Networks;
 using TorchSharp;
@@ -32,7 +33,7 @@ internal sealed class TorchNetwork : INetwork
 
     public TorchNetwork(NetworkSpec spec, Sequential host)
     {
-        NeuralBackend.Torch.EnsureAvailable();
+        NeuralBackend.Torch.EnsureAvailable("a LibTorch network");
         Host = host;
         _classes = host.OutputShape.Size;
         _hostParameters = host.Parameters.ToArray();
@@ -54,7 +55,7 @@ internal sealed class TorchNetwork : INetwork
 
     public ReadOnlySpan<float> Forward(ReadOnlySpan<float> input, int batch, bool training)
     {
-        NeuralBackend.Torch.EnsureAvailable(); // also keeps LibTorch's threads at ComputeSettings.Threads
+        NeuralBackend.Torch.EnsureAvailable("a LibTorch network"); // also keeps LibTorch's threads at ComputeSettings.Threads
         ReleaseGraph();
         var shape = Host.InputShape;
         if (_logits.Length < batch * _classes) _logits = new float[batch * _classes];
@@ -163,16 +164,8 @@ internal sealed class TorchNetwork : INetwork
         return tensor;
     }
 
-    // Contiguous CPU float tensors only (all of ours): their memory is the values in order.
-    private static void Copy(ReadOnlySpan<float> source, Tensor destination)
-    {
-        using var values = destination.data<float>();
-        values.CopyFrom(source);
-    }
+    // Contiguous CPU float tensors only (all of ours): `bytes` is a view of their memory, the values in order.
+    private static void Copy(ReadOnlySpan<float> source, Tensor destination) => source.CopyTo(MemoryMarshal.Cast<byte, float>(destination.bytes));
 
-    private static void Copy(Tensor source, Span<float> destination)
-    {
-        using var values = source.data<float>();
-        values.CopyTo(destination);
-    }
+    private static void Copy(Tensor source, Span<float> destination) => MemoryMarshal.Cast<byte, float>(source.bytes).CopyTo(destination);
 }
