@@ -131,7 +131,18 @@ internal sealed class TorchNetwork : INetwork
                     .view(-1, dense.Units, 1, 1);
             }
             case BatchNormSpec norm:
-                return (x, training) => nn.functional.batch_norm(x, state[0], state[1], parameters[0], parameters[1], training, 1 - norm.Momentum, norm.Epsilon);
+                return (x, training) =>
+                {
+                    if (!training || x.shape[0] * x.shape[2] * x.shape[3] > 1)
+                        return nn.functional.batch_norm(x, state[0], state[1], parameters[0], parameters[1], training, 1 - norm.Momentum, norm.Epsilon);
+                    // One value per channel (a batch of one after a dense layer): LibTorch refuses it; ours gives β, variance 0, no input gradient.
+                    using (no_grad())
+                    {
+                        state[0].mul_(norm.Momentum).add_(x.reshape(-1), alpha: 1 - norm.Momentum);
+                        state[1].mul_(norm.Momentum);
+                    }
+                    return (x - x) * parameters[0].view(1, -1, 1, 1) + parameters[1].view(1, -1, 1, 1);
+                };
             case ReluSpec:
                 return (x, _) => nn.functional.relu(x);
             case MaxPoolSpec pool:
