@@ -6,27 +6,75 @@ namespace Mnist.Cnn.Networks;
 /// One layer of a backend-neutral network definition. A backend compiles the specs: our own layers
 /// (<see cref="Backends.Own.OwnBackend"/>) or LibTorch operations (<see cref="Backends.Torch.TorchNetwork"/>).
 /// </summary>
-public abstract record LayerSpec;
+public abstract record LayerSpec
+{
+    /// <summary>Writes the layer's kind and configuration (the names and fields of model files since their first version).</summary>
+    internal abstract void Write(BinaryWriter writer);
+}
 
 /// <summary>2-D convolution, stride 1, with <paramref name="Filters"/> output channels.</summary>
-public sealed record Conv2DSpec(int Filters, int KernelSize, Padding Padding = Padding.Same) : LayerSpec;
+public sealed record Conv2DSpec(int Filters, int KernelSize, Padding Padding = Padding.Same) : LayerSpec
+{
+    internal override void Write(BinaryWriter writer)
+    {
+        writer.Write("Conv2D");
+        writer.Write(Filters);
+        writer.Write(KernelSize);
+        writer.Write((int)Padding);
+    }
+}
 
 /// <summary>Fully connected layer of <paramref name="Units"/> outputs (an image input is flattened first, channels last).</summary>
-public sealed record DenseSpec(int Units) : LayerSpec;
+public sealed record DenseSpec(int Units) : LayerSpec
+{
+    internal override void Write(BinaryWriter writer)
+    {
+        writer.Write("Dense");
+        writer.Write(Units);
+    }
+}
 
 /// <summary>Batch normalisation over the channel axis; running averages move by 1 − <paramref name="Momentum"/> per batch (Keras' convention).</summary>
-public sealed record BatchNormSpec(double Momentum = 0.99, double Epsilon = 1e-3) : LayerSpec;
+public sealed record BatchNormSpec(double Momentum = 0.99, double Epsilon = 1e-3) : LayerSpec
+{
+    internal override void Write(BinaryWriter writer)
+    {
+        writer.Write("BatchNorm");
+        writer.Write(Momentum);
+        writer.Write(Epsilon);
+    }
+}
 
-public sealed record ReluSpec : LayerSpec;
+public sealed record ReluSpec : LayerSpec
+{
+    internal override void Write(BinaryWriter writer) => writer.Write("Relu");
+}
 
 /// <summary>Max pooling over non-overlapping <paramref name="Pool"/>×<paramref name="Pool"/> windows.</summary>
-public sealed record MaxPoolSpec(int Pool = 2) : LayerSpec;
+public sealed record MaxPoolSpec(int Pool = 2) : LayerSpec
+{
+    internal override void Write(BinaryWriter writer)
+    {
+        writer.Write("MaxPool2D");
+        writer.Write(Pool);
+    }
+}
 
 /// <summary>Inverted dropout of <paramref name="Rate"/> in training, the identity in inference.</summary>
-public sealed record DropoutSpec(double Rate) : LayerSpec;
+public sealed record DropoutSpec(double Rate) : LayerSpec
+{
+    internal override void Write(BinaryWriter writer)
+    {
+        writer.Write("Dropout");
+        writer.Write(Rate);
+    }
+}
 
 /// <summary>H×W×C activations as one vector, channels last.</summary>
-public sealed record FlattenSpec : LayerSpec;
+public sealed record FlattenSpec : LayerSpec
+{
+    internal override void Write(BinaryWriter writer) => writer.Write("Flatten");
+}
 
 /// <summary>A network: the input shape of one sample and its layers in order (Keras' Sequential definition).</summary>
 public sealed record NetworkSpec(TensorShape Input, IReadOnlyList<LayerSpec> Layers)
@@ -40,43 +88,7 @@ public sealed record NetworkSpec(TensorShape Input, IReadOnlyList<LayerSpec> Lay
         writer.Write(Input.Width);
         writer.Write(Input.Channels);
         writer.Write(Layers.Count);
-        foreach (var layer in Layers)
-        {
-            switch (layer)
-            {
-                case DenseSpec dense:
-                    writer.Write("Dense");
-                    writer.Write(dense.Units);
-                    break;
-                case Conv2DSpec conv:
-                    writer.Write("Conv2D");
-                    writer.Write(conv.Filters);
-                    writer.Write(conv.KernelSize);
-                    writer.Write((int)conv.Padding);
-                    break;
-                case MaxPoolSpec pool:
-                    writer.Write("MaxPool2D");
-                    writer.Write(pool.Pool);
-                    break;
-                case ReluSpec:
-                    writer.Write("Relu");
-                    break;
-                case FlattenSpec:
-                    writer.Write("Flatten");
-                    break;
-                case DropoutSpec dropout:
-                    writer.Write("Dropout");
-                    writer.Write(dropout.Rate);
-                    break;
-                case BatchNormSpec norm:
-                    writer.Write("BatchNorm");
-                    writer.Write(norm.Momentum);
-                    writer.Write(norm.Epsilon);
-                    break;
-                default:
-                    throw new ArgumentException($"Unknown layer spec {layer.GetType().Name}.");
-            }
-        }
+        foreach (var layer in Layers) layer.Write(writer);
     }
 
     /// <summary>Reads what <see cref="Write"/> wrote; malformed content raises <see cref="InvalidDataException"/>.</summary>

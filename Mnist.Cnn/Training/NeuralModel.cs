@@ -14,27 +14,15 @@ public sealed class NeuralModel : ITrainedModel
 {
     private const int PayloadVersion = 1;
     private readonly NetworkSpec _spec;
-    private INetwork? _network; // compiled on first use when loaded from a file, so loading never needs the backend
+    private INetwork? _network;
 
-    internal NeuralModel(string trainerName, NetworkSpec spec, NeuralBackend backend, INetwork network, NeuralTrainerOptions options, TrainingHistory? history, string? stopReason = null)
+    /// <param name="weights">The layers holding the weights.</param>
+    /// <param name="network">The backend's network over <paramref name="weights"/>, or null to compile it on first use (so loading a file never needs the backend).</param>
+    internal NeuralModel(string trainerName, NetworkSpec spec, NeuralBackend backend, Sequential weights, INetwork? network, NeuralTrainerOptions options,
+        TrainingHistory? history = null, string? stopReason = null)
     {
-        TrainerName = trainerName;
-        _spec = spec;
-        Backend = backend;
-        _network = network;
-        Network = network.Host;
-        Options = options;
-        History = history;
-        StopReason = stopReason;
-    }
-
-    private NeuralModel(string trainerName, NetworkSpec spec, NeuralBackend backend, Sequential weights, NeuralTrainerOptions options)
-    {
-        TrainerName = trainerName;
-        _spec = spec;
-        Backend = backend;
-        Network = weights;
-        Options = options;
+        (TrainerName, _spec, Backend, Network, _network) = (trainerName, spec, backend, weights, network);
+        (Options, History, StopReason) = (options, history, stopReason);
     }
 
     public string TrainerName { get; }
@@ -87,6 +75,6 @@ public sealed class NeuralModel : ITrainedModel
             if (length != values.Length) throw new InvalidDataException($"a tensor of {length} values where the architecture needs {values.Length}");
             for (int j = 0; j < length; j++) values[j] = reader.ReadSingle();
         }
-        return new NeuralModel(trainerName, spec, backend, weights, options);
+        return new NeuralModel(trainerName, spec, backend, weights, network: null, options);
     }
 }

@@ -146,7 +146,7 @@ public sealed class NeuralTrainer(string name, Func<TensorShape, NetworkSpec> ar
             progress?.Report(new TrainingProgress((double)step / totalSteps, $"epoch {epoch}/{Options.Epochs} done", record, Milestone: true));
         }
         foreach (var callback in callbacks) callback.OnTrainEnd(state);
-        return new NeuralModel(Name, spec, Backend, network, Options, history, state.StopReason);
+        return new NeuralModel(Name, spec, Backend, model, network, Options, history, state.StopReason);
     }
 
     /// <summary>What a checkpoint must agree with: the data it was trained on.</summary>
