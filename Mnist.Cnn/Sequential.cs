@@ -1,6 +1,4 @@
 using Mnist.Cnn.Layers;
-using Mnist.Core.Data;
-using Mnist.Core.Numerics;
 
 namespace Mnist.Cnn;
 
@@ -8,7 +6,8 @@ namespace Mnist.Cnn;
 /// A stack of layers applied in order (Keras' Sequential). It owns one activation and one gradient
 /// buffer per layer, sized for the largest batch seen, so training allocates nothing per batch.
 /// </summary>
-public sealed class Sequential
+/// <remarks>It is also every backend's store of weights (<see cref="Networks.INetwork.Host"/>) and the own backend's network.</remarks>
+public sealed class Sequential : Networks.INetwork
 {
     private readonly Layer[] _layers;
     private float[][] _activations = [];
@@ -21,6 +20,8 @@ public sealed class Sequential
         InputShape = input;
         _layers = layers;
     }
+
+    Sequential Networks.INetwork.Host => this;
 
     public TensorShape InputShape { get; }
     public IReadOnlyList<Layer> Layers => _layers;
@@ -81,20 +82,6 @@ public sealed class Sequential
             Span<float> inputGradient = i == 0 ? [] : _gradients[i].AsSpan(0, batch * _layers[i].InputShape.Size);
             _layers[i].Backward(layerInput, _activations[i].AsSpan(0, batch * _layers[i].OutputShape.Size), gradient, inputGradient, batch);
             gradient = inputGradient;
-        }
-    }
-
-    /// <summary>Softmax probabilities for every image of <paramref name="data"/> (count × classes), in large batches.</summary>
-    public void PredictProbabilities(DigitDataView data, Span<float> probabilities, int batchSize = 256)
-    {
-        Core.Training.IncompatibleDataException.ThrowIfPixelCount(InputShape.Size, data);
-        int classes = OutputShape.Size;
-        foreach (var batch in data.OrderedBatches(batchSize))
-        {
-            ReadOnlySpan<float> logits = Forward(batch.Pixels, batch.Count, training: false);
-            Span<float> destination = probabilities.Slice(batch.Offset * classes, batch.Count * classes);
-            logits.CopyTo(destination);
-            Kernels.SoftmaxRows(destination, classes);
         }
     }
 }

@@ -180,11 +180,4 @@ public sealed class BatchNorm(double momentum = 0.99, double epsilon = 1e-3) : L
         for (int block = 0; block < blocks; block++) sum += partials[block * channels + channel];
         return sum;
     }
-
-    public override void WriteConfig(BinaryWriter writer)
-    {
-        writer.Write(nameof(BatchNorm));
-        writer.Write(Momentum);
-        writer.Write(Epsilon);
-    }
 }

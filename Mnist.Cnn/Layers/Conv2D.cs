@@ -181,12 +181,4 @@ public sealed unsafe class Conv2D(int filters, int kernelSize, Padding padding =
             }
         }
     }
-
-    public override void WriteConfig(BinaryWriter writer)
-    {
-        writer.Write(nameof(Conv2D));
-        writer.Write(Filters);
-        writer.Write(KernelSize);
-        writer.Write((int)Padding);
-    }
 }

@@ -42,10 +42,4 @@ public sealed class Dense(int units) : Layer
         if (!inputGradient.IsEmpty)
             Gemm.Multiply(Transpose.No, Transpose.Yes, batch, inputs, Units, 1f, outputGradient, Units, _weights.Value, Units, 0f, inputGradient, inputs);
     }
-
-    public override void WriteConfig(BinaryWriter writer)
-    {
-        writer.Write(nameof(Dense));
-        writer.Write(Units);
-    }
 }

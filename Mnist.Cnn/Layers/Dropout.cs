@@ -39,24 +39,35 @@ public sealed class Dropout(double rate) : Layer
             return;
         }
         EnsureCapacity(batch);
+        NextMask(_mask, batch);
+        float[] mask = _mask;
+        BatchParallel.For(batch, input, default, output, (x, _, y, start, end) =>
+            TensorPrimitives.Multiply(x[(start * size)..(end * size)], mask.AsSpan(start * size, (end - start) * size), y[(start * size)..(end * size)]));
+    }
+
+    /// <summary>
+    /// Writes the next training batch's mask (batch × InputShape.Size, NHWC: 1/(1−rate) where kept, 0 where
+    /// dropped) and advances the stream; the torch backend multiplies by the same masks.
+    /// </summary>
+    internal void NextMask(Span<float> destination, int batch)
+    {
+        int size = InputShape.Size;
         int batchSeed = Seeds.Derive(_seed, _batchCounter++);
         // Keep when a 16-bit uniform draw is ≥ rate·65536; four draws come from each 64-bit hash.
         uint threshold = (uint)Math.Round(Rate * 65536);
         float scale = (float)(1 / (1 - Rate));
-        float[] mask = _mask;
-        BatchParallel.For(batch, input, default, output, (x, _, y, start, end) =>
+        BatchParallel.For(batch, default, default, destination, (_, _, mask, start, end) =>
         {
             for (int s = start; s < end; s++)
             {
                 ulong counter = (ulong)(uint)Seeds.Derive(batchSeed, s) << 32;
-                Span<float> m = mask.AsSpan(s * size, size);
+                Span<float> m = mask.Slice(s * size, size);
                 for (int j = 0; j < size; j += 4)
                 {
                     ulong bits = Seeds.Mix(counter + (ulong)j);
                     for (int q = 0; q < 4 && j + q < size; q++)
                         m[j + q] = (uint)((bits >> (16 * q)) & 0xFFFF) >= threshold ? scale : 0f;
                 }
-                TensorPrimitives.Multiply(x.Slice(s * size, size), m, y.Slice(s * size, size));
             }
         });
     }
@@ -78,11 +89,5 @@ public sealed class Dropout(double rate) : Layer
     {
         _seed = seed;
         _batchCounter = 0;
-    }
-
-    public override void WriteConfig(BinaryWriter writer)
-    {
-        writer.Write(nameof(Dropout));
-        writer.Write(Rate);
     }
 }

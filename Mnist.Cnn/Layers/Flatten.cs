@@ -14,6 +14,4 @@ public sealed class Flatten : Layer
     {
         if (!inputGradient.IsEmpty) outputGradient[..(batch * InputShape.Size)].CopyTo(inputGradient);
     }
-
-    public override void WriteConfig(BinaryWriter writer) => writer.Write(nameof(Flatten));
 }

@@ -46,9 +46,6 @@ public abstract class Layer
 
     public abstract void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch);
 
-    /// <summary>Writes the layer's kind and configuration (not its parameters) for the model file.</summary>
-    public abstract void WriteConfig(BinaryWriter writer);
-
     /// <summary>Glorot/He-style uniform initialisation: U(−limit, limit).</summary>
     protected static void FillUniform(Span<float> values, double limit, Random random)
     {

@@ -102,10 +102,4 @@ public sealed class MaxPool2D(int pool = 2) : Layer
             }
         });
     }
-
-    public override void WriteConfig(BinaryWriter writer)
-    {
-        writer.Write(nameof(MaxPool2D));
-        writer.Write(Pool);
-    }
 }

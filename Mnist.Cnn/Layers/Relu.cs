@@ -47,6 +47,4 @@ public sealed class Relu : Layer
         }
         for (; i < y.Length; i++) dx[i] = y[i] > 0f ? dy[i] : 0f;
     }
-
-    public override void WriteConfig(BinaryWriter writer) => writer.Write(nameof(Relu));
 }

@@ -1,8 +1,10 @@
 using Mnist.Core.Numerics;
 using System.Diagnostics;
 using Mnist.Cnn.Augmentation;
+using Mnist.Cnn.Backends.Own;
 using Mnist.Cnn.Callbacks;
 using Mnist.Cnn.Layers;
+using Mnist.Cnn.Networks;
 using Mnist.Cnn.Optimizers;
 using Mnist.Core.Data;
 using Mnist.Core.Training;
@@ -10,9 +12,10 @@ using Mnist.Core.Training;
 namespace Mnist.Cnn.Training;
 
 /// <summary>
-/// Trains a <see cref="Sequential"/> network by mini-batch gradient descent: shuffled batches (seeded),
-/// optional on-the-fly augmentation, a learning-rate schedule, and callbacks (best checkpoint,
-/// early stopping, reduce-on-plateau), recording a per-epoch <see cref="TrainingHistory"/>.
+/// Trains a network by mini-batch gradient descent: shuffled batches (seeded), optional on-the-fly
+/// augmentation, a learning-rate schedule, and callbacks (best checkpoint, early stopping,
+/// reduce-on-plateau), recording a per-epoch <see cref="TrainingHistory"/>. The backend only runs the
+/// network's forward and backward passes; all of this, the loss and the optimizer's update are shared.
 /// </summary>
 /// <remarks>
 /// Every epoch's shuffling, dropout masks and augmentation derive only from (seed, epoch), so with a
@@ -23,23 +26,31 @@ namespace Mnist.Cnn.Training;
 /// <param name="name">The catalog name.</param>
 /// <param name="architecture">The network for an input shape (its dense layers are sized when it is built).</param>
 /// <param name="options">The hyperparameters.</param>
-public sealed class NeuralTrainer(string name, Func<TensorShape, Sequential> architecture, NeuralTrainerOptions options) : ICheckpointingTrainer
+/// <param name="backend">The engine that runs the network.</param>
+public sealed class NeuralTrainer(string name, Func<TensorShape, NetworkSpec> architecture, NeuralTrainerOptions options, NeuralBackend backend = NeuralBackend.Own)
+    : ICheckpointingTrainer
 {
     private const int CheckpointVersion = 1;
 
     public string Name { get; } = name;
     public NeuralTrainerOptions Options { get; } = NeuralTrainerOptions.Schema.Validate(options);
     public IReadOnlyDictionary<string, object> Hyperparameters => NeuralTrainerOptions.Schema.ToDictionary(Options);
+    public NeuralBackend Backend { get; } = backend;
 
-    /// <summary>Builds the network for the images: any size its convolutions and pools fit.</summary>
-    public void CheckImageSize(int height, int width) => Build(height, width);
-
-    /// <summary>The network for height × width × 1 images, initialised from the seed.</summary>
-    private Sequential Build(int height, int width)
+    /// <summary>Builds the network for the images (any size its convolutions and pools fit) and checks that the backend runs here.</summary>
+    public void CheckImageSize(int height, int width)
     {
+        Backend.EnsureAvailable($"trainer '{Name}'");
+        Spec(height, width);
+    }
+
+    /// <summary>The network for height × width × 1 images, with its layers' shapes checked (our layers initialised from the seed).</summary>
+    private (NetworkSpec Spec, Sequential Weights) Spec(int height, int width)
+    {
+        var spec = architecture(new TensorShape(height, width, 1));
         try
         {
-            return architecture(new TensorShape(height, width, 1)).Build(Options.Seed);
+            return (spec, OwnBackend.Build(spec, Options.Seed));
         }
         catch (ArgumentException e) when (e is not IncompatibleDataException)
         {
@@ -59,10 +70,11 @@ public sealed class NeuralTrainer(string name, Func<TensorShape, Sequential> arc
     private ITrainedModel FitCore(DigitDataView train, DigitDataView? validation, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken, TrainingCheckpoint? checkpoint)
     {
         validation = FitArguments.Check(train, validation);
-        var model = Build(train.Height, train.Width);
+        Backend.EnsureAvailable($"trainer '{Name}'");
+        var (spec, model) = Spec(train.Height, train.Width);
+        var network = Backend.Bind(spec, model);
         int classes = model.OutputShape.Size;
         int batchSize = Math.Min(Options.BatchSize, train.Count);
-        model.EnsureCapacity(batchSize);
 
         var optimizer = Optimizer.Create(Options.Optimizer, Options.LearningRate, Options.Momentum, Options.WeightDecay);
         var state = new TrainingState(model, optimizer);
@@ -107,9 +119,9 @@ public sealed class NeuralTrainer(string name, Func<TensorShape, Sequential> arc
                     Augment(augmentation, batch, augmented, train.Height, train.Width, epochSeed);
                     input = augmented.AsSpan(0, batch.Count * train.PixelCount);
                 }
-                ReadOnlySpan<float> logits = model.Forward(input, batch.Count, training: true);
+                ReadOnlySpan<float> logits = network.Forward(input, batch.Count, training: true);
                 var (loss, right) = SoftmaxCrossEntropy.Compute(logits, batch.Labels, classes, Options.LabelSmoothing, logitGradient);
-                model.Backward(input, logitGradient.AsSpan(0, batch.Count * classes), batch.Count);
+                network.Backward(input, logitGradient.AsSpan(0, batch.Count * classes), batch.Count);
                 optimizer.Step(model.Parameters);
                 lossSum += loss;
                 correct += right;
@@ -122,7 +134,7 @@ public sealed class NeuralTrainer(string name, Func<TensorShape, Sequential> arc
             double trainSeconds = watch.Elapsed.TotalSeconds;
             double? validationLoss = null, validationAccuracy = null;
             if (validation is not null)
-                (validationLoss, validationAccuracy) = Measure(model, validation);
+                (validationLoss, validationAccuracy) = Measure(network, validation);
             var record = new EpochRecord(epoch, lossSum / train.Count, (double)correct / train.Count, validationLoss, validationAccuracy,
                 optimizer.LearningRate, watch.Elapsed.TotalSeconds, train.Count / trainSeconds);
             history.Add(record);
@@ -134,7 +146,7 @@ public sealed class NeuralTrainer(string name, Func<TensorShape, Sequential> arc
             progress?.Report(new TrainingProgress((double)step / totalSteps, $"epoch {epoch}/{Options.Epochs} done", record, Milestone: true));
         }
         foreach (var callback in callbacks) callback.OnTrainEnd(state);
-        return new NeuralModel(Name, model, Options, history, state.StopReason);
+        return new NeuralModel(Name, spec, Backend, model, network, Options, history, state.StopReason);
     }
 
     private static void WriteCheckpoint(BinaryWriter writer, CheckpointDataShape shape, int epoch, long step, TrainingState state, List<Callback> callbacks, TrainingHistory history)
@@ -218,11 +230,11 @@ public sealed class NeuralTrainer(string name, Func<TensorShape, Sequential> arc
     }
 
     /// <summary>Mean cross-entropy and accuracy of the model on a labelled view.</summary>
-    internal static (double Loss, double Accuracy) Measure(Sequential model, DigitDataView data)
+    private static (double Loss, double Accuracy) Measure(INetwork network, DigitDataView data)
     {
-        int classes = model.OutputShape.Size;
+        int classes = network.Host.OutputShape.Size;
         var probabilities = new float[data.Count * classes];
-        model.PredictProbabilities(data, probabilities);
+        network.PredictProbabilities(data, probabilities);
         double loss = 0;
         int correct = 0;
         for (int i = 0; i < data.Count; i++)

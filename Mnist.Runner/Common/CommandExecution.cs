@@ -1,11 +1,12 @@
 using Mnist.Core.Data;
 using Mnist.Core.IO;
+using Mnist.Core.Training;
 
 namespace Mnist.Runner.Common;
 
 /// <summary>
 /// Runs a command body and turns every failure into the runner's exit codes: bad input (a usage
-/// mistake, a malformed data, model or config file) is one "error:" line and exit 2; a write the
+/// mistake, a malformed data, model or config file, an engine that cannot run here) is one "error:" line and exit 2; a write the
 /// environment refuses (a full disk, no permission, a read-only file system) is one line naming the file
 /// and the cause, exit 1; Ctrl+C or SIGTERM is exit 130 (after saving what the command can resume from);
 /// a trainer crash is exit 1 with its stack trace.
@@ -26,6 +27,12 @@ public static class CommandExecution
         }
         catch (DataFormatException e)
         {
+            environment.Error.WriteLine($"error: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+        catch (EngineUnavailableException e)
+        {
+            // A trainer's or model's engine that cannot run here (a native library that does not load): one line, exit 2.
             environment.Error.WriteLine($"error: {e.Message}");
             return ExitCodes.BadInput;
         }

@@ -140,6 +140,12 @@ public static class ModelFitting
             progress?.Fail("bad checkpoint");
             throw;
         }
+        catch (EngineUnavailableException)
+        {
+            // The trainer's engine cannot run here (normally refused before training by ExperimentData.CheckTrainers).
+            progress?.Fail("engine unavailable");
+            throw;
+        }
         catch (OutputWriteException)
         {
             // A checkpoint the disk would not take: the environment, not the trainer.
@@ -152,7 +158,7 @@ public static class ModelFitting
             progress?.Fail("cannot fit these images");
             throw new UsageException($"trainer '{trainer}' cannot fit these images: {e.Message}");
         }
-        catch (Exception e) when (e is not (OperationCanceledException or OutOfMemoryException or TrainerFailedException or UsageException))
+        catch (Exception e) when (e is not (OperationCanceledException or OutOfMemoryException or TrainerFailedException or UsageException or EngineUnavailableException))
         {
             progress?.Fail("failed");
             throw new TrainerFailedException(trainer, e);

@@ -43,21 +43,23 @@ public class NeuralTrainerTests
         });
     }
 
-    [Test]
-    public void SaveThenLoadGivesIdenticalPredictions()
+    [TestCase("cnn")]
+    [TestCase("torch-cnn")]
+    public void SaveThenLoadGivesIdenticalPredictions(string network)
     {
         string folder = TestData.NewTempFolder();
         try
         {
             var train = TestData.Mnist.Train.Take(300);
-            var model = Catalog().Create("cnn", new Dictionary<string, string> { ["epochs"] = "1", ["batch-size"] = "50" }).Fit(train);
-            string path = Path.Combine(folder, "cnn.model");
+            var model = Catalog().Create(network, new Dictionary<string, string> { ["epochs"] = "1", ["batch-size"] = "50" }).Fit(train);
+            string path = Path.Combine(folder, network + ".model");
             ModelFile.Save(model, path);
             var loaded = ModelFile.Load(path, Catalog());
             var data = TestData.Mnist.Test!.Take(64);
             Assert.Multiple(() =>
             {
-                Assert.That(loaded.TrainerName, Is.EqualTo("cnn"));
+                Assert.That(loaded.TrainerName, Is.EqualTo(network));
+                Assert.That(((NeuralModel)loaded).Engine, Is.EqualTo(((NeuralModel)model).Engine));
                 Assert.That(loaded.PredictProbabilities(data), Is.EqualTo(model.PredictProbabilities(data)));
                 Assert.That(loaded.Hyperparameters["batch-size"], Is.EqualTo(50.0));
             });
@@ -68,13 +70,14 @@ public class NeuralTrainerTests
         }
     }
 
-    [Test]
-    public void SameSeedGivesIdenticalModels()
+    [TestCase("cnn-small")]
+    [TestCase("torch-cnn-small")]
+    public void SameSeedGivesIdenticalModels(string network)
     {
         var train = TestData.Mnist.Train.Take(400);
         var settings = new Dictionary<string, string> { ["epochs"] = "2", ["batch-size"] = "64", ["augment"] = "true" };
-        var a = Catalog().Create("cnn-small", settings).Fit(train);
-        var b = Catalog().Create("cnn-small", settings).Fit(train);
+        var a = Catalog().Create(network, settings).Fit(train);
+        var b = Catalog().Create(network, settings).Fit(train);
         var data = TestData.Mnist.Test!.Take(50);
         Assert.That(a.PredictProbabilities(data), Is.EqualTo(b.PredictProbabilities(data)));
     }

@@ -15,7 +15,7 @@ internal sealed partial class MnistProcess : IDisposable
     private readonly StringBuilder _error = new();
     private readonly Lock _lock = new();
 
-    private MnistProcess(string workingDirectory, IEnumerable<string> args)
+    private MnistProcess(string workingDirectory, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
         string dll = Path.Combine(TestContext.CurrentContext.TestDirectory, "mnist.dll");
         Assert.That(File.Exists(dll), Is.True, $"{dll} was not built beside the tests");
@@ -27,6 +27,7 @@ internal sealed partial class MnistProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         start.ArgumentList.Add(dll);
         foreach (string arg in args) start.ArgumentList.Add(arg);
         _process = new Process { StartInfo = start };
@@ -40,9 +41,13 @@ internal sealed partial class MnistProcess : IDisposable
     public static MnistProcess Start(string workingDirectory, params string[] args) => new(workingDirectory, args);
 
     /// <summary>Runs to the end (at most <paramref name="timeoutSeconds"/>).</summary>
-    public static (int ExitCode, string Output, string Error) Run(string workingDirectory, int timeoutSeconds, params string[] args)
+    public static (int ExitCode, string Output, string Error) Run(string workingDirectory, int timeoutSeconds, params string[] args) =>
+        Run(null, workingDirectory, timeoutSeconds, args);
+
+    /// <summary>As <see cref="Run(string, int, string[])"/>, with extra environment variables.</summary>
+    public static (int ExitCode, string Output, string Error) Run(IReadOnlyDictionary<string, string>? environment, string workingDirectory, int timeoutSeconds, params string[] args)
     {
-        using var process = Start(workingDirectory, args);
+        using var process = new MnistProcess(workingDirectory, args, environment);
         int exitCode = process.WaitForExit(timeoutSeconds);
         return (exitCode, process.Output, process.Error);
     }

@@ -99,6 +99,33 @@ public sealed class PredictModelErrorTests
         Assert.That(intact.ExitCode, Is.Zero, intact.Error);
     }
 
+    /// <summary>A network payload cut short, or with a tensor length changed, under a valid checksum: the payload reader names the damage.</summary>
+    [TestCase("cnn-small")]
+    [TestCase("torch-cnn-small")]
+    public void MangledNetworkPayloadUnderAValidChecksumIsOneErrorLine(string trainerName)
+    {
+        var trainer = Catalogs.Default().Create(trainerName, new Dictionary<string, string> { ["epochs"] = "1", ["batch-size"] = "50" });
+        string good = Path.Combine(_folder, trainerName + ".model");
+        ModelFile.Save(trainer.Fit(TestData.Mnist.Train.Take(100).Materialize()), good);
+        var (header, payload) = ChecksummedFile.Read(good, "MNISTMDL"u8, ModelFile.FormatVersion, "model");
+        var longerTensor = (byte[])payload.Clone();
+        int lastLength = payload.Length - 10 * sizeof(float) - sizeof(int); // the last tensor: the output layer's 10 biases
+        BinaryPrimitives.WriteInt32LittleEndian(longerTensor.AsSpan(lastLength), 11);
+        foreach (var (what, mangled, message) in new[] { ("cut", payload[..(payload.Length / 2)], "EndOfStreamException"), ("length", longerTensor, "a tensor of 11 values where the architecture needs 10") })
+        {
+            string model = Path.Combine(_folder, $"{trainerName}-{what}.model");
+            ChecksummedFile.Write(model, "MNISTMDL"u8, ModelFile.FormatVersion, header.TrainerName, header.Metadata, mangled);
+            string output = Path.Combine(_folder, $"{trainerName}-{what}.csv");
+            var outcome = RunnerHarness.Run(Catalogs.Default(), _folder, "predict", "--model", model, "--input", "test.csv", "--out", output);
+            Assert.That(outcome.ExitCode, Is.EqualTo(2), outcome.Error);
+            Assert.That(outcome.ErrorLines, Has.Length.EqualTo(1), outcome.Error);
+            Assert.That(outcome.ErrorLines[0], Does.StartWith("error: " + model + ", payload: ").And.Contain(message));
+            Assert.That(File.Exists(output), Is.False);
+        }
+        var intact = RunnerHarness.Run(Catalogs.Default(), _folder, "predict", "--model", good, "--input", "test.csv", "--out", trainerName + ".csv");
+        Assert.That(intact.ExitCode, Is.Zero, intact.Error);
+    }
+
     [Test]
     public void NewerModelFileThroughTheRealProcess()
     {

@@ -31,8 +31,9 @@ public sealed class TrainersCommandTests
         var outcome = RunnerHarness.Run(TestCatalogs.WithReal(), Path.GetTempPath(), command, "--help");
         Assert.That(outcome.ExitCode, Is.Zero, outcome.Error);
         Assert.That(outcome.Output, Does.Contain("Hyperparameters (--param name=value"));
-        Assert.That(outcome.Output, Does.Contain("  knn           k=3, weighting=uniform, pca-components=0"));
-        Assert.That(outcome.Output, Does.Contain("  cnn-small     epochs=6, batch-size=128, learning-rate=0.002, optimizer=adam"));
+        Assert.That(outcome.Output, Does.Contain("  knn              k=3, weighting=uniform, pca-components=0"));
+        Assert.That(outcome.Output, Does.Contain("  cnn-small        epochs=6, batch-size=128, learning-rate=0.002, optimizer=adam"));
+        Assert.That(outcome.Output, Does.Contain("  torch-cnn-small  epochs=6, batch-size=128, learning-rate=0.002, optimizer=adam"));
     }
 
     [Test]

@@ -1,5 +1,6 @@
 using Mnist.Cnn;
 using Mnist.Cnn.Augmentation;
+using Mnist.Cnn.Networks;
 using Mnist.Cnn.Training;
 using Mnist.Core.Data;
 using Mnist.Core.Numerics;
