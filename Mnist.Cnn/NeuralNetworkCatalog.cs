@@ -37,6 +37,8 @@ public static class NeuralNetworkCatalog
         var schema = NeuralTrainerOptions.Schema.WithDefaults(defaults);
         return TrainerRegistration.For(name, description, schema,
             options => new NeuralTrainer(name, architecture, options, backend),
-            reader => NeuralModel.Load(name, schema, backend, reader), backend.EngineName());
+            reader => NeuralModel.Load(name, schema, backend, reader), backend.EngineName(),
+            // The LibTorch twins repeat our networks on another engine (torch-cnn alone is ~20 min): run when named.
+            runsByDefault: backend == NeuralBackend.Own);
     }
 }

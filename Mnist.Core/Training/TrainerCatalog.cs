@@ -27,9 +27,10 @@ public sealed class TrainerRegistration
     /// <param name="create">Builds the trainer from parsed, checked options.</param>
     /// <param name="loadModel">Reads a model payload written by <see cref="ITrainedModel.WritePayload"/>.</param>
     /// <param name="engine">The engine that does the numerical work, named in reports: <see cref="OwnEngine"/> or, e.g., "ML.NET 5.0.1".</param>
+    /// <param name="runsByDefault">Whether a run that names no trainers includes this one (false for, e.g., a second engine's twin of a slow network).</param>
     public static TrainerRegistration For<TOptions>(string name, string description, HyperparameterSchema<TOptions> schema,
-        Func<TOptions, ITrainer> create, Func<BinaryReader, ITrainedModel> loadModel, string engine = OwnEngine) where TOptions : class =>
-        new(name, description, schema, overrides => create(schema.Parse(overrides, name)), loadModel) { Engine = engine };
+        Func<TOptions, ITrainer> create, Func<BinaryReader, ITrainedModel> loadModel, string engine = OwnEngine, bool runsByDefault = true) where TOptions : class =>
+        new(name, description, schema, overrides => create(schema.Parse(overrides, name)), loadModel) { Engine = engine, RunsByDefault = runsByDefault };
 
     /// <summary>Our own engine (Mnist.Core's compute core).</summary>
     public const string OwnEngine = "own";
@@ -38,6 +39,8 @@ public sealed class TrainerRegistration
     public string Description { get; }
     /// <summary>The engine that does the numerical work, named in reports.</summary>
     public string Engine { get; private init; } = OwnEngine;
+    /// <summary>Whether a run that names no trainers includes this one; every trainer runs when named.</summary>
+    public bool RunsByDefault { get; private init; } = true;
     /// <summary>The trainer's declared hyperparameters.</summary>
     public IHyperparameterSchema Hyperparameters { get; }
 

@@ -56,8 +56,8 @@ public static class CommonOptions
 
     public static Option<string[]> Trainers(RunnerEnvironment environment) => new("--trainers")
     {
-        Description = "Comma-separated trainer names (default: every trainer). Known: "
-            + (environment.Catalog.Registrations.Count == 0 ? "(none)" : string.Join(", ", environment.Catalog.Names)),
+        Description = "Comma-separated trainer names, or 'all' (default: every trainer not marked *). Known: "
+            + (environment.Catalog.Registrations.Count == 0 ? "(none)" : string.Join(", ", environment.Catalog.Registrations.Select(r => r.RunsByDefault ? r.Name : r.Name + "*"))),
         AllowMultipleArgumentsPerToken = true,
         HelpName = "a,b,...",
     };

@@ -6,15 +6,20 @@ namespace Mnist.Runner.Compare;
 public static class TrainerSelection
 {
     /// <summary>
-    /// The chosen trainer names in catalog spelling, in the order given (duplicates dropped); every
-    /// catalog trainer when <paramref name="requested"/> is empty. Accepts comma-separated lists.
+    /// The chosen trainer names in catalog spelling, in the order given (duplicates dropped); the catalog's
+    /// default set (<see cref="TrainerRegistration.RunsByDefault"/>) when <paramref name="requested"/> is empty,
+    /// every trainer for "all". Accepts comma-separated lists.
     /// </summary>
+    /// <summary>The --trainers value that selects every catalog trainer.</summary>
+    public const string AllTrainers = "all";
+
     public static IReadOnlyList<string> ResolveNames(TrainerCatalog catalog, IEnumerable<string> requested)
     {
         var names = requested
             .SelectMany(r => r.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
             .ToList();
-        if (names.Count == 0) return catalog.Names.ToList();
+        if (names.Count == 0) return catalog.Registrations.Where(r => r.RunsByDefault).Select(r => r.Name).ToList();
+        if (names is [var only] && only.Equals(AllTrainers, StringComparison.OrdinalIgnoreCase)) return catalog.Names.ToList();
         var result = new List<string>();
         foreach (string name in names)
         {

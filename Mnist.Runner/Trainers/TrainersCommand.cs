@@ -29,7 +29,8 @@ public static class TrainersCommand
         var text = new System.Text.StringBuilder();
         foreach (var trainer in catalog.Registrations)
         {
-            text.Append(trainer.Name).Append(": ").Append(trainer.Description).Append('\n');
+            text.Append(trainer.Name).Append(": ").Append(trainer.Description)
+                .Append(trainer.RunsByDefault ? "" : " (runs when named or with --trainers all)").Append('\n');
             var rows = trainer.Hyperparameters.Parameters
                 .Select(p => new[] { p.Name, p.TypeName, Hyperparameter.Format(p.Default), p.Range, p.Doc + (p.IsSeed ? " (set by --seed)" : "") })
                 .ToList();

@@ -1,3 +1,4 @@
+using Mnist.Cnn;
 using Mnist.Core.Training;
 using Mnist.Runner;
 using Mnist.Runner.Compare;
@@ -11,6 +12,18 @@ public sealed class TrainerSelectionTests
     public void NoTrainersMeansTheWholeCatalogInOrder()
     {
         Assert.That(TrainerSelection.ResolveNames(TestCatalogs.Centroids(), []), Is.EqualTo(new[] { "centroid", "centroid-raw" }));
+    }
+
+    [Test]
+    public void NoTrainersLeavesOutTheTrainersThatRunOnlyWhenNamedAndAllTakesEveryOne()
+    {
+        var catalog = new TrainerCatalog().AddNeuralNetworks();
+        Assert.Multiple(() =>
+        {
+            Assert.That(TrainerSelection.ResolveNames(catalog, []), Is.EqualTo(new[] { "mlp", "cnn", "cnn-small" }), "the LibTorch twins run when named");
+            Assert.That(TrainerSelection.ResolveNames(catalog, ["ALL"]), Is.EqualTo(catalog.Names));
+            Assert.That(TrainerSelection.ResolveNames(catalog, ["torch-cnn-small"]), Is.EqualTo(new[] { "torch-cnn-small" }));
+        });
     }
 
     [Test]
