@@ -1,4 +1,4 @@
-using System.Numerics.Tensors;
+using Mnist.Core.Numerics;
 
 namespace Mnist.Cnn.Layers;
 
@@ -89,10 +89,7 @@ public sealed class BatchNorm(double momentum = 0.99, double epsilon = 1e-3) : L
         float[] scale = _scale, shift = _shift;
         // y = x·scale + shift, with scale = γ·invStd and shift = β − mean·scale.
         BatchParallel.For(positions, input, default, output, (x, _, y, start, end) =>
-        {
-            for (int p = start; p < end; p++)
-                TensorPrimitives.FusedMultiplyAdd(x.Slice(p * channels, channels), scale, shift, y.Slice(p * channels, channels));
-        });
+            ChannelKernels.Affine(x[(start * channels)..(end * channels)], scale, shift, default, default, y[(start * channels)..(end * channels)]));
     }
 
     public override void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
@@ -121,14 +118,8 @@ public sealed class BatchNorm(double momentum = 0.99, double epsilon = 1e-3) : L
         }
         float[] scale = _scale, shift = _shift, xCoefficients = _xCoefficient;
         BatchParallel.For(positions, outputGradient, input, inputGradient, (dy, x, dx, start, end) =>
-        {
-            for (int p = start; p < end; p++)
-            {
-                Span<float> target = dx.Slice(p * channels, channels);
-                TensorPrimitives.FusedMultiplyAdd(dy.Slice(p * channels, channels), scale, shift, target);
-                TensorPrimitives.FusedMultiplyAdd(x.Slice(p * channels, channels), xCoefficients, target, target);
-            }
-        });
+            ChannelKernels.Affine(dy[(start * channels)..(end * channels)], scale, shift, x[(start * channels)..(end * channels)], xCoefficients,
+                dx[(start * channels)..(end * channels)]));
     }
 
     /// <summary>
@@ -144,26 +135,11 @@ public sealed class BatchNorm(double momentum = 0.99, double epsilon = 1e-3) : L
         {
             Span<float> sumA = stackalloc float[channels];
             Span<float> sumB = stackalloc float[channels];
-            Span<float> deviation = stackalloc float[channels];
             for (int block = start; block < end; block++)
             {
-                sumA.Clear();
-                sumB.Clear();
                 int first = block * BlockPositions, last = Math.Min(positions, first + BlockPositions);
-                for (int p = first; p < last; p++)
-                {
-                    ReadOnlySpan<float> row = uu.Slice(p * channels, channels);
-                    if (center is not null)
-                    {
-                        TensorPrimitives.Subtract(row, center, deviation);
-                        TensorPrimitives.FusedMultiplyAdd(deviation, deviation, sumA, sumA);
-                    }
-                    else
-                    {
-                        TensorPrimitives.Add(sumA, row, sumA);
-                    }
-                    if (withV) TensorPrimitives.FusedMultiplyAdd(row, vv.Slice(p * channels, channels), sumB, sumB);
-                }
+                ChannelKernels.Sums(uu[(first * channels)..(last * channels)], withV ? vv[(first * channels)..(last * channels)] : default,
+                    center, channels, sumA, sumB);
                 for (int c = 0; c < channels; c++)
                 {
                     partialsA[block * channels + c] = sumA[c];
