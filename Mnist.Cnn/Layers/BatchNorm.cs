@@ -66,13 +66,12 @@ public sealed class BatchNorm(double momentum = 0.99, double epsilon = 1e-3) : L
         if (training)
         {
             EnsureCapacity(batch);
-            // Two passes (mean, then squared deviations) keep the variance accurate when |mean| ≫ std.
-            BlockSums(input, default, positions, channels, null);
-            for (int c = 0; c < channels; c++) _mean[c] = (float)(SumBlocks(_partialsA, c, positions, channels) / positions);
-            BlockSums(input, default, positions, channels, _mean);
+            BlockStatistics(input, positions, channels);
             for (int c = 0; c < channels; c++)
             {
-                double variance = SumBlocks(_partialsA, c, positions, channels) / positions;
+                double batchMean = SumBlocks(_partialsA, c, positions, channels) / positions;
+                _mean[c] = (float)batchMean;
+                double variance = CombineSquares(c, positions, channels, batchMean) / positions;
                 _inverseStd[c] = (float)(1 / Math.Sqrt(variance + Epsilon));
                 double unbiased = positions > 1 ? variance * positions / (positions - 1) : variance;
                 _runningMean[c] = (float)(Momentum * _runningMean[c] + (1 - Momentum) * _mean[c]);
@@ -97,7 +96,7 @@ public sealed class BatchNorm(double momentum = 0.99, double epsilon = 1e-3) : L
         int channels = InputShape.Channels;
         int positions = batch * InputShape.Height * InputShape.Width;
         // A = Σ dy, B = Σ dy·x per channel; dβ = A, dγ = invStd·(B − mean·A).
-        BlockSums(outputGradient, input, positions, channels, null);
+        BlockSums(outputGradient, input, positions, channels);
         Span<float> dGamma = _gamma.Gradient, dBeta = _beta.Gradient;
         for (int c = 0; c < channels; c++)
         {
@@ -123,10 +122,10 @@ public sealed class BatchNorm(double momentum = 0.99, double epsilon = 1e-3) : L
     }
 
     /// <summary>
-    /// Per block of positions and channel: A = Σ u (or Σ (u − center)² when <paramref name="center"/> is given)
-    /// and, when <paramref name="v"/> is given, B = Σ u·v. Written to the partial arrays, block-major.
+    /// Per block of positions and channel: A = Σ u and, when <paramref name="v"/> is given, B = Σ u·v.
+    /// Written to the partial arrays, block-major.
     /// </summary>
-    private void BlockSums(ReadOnlySpan<float> u, ReadOnlySpan<float> v, int positions, int channels, float[]? center)
+    private void BlockSums(ReadOnlySpan<float> u, ReadOnlySpan<float> v, int positions, int channels)
     {
         int blocks = (positions + BlockPositions - 1) / BlockPositions;
         double[] partialsA = _partialsA, partialsB = _partialsB;
@@ -139,7 +138,7 @@ public sealed class BatchNorm(double momentum = 0.99, double epsilon = 1e-3) : L
             {
                 int first = block * BlockPositions, last = Math.Min(positions, first + BlockPositions);
                 ChannelKernels.Sums(uu[(first * channels)..(last * channels)], withV ? vv[(first * channels)..(last * channels)] : default,
-                    center, channels, sumA, sumB);
+                    default, channels, sumA, sumB);
                 for (int c = 0; c < channels; c++)
                 {
                     partialsA[block * channels + c] = sumA[c];
@@ -147,6 +146,55 @@ public sealed class BatchNorm(double momentum = 0.99, double epsilon = 1e-3) : L
                 }
             }
         });
+    }
+
+    /// <summary>
+    /// Per block and channel, in one read of the input: A = Σ x and B = Σ (x − m)² about the block's own mean m
+    /// (two passes over the block while it is in cache, which keeps the variance accurate when |mean| ≫ std).
+    /// </summary>
+    private void BlockStatistics(ReadOnlySpan<float> x, int positions, int channels)
+    {
+        int blocks = (positions + BlockPositions - 1) / BlockPositions;
+        double[] partialsA = _partialsA, partialsB = _partialsB;
+        BatchParallel.For(blocks, x, default, default, (xx, _, _, start, end) =>
+        {
+            Span<float> sum = stackalloc float[channels];
+            Span<float> squares = stackalloc float[channels];
+            Span<float> blockMean = stackalloc float[channels];
+            for (int block = start; block < end; block++)
+            {
+                int first = block * BlockPositions, last = Math.Min(positions, first + BlockPositions);
+                ReadOnlySpan<float> rows = xx[(first * channels)..(last * channels)];
+                ChannelKernels.Sums(rows, default, default, channels, sum, default);
+                for (int c = 0; c < channels; c++) blockMean[c] = BlockMean(sum[c], last - first);
+                ChannelKernels.Sums(rows, default, blockMean, channels, squares, default);
+                for (int c = 0; c < channels; c++)
+                {
+                    partialsA[block * channels + c] = sum[c];
+                    partialsB[block * channels + c] = squares[c];
+                }
+            }
+        });
+    }
+
+    private static float BlockMean(float sum, int count) => sum / count;
+
+    /// <summary>
+    /// Σ (x − mean)² over all blocks from their sums S and squares B about their centres m:
+    /// Σ_block [B + 2(m − mean)(S − n·m) + n·(m − mean)²], in double.
+    /// </summary>
+    private double CombineSquares(int channel, int positions, int channels, double mean)
+    {
+        int blocks = (positions + BlockPositions - 1) / BlockPositions;
+        double total = 0;
+        for (int block = 0; block < blocks; block++)
+        {
+            int n = Math.Min(positions, (block + 1) * BlockPositions) - block * BlockPositions;
+            float sum = (float)_partialsA[block * channels + channel];
+            double centre = BlockMean(sum, n), offset = centre - mean;
+            total += _partialsB[block * channels + channel] + 2 * offset * (sum - n * centre) + n * offset * offset;
+        }
+        return total;
     }
 
     private static double SumBlocks(double[] partials, int channel, int positions, int channels)
