@@ -35,7 +35,7 @@ public readonly record struct ConvolutionShape(int Height, int Width, int Channe
 
 /// <summary>
 /// Direct convolution on channels-last images: forward, input gradient and weight gradient, each a register-tiled
-/// implicit GEMM (<see cref="ConvolutionKernels{TOps,TVec}"/>) over a zero-padded copy of one image at a time, so no
+/// implicit GEMM (the GEMM micro-kernel, <see cref="GemmKernels{TOps,TVec}.Tile"/>, run over kernel or output rows) over a zero-padded copy of one image at a time, so no
 /// lowered patch matrix is ever written. The input gradient of a stride-1 convolution is itself a convolution — of
 /// the output gradient with the spatially flipped, channel-transposed kernel — so it runs the forward kernel.
 /// </summary>
@@ -166,15 +166,21 @@ internal sealed unsafe class ConvolutionJob : IParallelJob
 
     // ---------------------------------------------------------------- forward (and input gradient)
 
-    public void Forward(GemmIsa isa, in ConvolutionShape shape, float* input, int batch, float* weights, bool flip, float* bias, float* output, int threads)
+    /// <summary>Records the call's common inputs; returns the filter stride.</summary>
+    private int Begin(bool weightGradient, GemmIsa isa, in ConvolutionShape shape, float* input, int batch)
     {
-        _weightGradient = false;
+        _weightGradient = weightGradient;
         _isa = isa;
         _shape = shape;
         _input = input;
-        _output = output;
         _batch = batch;
-        int fs = _filterStride = Convolution.FilterStride(shape.Filters);
+        return _filterStride = Convolution.FilterStride(shape.Filters);
+    }
+
+    public void Forward(GemmIsa isa, in ConvolutionShape shape, float* input, int batch, float* weights, bool flip, float* bias, float* output, int threads)
+    {
+        int fs = Begin(weightGradient: false, isa, shape, input, batch);
+        _output = output;
         _packedWeights = _weights.Get((long)shape.Taps * fs + fs);
         if (flip) PackFlipped(shape, weights, _packedWeights, fs);
         else PackRows(weights, shape.Taps, shape.Filters, _packedWeights, fs);
@@ -223,25 +229,30 @@ internal sealed unsafe class ConvolutionJob : IParallelJob
         float* padded = ImageScratch.Get(Convolution.PaddedLength(s));
         Convolution.PadImage(s, _input + (nint)image * s.InputSize, padded);
         float* output = _output + (nint)image * s.OutputSize;
-        int w = TOps.Width, fs = _filterStride, run = s.Kernel * s.Channels;
+        int pixels = s.OutHeight * s.OutWidth;
+        // With a bias the tiles add onto it (β = 1): out = b + Σ, the bias written first.
+        if (_packedBias != null)
+            for (int p = 0; p < pixels; p++)
+                new ReadOnlySpan<float>(_packedBias, s.Filters).CopyTo(new Span<float>(output + (nint)p * s.Filters, s.Filters));
+        var scale = new TileScale(1f, _packedBias != null ? 1f : 0f);
+        int w = TOps.Width, fs = _filterStride, run = s.Kernel * s.Channels, mr = GemmKernels<TOps, TVec>.MR;
         nint rowStride = (nint)s.PaddedWidth * s.Channels;
         int vectors = (s.Filters + w - 1) / w, groups = (vectors + TOps.MaxTileVectors - 1) / TOps.MaxTileVectors;
-        int tiles = (s.OutWidth + ConvolutionKernels<TOps, TVec>.PixelRows - 1) / ConvolutionKernels<TOps, TVec>.PixelRows;
+        int tiles = (s.OutWidth + mr - 1) / mr;
         for (int group = 0; group < groups; group++)
         {
             // Filter groups of as even a number of vectors as possible (5 vectors: 3 + 2, not 4 + 1).
             int v0 = vectors * group / groups, tn = vectors * (group + 1) / groups - v0, f0 = v0 * w;
             int lastCols = Math.Min(w, s.Filters - f0 - (tn - 1) * w);
-            float* b = _packedWeights + f0;
-            float* bias = _packedBias == null ? null : _packedBias + f0;
             for (int oy = 0; oy < s.OutHeight; oy++)
                 for (int tile = 0; tile < tiles; tile++)
                 {
-                    // Pixel tiles of one output row, sizes as even as possible (28 = 6 + 6 + 6 + 5 + 5).
+                    // Pixel tiles of one output row, sizes as even as possible (28 = 6 + 6 + 6 + 5 + 5). A tile's rows are
+                    // its pixels (stride C in the padded image), its k steps the run of one kernel row, one slice per row.
                     int ox0 = s.OutWidth * tile / tiles, tm = s.OutWidth * (tile + 1) / tiles - ox0;
-                    ConvolutionKernels<TOps, TVec>.ForwardAny(tm, tn, s.Kernel, run,
-                        padded + (oy * rowStride + (nint)ox0 * s.Channels), s.Channels, rowStride,
-                        b, fs, bias, output + ((nint)oy * s.OutWidth + ox0) * s.Filters + f0, s.Filters, lastCols);
+                    GemmKernels<TOps, TVec>.TileAny(tm, tn, run, padded + (oy * rowStride + (nint)ox0 * s.Channels), s.Channels, 1,
+                        _packedWeights + f0, fs, output + ((nint)oy * s.OutWidth + ox0) * s.Filters + f0, s.Filters, lastCols, scale,
+                        slices: s.Kernel, sliceStride: rowStride);
                 }
         }
     }
@@ -250,13 +261,8 @@ internal sealed unsafe class ConvolutionJob : IParallelJob
 
     public void WeightGradient(GemmIsa isa, in ConvolutionShape shape, float* input, float* outputGradient, int batch, float* weightGradient, float* biasGradient, int threads)
     {
-        _weightGradient = true;
-        _isa = isa;
-        _shape = shape;
-        _input = input;
+        int fs = Begin(weightGradient: true, isa, shape, input, batch);
         _outputGradient = outputGradient;
-        _batch = batch;
-        int fs = _filterStride = Convolution.FilterStride(shape.Filters);
         _chunks = Math.Min(batch, Convolution.WeightGradientChunks);
         long chunkLength = (long)(shape.Taps + 1) * fs; // the weight rows, then the bias row
         _output = _partials.Get(_chunks * chunkLength);
@@ -291,6 +297,8 @@ internal sealed unsafe class ConvolutionJob : IParallelJob
         int run = s.Kernel * s.Channels, pixels = s.OutHeight * s.OutWidth;
         nint rowStride = (nint)s.PaddedWidth * s.Channels;
         int vectors = (s.Filters + w - 1) / w, groups = (vectors + TOps.MaxTileVectors - 1) / TOps.MaxTileVectors;
+        int mr = GemmKernels<TOps, TVec>.MR, tapTiles = (run + mr - 1) / mr;
+        var accumulate = new TileScale(1f, 1f);
         int first = (int)((long)_batch * chunk / _chunks), last = (int)((long)_batch * (chunk + 1) / _chunks);
         for (int image = first; image < last; image++)
         {
@@ -308,16 +316,15 @@ internal sealed unsafe class ConvolutionJob : IParallelJob
             {
                 int v0 = vectors * group / groups, tn = vectors * (group + 1) / groups - v0, f0 = v0 * w;
                 int lastCols = Math.Min(w, s.Filters - f0 - (tn - 1) * w);
-                // Up to 6·MaxTileVectors accumulators: taps × filter vectors, at most 12 taps.
-                int maxTaps = Math.Min(12, 6 * TOps.MaxTileVectors / tn);
-                int tapTiles = (run + maxTaps - 1) / maxTaps;
                 for (int ky = 0; ky < s.Kernel; ky++)
                     for (int tile = 0; tile < tapTiles; tile++)
                     {
+                        // A tile's rows are consecutive taps of kernel row ky (stride 1), its k steps the pixels of an
+                        // output row (stride C), one slice per output row; dOut rows continue across the slices.
                         int j0 = run * tile / tapTiles, tm = run * (tile + 1) / tapTiles - j0;
-                        ConvolutionKernels<TOps, TVec>.WeightGradientAny(tm, tn, s.OutHeight, s.OutWidth,
-                            padded + (ky * rowStride + j0), s.Channels, rowStride, dy + f0, ds,
-                            g + ((nint)ky * run + j0) * fs + f0, fs, lastCols);
+                        GemmKernels<TOps, TVec>.TileAny(tm, tn, s.OutWidth, padded + (ky * rowStride + j0), 1, s.Channels,
+                            dy + f0, ds, g + ((nint)ky * run + j0) * fs + f0, fs, lastCols, accumulate,
+                            slices: s.OutHeight, sliceStride: rowStride);
                     }
             }
         }
