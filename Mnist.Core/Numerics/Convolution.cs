@@ -232,8 +232,15 @@ internal sealed unsafe class ConvolutionJob : IParallelJob
         int pixels = s.OutHeight * s.OutWidth;
         // With a bias the tiles add onto it (β = 1): out = b + Σ, the bias written first.
         if (_packedBias != null)
-            for (int p = 0; p < pixels; p++)
-                new ReadOnlySpan<float>(_packedBias, s.Filters).CopyTo(new Span<float>(output + (nint)p * s.Filters, s.Filters));
+        {
+            // One pixel's bias, then copies of what is written so far (doubling): a few long copies, not one per pixel.
+            new ReadOnlySpan<float>(_packedBias, s.Filters).CopyTo(new Span<float>(output, s.Filters));
+            for (int done = 1; done < pixels; done *= 2)
+            {
+                int count = Math.Min(done, pixels - done) * s.Filters;
+                new ReadOnlySpan<float>(output, count).CopyTo(new Span<float>(output + (nint)done * s.Filters, count));
+            }
+        }
         var scale = new TileScale(1f, _packedBias != null ? 1f : 0f);
         int w = TOps.Width, fs = _filterStride, run = s.Kernel * s.Channels, mr = GemmKernels<TOps, TVec>.MR;
         nint rowStride = (nint)s.PaddedWidth * s.Channels;
