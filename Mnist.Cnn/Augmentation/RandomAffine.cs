@@ -1,9 +1,11 @@
+using Mnist.Core.Training;
+
 namespace Mnist.Cnn.Augmentation;
 
 /// <summary>
 /// On-the-fly augmentation as Keras' ImageDataGenerator does for MNIST: a random rotation, zoom and
 /// shift per image, resampled bilinearly (zero outside the image). Each image's transform is drawn
-/// from a generator seeded by (seed, epoch, position), so results do not depend on thread scheduling.
+/// from a counter-based stream keyed by (seed, epoch, position), so results do not depend on thread scheduling.
 /// </summary>
 public sealed class RandomAffine(double rotationDegrees = 10, double zoom = 0.1, double shift = 0.1)
 {
@@ -14,13 +16,16 @@ public sealed class RandomAffine(double rotationDegrees = 10, double zoom = 0.1,
     /// <summary>Transforms one single-channel image (height × width) from <paramref name="source"/> into <paramref name="destination"/>.</summary>
     public void Apply(ReadOnlySpan<float> source, Span<float> destination, int height, int width, int seed)
     {
-        var random = new Random(seed);
-        double angle = (random.NextDouble() * 2 - 1) * RotationDegrees * Math.PI / 180;
-        double scale = 1 + (random.NextDouble() * 2 - 1) * Zoom;
-        double shiftX = (random.NextDouble() * 2 - 1) * Shift * width;
-        double shiftY = (random.NextDouble() * 2 - 1) * Shift * height;
+        double angle = Uniform(seed, 0) * RotationDegrees * Math.PI / 180;
+        double scale = 1 + Uniform(seed, 1) * Zoom;
+        double shiftX = Uniform(seed, 2) * Shift * width;
+        double shiftY = Uniform(seed, 3) * Shift * height;
         Transform(source, destination, height, width, angle, scale, shiftX, shiftY);
     }
+
+    /// <summary>Draw <paramref name="index"/> of the image's stream, uniform in [−1, 1): a counter-based hash, so no generator is allocated per image.</summary>
+    private static double Uniform(int seed, int index) =>
+        (Seeds.Mix(((ulong)(uint)seed << 32) + (ulong)index) >> 11) * (2.0 / (1UL << 53)) - 1;
 
     /// <summary>
     /// Output pixel (x, y) samples the source at the inverse transform of its position about the image

@@ -1,4 +1,4 @@
-using System.Numerics.Tensors;
+using Mnist.Core.Numerics;
 
 namespace Mnist.Cnn.Layers;
 
@@ -66,13 +66,12 @@ public sealed class BatchNorm(double momentum = 0.99, double epsilon = 1e-3) : L
         if (training)
         {
             EnsureCapacity(batch);
-            // Two passes (mean, then squared deviations) keep the variance accurate when |mean| ≫ std.
-            BlockSums(input, default, positions, channels, null);
-            for (int c = 0; c < channels; c++) _mean[c] = (float)(SumBlocks(_partialsA, c, positions, channels) / positions);
-            BlockSums(input, default, positions, channels, _mean);
+            BlockStatistics(input, positions, channels);
             for (int c = 0; c < channels; c++)
             {
-                double variance = SumBlocks(_partialsA, c, positions, channels) / positions;
+                double batchMean = SumBlocks(_partialsA, c, positions, channels) / positions;
+                _mean[c] = (float)batchMean;
+                double variance = CombineSquares(c, positions, channels, batchMean) / positions;
                 _inverseStd[c] = (float)(1 / Math.Sqrt(variance + Epsilon));
                 double unbiased = positions > 1 ? variance * positions / (positions - 1) : variance;
                 _runningMean[c] = (float)(Momentum * _runningMean[c] + (1 - Momentum) * _mean[c]);
@@ -89,10 +88,7 @@ public sealed class BatchNorm(double momentum = 0.99, double epsilon = 1e-3) : L
         float[] scale = _scale, shift = _shift;
         // y = x·scale + shift, with scale = γ·invStd and shift = β − mean·scale.
         BatchParallel.For(positions, input, default, output, (x, _, y, start, end) =>
-        {
-            for (int p = start; p < end; p++)
-                TensorPrimitives.FusedMultiplyAdd(x.Slice(p * channels, channels), scale, shift, y.Slice(p * channels, channels));
-        });
+            ChannelKernels.Affine(x[(start * channels)..(end * channels)], scale, shift, default, default, y[(start * channels)..(end * channels)]));
     }
 
     public override void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
@@ -100,7 +96,7 @@ public sealed class BatchNorm(double momentum = 0.99, double epsilon = 1e-3) : L
         int channels = InputShape.Channels;
         int positions = batch * InputShape.Height * InputShape.Width;
         // A = Σ dy, B = Σ dy·x per channel; dβ = A, dγ = invStd·(B − mean·A).
-        BlockSums(outputGradient, input, positions, channels, null);
+        BlockSums(outputGradient, input, positions, channels);
         Span<float> dGamma = _gamma.Gradient, dBeta = _beta.Gradient;
         for (int c = 0; c < channels; c++)
         {
@@ -121,21 +117,15 @@ public sealed class BatchNorm(double momentum = 0.99, double epsilon = 1e-3) : L
         }
         float[] scale = _scale, shift = _shift, xCoefficients = _xCoefficient;
         BatchParallel.For(positions, outputGradient, input, inputGradient, (dy, x, dx, start, end) =>
-        {
-            for (int p = start; p < end; p++)
-            {
-                Span<float> target = dx.Slice(p * channels, channels);
-                TensorPrimitives.FusedMultiplyAdd(dy.Slice(p * channels, channels), scale, shift, target);
-                TensorPrimitives.FusedMultiplyAdd(x.Slice(p * channels, channels), xCoefficients, target, target);
-            }
-        });
+            ChannelKernels.Affine(dy[(start * channels)..(end * channels)], scale, shift, x[(start * channels)..(end * channels)], xCoefficients,
+                dx[(start * channels)..(end * channels)]));
     }
 
     /// <summary>
-    /// Per block of positions and channel: A = Σ u (or Σ (u − center)² when <paramref name="center"/> is given)
-    /// and, when <paramref name="v"/> is given, B = Σ u·v. Written to the partial arrays, block-major.
+    /// Per block of positions and channel: A = Σ u and, when <paramref name="v"/> is given, B = Σ u·v.
+    /// Written to the partial arrays, block-major.
     /// </summary>
-    private void BlockSums(ReadOnlySpan<float> u, ReadOnlySpan<float> v, int positions, int channels, float[]? center)
+    private void BlockSums(ReadOnlySpan<float> u, ReadOnlySpan<float> v, int positions, int channels)
     {
         int blocks = (positions + BlockPositions - 1) / BlockPositions;
         double[] partialsA = _partialsA, partialsB = _partialsB;
@@ -144,26 +134,11 @@ public sealed class BatchNorm(double momentum = 0.99, double epsilon = 1e-3) : L
         {
             Span<float> sumA = stackalloc float[channels];
             Span<float> sumB = stackalloc float[channels];
-            Span<float> deviation = stackalloc float[channels];
             for (int block = start; block < end; block++)
             {
-                sumA.Clear();
-                sumB.Clear();
                 int first = block * BlockPositions, last = Math.Min(positions, first + BlockPositions);
-                for (int p = first; p < last; p++)
-                {
-                    ReadOnlySpan<float> row = uu.Slice(p * channels, channels);
-                    if (center is not null)
-                    {
-                        TensorPrimitives.Subtract(row, center, deviation);
-                        TensorPrimitives.FusedMultiplyAdd(deviation, deviation, sumA, sumA);
-                    }
-                    else
-                    {
-                        TensorPrimitives.Add(sumA, row, sumA);
-                    }
-                    if (withV) TensorPrimitives.FusedMultiplyAdd(row, vv.Slice(p * channels, channels), sumB, sumB);
-                }
+                ChannelKernels.Sums(uu[(first * channels)..(last * channels)], withV ? vv[(first * channels)..(last * channels)] : default,
+                    default, channels, sumA, sumB);
                 for (int c = 0; c < channels; c++)
                 {
                     partialsA[block * channels + c] = sumA[c];
@@ -171,6 +146,55 @@ public sealed class BatchNorm(double momentum = 0.99, double epsilon = 1e-3) : L
                 }
             }
         });
+    }
+
+    /// <summary>
+    /// Per block and channel, in one read of the input: A = Σ x and B = Σ (x − m)² about the block's own mean m
+    /// (two passes over the block while it is in cache, which keeps the variance accurate when |mean| ≫ std).
+    /// </summary>
+    private void BlockStatistics(ReadOnlySpan<float> x, int positions, int channels)
+    {
+        int blocks = (positions + BlockPositions - 1) / BlockPositions;
+        double[] partialsA = _partialsA, partialsB = _partialsB;
+        BatchParallel.For(blocks, x, default, default, (xx, _, _, start, end) =>
+        {
+            Span<float> sum = stackalloc float[channels];
+            Span<float> squares = stackalloc float[channels];
+            Span<float> blockMean = stackalloc float[channels];
+            for (int block = start; block < end; block++)
+            {
+                int first = block * BlockPositions, last = Math.Min(positions, first + BlockPositions);
+                ReadOnlySpan<float> rows = xx[(first * channels)..(last * channels)];
+                ChannelKernels.Sums(rows, default, default, channels, sum, default);
+                for (int c = 0; c < channels; c++) blockMean[c] = BlockMean(sum[c], last - first);
+                ChannelKernels.Sums(rows, default, blockMean, channels, squares, default);
+                for (int c = 0; c < channels; c++)
+                {
+                    partialsA[block * channels + c] = sum[c];
+                    partialsB[block * channels + c] = squares[c];
+                }
+            }
+        });
+    }
+
+    private static float BlockMean(float sum, int count) => sum / count;
+
+    /// <summary>
+    /// Σ (x − mean)² over all blocks from their sums S and squares B about their centres m:
+    /// Σ_block [B + 2(m − mean)(S − n·m) + n·(m − mean)²], in double.
+    /// </summary>
+    private double CombineSquares(int channel, int positions, int channels, double mean)
+    {
+        int blocks = (positions + BlockPositions - 1) / BlockPositions;
+        double total = 0;
+        for (int block = 0; block < blocks; block++)
+        {
+            int n = Math.Min(positions, (block + 1) * BlockPositions) - block * BlockPositions;
+            float sum = (float)_partialsA[block * channels + channel];
+            double centre = BlockMean(sum, n), offset = centre - mean;
+            total += _partialsB[block * channels + channel] + 2 * offset * (sum - n * centre) + n * offset * offset;
+        }
+        return total;
     }
 
     private static double SumBlocks(double[] partials, int channel, int positions, int channels)

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using Mnist.Core.Training;
 
 namespace Mnist.Cnn.Layers;
@@ -62,7 +63,8 @@ public sealed class Dropout(double rate) : Layer
             {
                 ulong counter = (ulong)(uint)Seeds.Derive(batchSeed, s) << 32;
                 Span<float> m = mask.Slice(s * size, size);
-                for (int j = 0; j < size; j += 4)
+                int j = Vector512.IsHardwareAccelerated ? FillMaskVectors(counter, threshold, scale, m) : 0;
+                for (; j < size; j += 4)
                 {
                     ulong bits = Seeds.Mix(counter + (ulong)j);
                     for (int q = 0; q < 4 && j + q < size; q++)
@@ -70,6 +72,29 @@ public sealed class Dropout(double rate) : Layer
                 }
             }
         });
+    }
+
+    /// <summary>
+    /// The scalar loop's mask, 32 elements at a time: eight hashes Mix(counter + j + 4i) side by side, whose 16-bit
+    /// quarters, read as 32 consecutive ushorts, are the draws of elements j … j + 31 in order. Returns how far it got.
+    /// </summary>
+    private static int FillMaskVectors(ulong counter, uint threshold, float scale, Span<float> mask)
+    {
+        var offsets = Vector512.Create(0UL, 4, 8, 12, 16, 20, 24, 28);
+        var limit = Vector512.Create(threshold);
+        var keep = Vector512.Create(scale);
+        int j = 0;
+        for (; j + 32 <= mask.Length; j += 32)
+        {
+            var z = Vector512.Create(counter + (ulong)j) + offsets + Vector512.Create(0x9E3779B97F4A7C15UL);
+            z = (z ^ Vector512.ShiftRightLogical(z, 30)) * Vector512.Create(0xBF58476D1CE4E5B9UL);
+            z = (z ^ Vector512.ShiftRightLogical(z, 27)) * Vector512.Create(0x94D049BB133111EBUL);
+            z ^= Vector512.ShiftRightLogical(z, 31);
+            var (low, high) = Vector512.Widen(z.AsUInt16());
+            (Vector512.GreaterThanOrEqual(low, limit).AsSingle() & keep).CopyTo(mask.Slice(j, 16));
+            (Vector512.GreaterThanOrEqual(high, limit).AsSingle() & keep).CopyTo(mask.Slice(j + 16, 16));
+        }
+        return j;
     }
 
     public override void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)

@@ -31,11 +31,14 @@ internal static unsafe class GemmKernels<TOps, TVec>
     /// ks = 1; transposed: rs = 1, ks = lda). Row p of B is the TN·W floats at <c>b + p·bStride</c>: a packed
     /// micro-panel, or B itself read in place. Only <paramref name="lastCols"/> lanes of the last vector column are stored (edge tiles);
     /// β = 0 never reads C, so garbage (NaN) in C is ignored.
+    /// With <paramref name="slices"/> &gt; 1 the sum runs over that many runs of kc steps, run s reading A from
+    /// <c>a + s·sliceStride</c> while B continues where the previous run stopped: the implicit GEMM of a convolution
+    /// (one run per kernel row, or per output row), with the accumulators in registers throughout.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Tile<TM, TN>(
         int kc, float* a, nint rs, nint ks, float* b, nint bStride,
-        float* c, nint ldc, int lastCols, in TileScale scale)
+        float* c, nint ldc, int lastCols, in TileScale scale, int slices = 1, nint sliceStride = 0)
         where TM : struct, IConstant
         where TN : struct, IConstant
     {
@@ -58,58 +61,61 @@ internal static unsafe class GemmKernels<TOps, TVec>
 
         // Row pointers are loop-invariant; each k step advances one shared A offset and the B pointer.
         float* a0 = a, a1 = a + rs, a2 = a + 2 * rs, a3 = a + 3 * rs, a4 = a + 4 * rs, a5 = a + 5 * rs;
-        nint ap = 0;
-        for (int p = 0; p < kc; p++, ap += ks, b += bStride)
+        for (int slice = 0; slice < slices; slice++)
         {
-            TVec b0 = TOps.Load(b);
-            TVec b1 = TN.Value > 1 ? TOps.Load(b + w) : default;
-            TVec b2 = TN.Value > 2 ? TOps.Load(b + 2 * w) : default;
-            TVec b3 = TN.Value > 3 ? TOps.Load(b + 3 * w) : default;
+            nint ap = slice * sliceStride;
+            for (int p = 0; p < kc; p++, ap += ks, b += bStride)
+            {
+                TVec b0 = TOps.Load(b);
+                TVec b1 = TN.Value > 1 ? TOps.Load(b + w) : default;
+                TVec b2 = TN.Value > 2 ? TOps.Load(b + 2 * w) : default;
+                TVec b3 = TN.Value > 3 ? TOps.Load(b + 3 * w) : default;
 
-            TVec x = TOps.Broadcast(a0[ap]);
-            c00 = TOps.MultiplyAdd(x, b0, c00);
-            if (TN.Value > 1) c01 = TOps.MultiplyAdd(x, b1, c01);
-            if (TN.Value > 2) c02 = TOps.MultiplyAdd(x, b2, c02);
-            if (TN.Value > 3) c03 = TOps.MultiplyAdd(x, b3, c03);
-            if (TM.Value > 1)
-            {
-                x = TOps.Broadcast(a1[ap]);
-                c10 = TOps.MultiplyAdd(x, b0, c10);
-                if (TN.Value > 1) c11 = TOps.MultiplyAdd(x, b1, c11);
-                if (TN.Value > 2) c12 = TOps.MultiplyAdd(x, b2, c12);
-                if (TN.Value > 3) c13 = TOps.MultiplyAdd(x, b3, c13);
-            }
-            if (TM.Value > 2)
-            {
-                x = TOps.Broadcast(a2[ap]);
-                c20 = TOps.MultiplyAdd(x, b0, c20);
-                if (TN.Value > 1) c21 = TOps.MultiplyAdd(x, b1, c21);
-                if (TN.Value > 2) c22 = TOps.MultiplyAdd(x, b2, c22);
-                if (TN.Value > 3) c23 = TOps.MultiplyAdd(x, b3, c23);
-            }
-            if (TM.Value > 3)
-            {
-                x = TOps.Broadcast(a3[ap]);
-                c30 = TOps.MultiplyAdd(x, b0, c30);
-                if (TN.Value > 1) c31 = TOps.MultiplyAdd(x, b1, c31);
-                if (TN.Value > 2) c32 = TOps.MultiplyAdd(x, b2, c32);
-                if (TN.Value > 3) c33 = TOps.MultiplyAdd(x, b3, c33);
-            }
-            if (TM.Value > 4)
-            {
-                x = TOps.Broadcast(a4[ap]);
-                c40 = TOps.MultiplyAdd(x, b0, c40);
-                if (TN.Value > 1) c41 = TOps.MultiplyAdd(x, b1, c41);
-                if (TN.Value > 2) c42 = TOps.MultiplyAdd(x, b2, c42);
-                if (TN.Value > 3) c43 = TOps.MultiplyAdd(x, b3, c43);
-            }
-            if (TM.Value > 5)
-            {
-                x = TOps.Broadcast(a5[ap]);
-                c50 = TOps.MultiplyAdd(x, b0, c50);
-                if (TN.Value > 1) c51 = TOps.MultiplyAdd(x, b1, c51);
-                if (TN.Value > 2) c52 = TOps.MultiplyAdd(x, b2, c52);
-                if (TN.Value > 3) c53 = TOps.MultiplyAdd(x, b3, c53);
+                TVec x = TOps.Broadcast(a0[ap]);
+                c00 = TOps.MultiplyAdd(x, b0, c00);
+                if (TN.Value > 1) c01 = TOps.MultiplyAdd(x, b1, c01);
+                if (TN.Value > 2) c02 = TOps.MultiplyAdd(x, b2, c02);
+                if (TN.Value > 3) c03 = TOps.MultiplyAdd(x, b3, c03);
+                if (TM.Value > 1)
+                {
+                    x = TOps.Broadcast(a1[ap]);
+                    c10 = TOps.MultiplyAdd(x, b0, c10);
+                    if (TN.Value > 1) c11 = TOps.MultiplyAdd(x, b1, c11);
+                    if (TN.Value > 2) c12 = TOps.MultiplyAdd(x, b2, c12);
+                    if (TN.Value > 3) c13 = TOps.MultiplyAdd(x, b3, c13);
+                }
+                if (TM.Value > 2)
+                {
+                    x = TOps.Broadcast(a2[ap]);
+                    c20 = TOps.MultiplyAdd(x, b0, c20);
+                    if (TN.Value > 1) c21 = TOps.MultiplyAdd(x, b1, c21);
+                    if (TN.Value > 2) c22 = TOps.MultiplyAdd(x, b2, c22);
+                    if (TN.Value > 3) c23 = TOps.MultiplyAdd(x, b3, c23);
+                }
+                if (TM.Value > 3)
+                {
+                    x = TOps.Broadcast(a3[ap]);
+                    c30 = TOps.MultiplyAdd(x, b0, c30);
+                    if (TN.Value > 1) c31 = TOps.MultiplyAdd(x, b1, c31);
+                    if (TN.Value > 2) c32 = TOps.MultiplyAdd(x, b2, c32);
+                    if (TN.Value > 3) c33 = TOps.MultiplyAdd(x, b3, c33);
+                }
+                if (TM.Value > 4)
+                {
+                    x = TOps.Broadcast(a4[ap]);
+                    c40 = TOps.MultiplyAdd(x, b0, c40);
+                    if (TN.Value > 1) c41 = TOps.MultiplyAdd(x, b1, c41);
+                    if (TN.Value > 2) c42 = TOps.MultiplyAdd(x, b2, c42);
+                    if (TN.Value > 3) c43 = TOps.MultiplyAdd(x, b3, c43);
+                }
+                if (TM.Value > 5)
+                {
+                    x = TOps.Broadcast(a5[ap]);
+                    c50 = TOps.MultiplyAdd(x, b0, c50);
+                    if (TN.Value > 1) c51 = TOps.MultiplyAdd(x, b1, c51);
+                    if (TN.Value > 2) c52 = TOps.MultiplyAdd(x, b2, c52);
+                    if (TN.Value > 3) c53 = TOps.MultiplyAdd(x, b3, c53);
+                }
             }
         }
 
@@ -176,31 +182,31 @@ internal static unsafe class GemmKernels<TOps, TVec>
     /// <summary>Calls the <see cref="Tile{TM,TN}"/> specialisation for <paramref name="mr"/> rows × <paramref name="nv"/> vectors.</summary>
     public static void TileAny(
         int mr, int nv, int kc, float* a, nint rs, nint ks, float* b, nint bStride,
-        float* c, nint ldc, int lastCols, in TileScale scale)
+        float* c, nint ldc, int lastCols, in TileScale scale, int slices = 1, nint sliceStride = 0)
     {
         switch (nv)
         {
-            case 4: TileRows<C4>(mr, kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale); break;
-            case 3: TileRows<C3>(mr, kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale); break;
-            case 2: TileRows<C2>(mr, kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale); break;
-            default: TileRows<C1>(mr, kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale); break;
+            case 4: TileRows<C4>(mr, kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale, slices, sliceStride); break;
+            case 3: TileRows<C3>(mr, kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale, slices, sliceStride); break;
+            case 2: TileRows<C2>(mr, kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale, slices, sliceStride); break;
+            default: TileRows<C1>(mr, kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale, slices, sliceStride); break;
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void TileRows<TN>(
         int mr, int kc, float* a, nint rs, nint ks, float* b, nint bStride,
-        float* c, nint ldc, int lastCols, in TileScale scale)
+        float* c, nint ldc, int lastCols, in TileScale scale, int slices, nint sliceStride)
         where TN : struct, IConstant
     {
         switch (mr)
         {
-            case 6: Tile<C6, TN>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale); break;
-            case 5: Tile<C5, TN>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale); break;
-            case 4: Tile<C4, TN>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale); break;
-            case 3: Tile<C3, TN>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale); break;
-            case 2: Tile<C2, TN>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale); break;
-            default: Tile<C1, TN>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale); break;
+            case 6: Tile<C6, TN>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale, slices, sliceStride); break;
+            case 5: Tile<C5, TN>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale, slices, sliceStride); break;
+            case 4: Tile<C4, TN>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale, slices, sliceStride); break;
+            case 3: Tile<C3, TN>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale, slices, sliceStride); break;
+            case 2: Tile<C2, TN>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale, slices, sliceStride); break;
+            default: Tile<C1, TN>(kc, a, rs, ks, b, bStride, c, ldc, lastCols, scale, slices, sliceStride); break;
         }
     }
 }
