@@ -13,7 +13,7 @@ public enum DataSplit
 }
 
 /// <summary>The lower-case names of <see cref="DataSplit"/>, for reports and results.json.</summary>
-public static class DataSplitNames
+internal static class DataSplitNames
 {
     public static string Name(this DataSplit split) => split.ToString().ToLowerInvariant();
 }

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Mnist.Core.Evaluation;
 using Mnist.Core.Training;
 
@@ -40,7 +41,7 @@ public sealed record ExperimentResults
     public double ValidationFraction { get; init; }
     public int? TrainLimit { get; init; }
     public int? TestLimit { get; init; }
-    public MachineInfo? Machine { get; init; }
+    [JsonInclude] internal MachineInfo? Machine { get; init; }
 
     /// <summary>
     /// The resolved options of the run (command line over config file over defaults), keyed by option
@@ -50,19 +51,19 @@ public sealed record ExperimentResults
     /// <summary>The <c>--config</c> file the run read, if any.</summary>
     public string? ConfigFile { get; init; }
     /// <summary>Set by <c>mnist cv</c>.</summary>
-    public CrossValidationResult? CrossValidation { get; init; }
+    [JsonInclude] internal CrossValidationResult? CrossValidation { get; init; }
     /// <summary>Set by <c>mnist grid</c>.</summary>
-    public GridSearchResult? GridSearch { get; init; }
+    [JsonInclude] internal GridSearchResult? GridSearch { get; init; }
     /// <summary>Set by one shard of a sharded <c>grid</c> or <c>cv</c> (<c>--shard K/N</c>): its trials, for <c>mnist merge</c>.</summary>
-    public ShardResult? Shard { get; init; }
+    [JsonInclude] internal ShardResult? Shard { get; init; }
     /// <summary>Set by <c>mnist kaggle</c>.</summary>
-    public SubmissionResult? Submission { get; init; }
+    [JsonInclude] internal SubmissionResult? Submission { get; init; }
     /// <summary>True when the run was stopped (Ctrl+C, SIGTERM) before every trainer finished: <see cref="Models"/> holds the finished ones.</summary>
     public bool Interrupted { get; init; }
     /// <summary>For an interrupted run: which trainers finished, which was in progress, and how to resume.</summary>
-    public InterruptionInfo? Interruption { get; init; }
+    [JsonInclude] internal InterruptionInfo? Interruption { get; init; }
     /// <summary>The pictures written beside report.md (relative file names).</summary>
-    public IReadOnlyList<ReportFigure> Figures { get; init; } = [];
+    [JsonInclude] internal IReadOnlyList<ReportFigure> Figures { get; init; } = [];
 
     public required IReadOnlyList<ModelResult> Models { get; init; }
 }
@@ -153,7 +154,7 @@ public sealed record ModelResult
 /// <param name="Checkpoint">Its checkpoint file (relative to the report folder), when it keeps one.</param>
 /// <param name="NotStarted">Trainers that had not started.</param>
 /// <param name="Resume">The command that continues the run.</param>
-public sealed record InterruptionInfo(IReadOnlyList<string> Finished, string? InProgress, string? Checkpoint, IReadOnlyList<string> NotStarted, string Resume);
+internal sealed record InterruptionInfo(IReadOnlyList<string> Finished, string? InProgress, string? Checkpoint, IReadOnlyList<string> NotStarted, string Resume);
 
 /// <summary>Precision, recall and F1 of one class on the evaluation set.</summary>
 public sealed record ClassResult(int Class, double Precision, double Recall, double F1, int Support);
@@ -166,16 +167,16 @@ public sealed record ConfusedPair(int True, int Predicted, int Count);
 /// <param name="Caption">Alt text and caption.</param>
 /// <param name="Kind">What it shows (see <see cref="ReportFigures"/>'s kind constants); places it in the report.</param>
 /// <param name="Trainer">The model it belongs to, or null for a picture of the whole run.</param>
-public sealed record ReportFigure(string File, string Caption, string Kind, string? Trainer = null);
+internal sealed record ReportFigure(string File, string Caption, string Kind, string? Trainer = null);
 
 /// <summary>What <c>mnist kaggle</c> wrote: the submission file and its predicted class counts.</summary>
-public sealed record SubmissionResult(string Path, int Rows, IReadOnlyList<int> PredictedClassCounts);
+internal sealed record SubmissionResult(string Path, int Rows, IReadOnlyList<int> PredictedClassCounts);
 
 /// <summary>Stratified k-fold cross-validation of one or more trainers (<c>mnist cv</c>).</summary>
-public sealed record CrossValidationResult(int Folds, IReadOnlyList<CrossValidationTrainerResult> Trainers);
+internal sealed record CrossValidationResult(int Folds, IReadOnlyList<CrossValidationTrainerResult> Trainers);
 
 /// <summary>One trainer's fold accuracies and their mean and sample standard deviation (n − 1).</summary>
-public sealed record CrossValidationTrainerResult
+internal sealed record CrossValidationTrainerResult
 {
     public required string Trainer { get; init; }
     /// <summary>The engine that did the numerical work: "own" or, e.g., "ML.NET 5.0.1".</summary>
@@ -204,7 +205,7 @@ public sealed record CrossValidationTrainerResult
 }
 
 /// <summary>A hyperparameter grid search of one trainer (<c>mnist grid</c>).</summary>
-public sealed record GridSearchResult
+internal sealed record GridSearchResult
 {
     public required string Trainer { get; init; }
     /// <summary>"holdout" (one stratified validation split) or "k-fold".</summary>
@@ -222,7 +223,7 @@ public sealed record GridSearchResult
 }
 
 /// <summary>One combination of a grid search, with its validation score.</summary>
-public sealed record GridCandidate
+internal sealed record GridCandidate
 {
     public required int Rank { get; init; }
     /// <summary>The grid's hyperparameters for this combination, as the trainer resolved them (same names and values as <c>hyperparameters</c>).</summary>
@@ -239,7 +240,7 @@ public sealed record GridCandidate
 }
 
 /// <summary>Small statistics used by the reports.</summary>
-public static class Statistics
+internal static class Statistics
 {
     /// <summary>The mean and the sample standard deviation (n − 1; 0 for fewer than two values).</summary>
     public static (double Mean, double StandardDeviation) MeanAndSampleStandardDeviation(IReadOnlyList<double> values)

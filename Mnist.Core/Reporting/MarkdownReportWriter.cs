@@ -9,7 +9,7 @@ namespace Mnist.Core.Reporting;
 /// then per model its hyperparameters, confusion matrix, per-class figures, most-confused pairs and
 /// epoch history.
 /// </summary>
-public static class MarkdownReportWriter
+internal static class MarkdownReportWriter
 {
     public const string FileName = "report.md";
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;

@@ -22,7 +22,7 @@ public sealed record ModelPredictions(string Trainer, DataSplit EvaluationSet, D
 /// confusion-matrix heatmap, a grid of evaluation digits (misclassified ones framed in red), a grid of the
 /// misclassified ones and the most-confused class pairs with examples.
 /// </summary>
-public static class ReportFigures
+internal static class ReportFigures
 {
     public const string AccuracyKind = "accuracy";
     public const string CrossValidationKind = "cross-validation";

@@ -129,7 +129,7 @@ public static class CvCommand
     }
 
     /// <summary>trainer | mean | std dev | fold 1..K.</summary>
-    public static Table Table(CrossValidationResult cv)
+    internal static Table Table(CrossValidationResult cv)
     {
         var table = new Table().Border(TableBorder.Rounded);
         table.AddColumn("Trainer");

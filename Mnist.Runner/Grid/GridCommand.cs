@@ -209,7 +209,7 @@ public static class GridCommand
         .Select(x => x.Index);
 
     /// <summary>rank | each axis | score (± sd) | fit time.</summary>
-    public static Table Table(GridSearchResult grid)
+    internal static Table Table(GridSearchResult grid)
     {
         var table = new Table().Border(TableBorder.Rounded);
         table.AddColumn(new TableColumn("Rank").RightAligned());
