@@ -20,6 +20,7 @@ namespace Mnist.Core.Data;
 /// </remarks>
 public sealed partial class DigitDataView : IDataView
 {
+    /// <summary>Number of classes (the digits 0..9).</summary>
     public const int ClassCount = 10;
 
     private readonly float[] _pixels;     // source buffer, rows of PixelCount floats
@@ -27,6 +28,7 @@ public sealed partial class DigitDataView : IDataView
     private readonly int[]? _ids;         // per source row
     private readonly int[]? _rows;        // null = identity (rows 0..Count-1 of the source)
 
+    /// <summary>A view of <c>pixels.Length / (height × width)</c> row-major images with pixels in [0,1], optional labels (0..9) and optional ids; the buffers are used, not copied.</summary>
     public DigitDataView(int height, int width, float[] pixels, byte[]? labels = null, int[]? ids = null)
     {
         if (height <= 0 || width <= 0) throw new ArgumentOutOfRangeException(nameof(height), "Image dimensions must be positive.");
@@ -63,12 +65,17 @@ public sealed partial class DigitDataView : IDataView
         _rows = rows;
     }
 
+    /// <summary>Image height in pixels.</summary>
     public int Height { get; }
+    /// <summary>Image width in pixels.</summary>
     public int Width { get; }
     /// <summary>Height × Width: the length of one image row.</summary>
     public int PixelCount { get; }
+    /// <summary>Number of images in the view.</summary>
     public int Count { get; }
+    /// <summary>Whether the images have labels.</summary>
     public bool HasLabels => _labels is not null;
+    /// <summary>Whether the images have ids (Kaggle's ImageId); otherwise ids are 1-based source rows.</summary>
     public bool HasIds => _ids is not null;
 
     /// <summary>True when the images are rows 0..Count-1 of one buffer (no index indirection).</summary>
@@ -82,10 +89,12 @@ public sealed partial class DigitDataView : IDataView
     /// <summary>The pixels of image <paramref name="index"/> (0-based within this view).</summary>
     public ReadOnlySpan<float> GetImage(int index) => _pixels.AsSpan(SourceRow(index) * PixelCount, PixelCount);
 
+    /// <summary>The label (0..9) of image <paramref name="index"/>; throws when the view has no labels.</summary>
     public int GetLabel(int index) => _labels is null
         ? throw new InvalidOperationException("This data view has no labels.")
         : _labels[SourceRow(index)];
 
+    /// <summary>The id of image <paramref name="index"/>: its recorded id, or its 1-based source row.</summary>
     public int GetId(int index) => _ids is null ? SourceRow(index) + 1 : _ids[SourceRow(index)];
 
     /// <summary>Copies the labels of this view, in order.</summary>
@@ -234,6 +243,7 @@ public sealed class MiniBatch
         _positions = new int[capacity];
     }
 
+    /// <summary>Pixels per image.</summary>
     public int PixelCount { get; }
     /// <summary>Number of images in this batch (the last batch may be short).</summary>
     public int Count { get; private set; }
@@ -241,6 +251,7 @@ public sealed class MiniBatch
     public int Offset { get; private set; }
     /// <summary>Count × PixelCount row-major pixels.</summary>
     public ReadOnlySpan<float> Pixels => _pixels.AsSpan(0, Count * PixelCount);
+    /// <summary>The batch's labels (0..9); throws when the view has no labels.</summary>
     public ReadOnlySpan<int> Labels => _labels.Length == 0 ? throw new InvalidOperationException("The data view has no labels.") : _labels.AsSpan(0, Count);
     /// <summary>Positions of the batch's images in the source view.</summary>
     public ReadOnlySpan<int> Positions => _positions.AsSpan(0, Count);

@@ -7,8 +7,11 @@ namespace Mnist.Core.Reporting;
 [JsonConverter(typeof(DataSplitJsonConverter))]
 public enum DataSplit
 {
+    /// <summary>The images the models were fitted on.</summary>
     Train,
+    /// <summary>The held-out validation images.</summary>
     Validation,
+    /// <summary>The test images.</summary>
     Test,
 }
 

@@ -17,7 +17,9 @@ public sealed record ExperimentResults
 {
     /// <summary>Informational version of the software that produced the results.</summary>
     public required string Version { get; init; }
+    /// <summary>The run's base seed.</summary>
     public required int Seed { get; init; }
+    /// <summary>The thread bound the run used (<see cref="Numerics.ComputeSettings.Threads"/>).</summary>
     public required int Threads { get; init; }
     /// <summary>Images the models were fitted on (after the limit and the validation split).</summary>
     public required int TrainCount { get; init; }
@@ -29,17 +31,23 @@ public sealed record ExperimentResults
     // ---- extras (free to extend) ----
     /// <summary>Which command produced the results, e.g. "compare".</summary>
     public string Kind { get; init; } = "compare";
+    /// <summary>When the results were produced (UTC).</summary>
     public DateTime CreatedUtc { get; init; } = DateTime.UtcNow;
     /// <summary>The command line as typed (for reproducing the run).</summary>
     public string? Command { get; init; }
+    /// <summary>The data folder that was read.</summary>
     public string? DataFolder { get; init; }
     /// <summary>"mnist-idx" or "kaggle-csv".</summary>
     public string? DataFormat { get; init; }
+    /// <summary>The data files that were read.</summary>
     public IReadOnlyList<string> DataFiles { get; init; } = [];
     /// <summary>Whether the test set has labels (false for Kaggle's test.csv).</summary>
     public bool TestHasLabels { get; init; }
+    /// <summary>The fraction of the training data held out for validation.</summary>
     public double ValidationFraction { get; init; }
+    /// <summary>The cap on training images, when one was given.</summary>
     public int? TrainLimit { get; init; }
+    /// <summary>The cap on test images, when one was given.</summary>
     public int? TestLimit { get; init; }
     [JsonInclude] internal MachineInfo? Machine { get; init; }
 
@@ -65,21 +73,26 @@ public sealed record ExperimentResults
     /// <summary>The pictures written beside report.md (relative file names).</summary>
     [JsonInclude] internal IReadOnlyList<ReportFigure> Figures { get; init; } = [];
 
+    /// <summary>One result per trained model, in training order.</summary>
     public required IReadOnlyList<ModelResult> Models { get; init; }
 }
 
 /// <summary>One trained model's figures. Accuracies are fractions in [0,1].</summary>
 public sealed record ModelResult
 {
+    /// <summary>The trainer's catalog name.</summary>
     public required string Trainer { get; init; }
     /// <summary>The engine that did the numerical work: "own" or, e.g., "ML.NET 5.0.1" (see <see cref="ITrainedModel.Engine"/>).</summary>
     public string Engine { get; init; } = Training.TrainerRegistration.OwnEngine;
+    /// <summary>The hyperparameters the model was trained with, sorted by name.</summary>
     public required IReadOnlyDictionary<string, object> Hyperparameters { get; init; }
+    /// <summary>Accuracy on the training images.</summary>
     public required double TrainAccuracy { get; init; }
     /// <summary>Null when there is no validation set.</summary>
     public required double? ValidationAccuracy { get; init; }
     /// <summary>Null when there is no test set or its labels are unknown.</summary>
     public required double? TestAccuracy { get; init; }
+    /// <summary>Seconds spent in <see cref="Training.ITrainer.Fit"/>.</summary>
     public required double FitSeconds { get; init; }
     /// <summary>Seconds to predict the <see cref="PredictSet"/> (the test set when there is one).</summary>
     public required double PredictSeconds { get; init; }
@@ -91,13 +104,19 @@ public sealed record ModelResult
     public DataSplit EvaluationSet { get; init; } = DataSplit.Test;
     /// <summary>The set <see cref="PredictSeconds"/> was measured on.</summary>
     public DataSplit PredictSet { get; init; } = DataSplit.Test;
+    /// <summary>Number of images <see cref="PredictSeconds"/> covers.</summary>
     public int PredictCount { get; init; }
+    /// <summary>Macro-averaged F1 on the evaluation set.</summary>
     public double MacroF1 { get; init; }
     /// <summary>Mean log-loss on the evaluation set; null without calibrated probabilities.</summary>
     public double? LogLoss { get; init; }
+    /// <summary>Mean log-loss on the training images; null without calibrated probabilities.</summary>
     public double? TrainLogLoss { get; init; }
+    /// <summary>Mean log-loss on the validation images; null without a validation set or calibrated probabilities.</summary>
     public double? ValidationLogLoss { get; init; }
+    /// <summary>Precision, recall, F1 and support per class on the evaluation set.</summary>
     public IReadOnlyList<ClassResult> PerClass { get; init; } = [];
+    /// <summary>The most frequent (true, predicted) confusions on the evaluation set, most frequent first.</summary>
     public IReadOnlyList<ConfusedPair> MostConfused { get; init; } = [];
     /// <summary>Per-epoch records when the trainer keeps a history; otherwise null.</summary>
     public IReadOnlyList<EpochRecord>? History { get; init; }

@@ -12,7 +12,9 @@ namespace Mnist.Core.Reporting;
 /// </summary>
 public sealed record ModelPredictions(string Trainer, DataSplit EvaluationSet, DigitDataView EvaluationImages, int[] EvaluationPredicted)
 {
+    /// <summary>Unlabelled images (such as Kaggle's test set) to draw with their predictions.</summary>
     public DigitDataView? UnlabelledImages { get; init; }
+    /// <summary>The predicted class of each of <see cref="UnlabelledImages"/>.</summary>
     public int[]? UnlabelledPredicted { get; init; }
 }
 

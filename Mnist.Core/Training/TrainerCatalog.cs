@@ -34,7 +34,9 @@ public sealed class TrainerRegistration
     /// <summary>Our own engine (Mnist.Core's compute core).</summary>
     public const string OwnEngine = "own";
 
+    /// <summary>The catalog name, e.g. "logreg".</summary>
     public string Name { get; }
+    /// <summary>One line for <c>mnist trainers</c>.</summary>
     public string Description { get; }
     /// <summary>The engine that does the numerical work, named in reports.</summary>
     public string Engine { get; private init; } = OwnEngine;
@@ -59,8 +61,10 @@ public sealed class TrainerCatalog
     /// <summary>Registered trainers in registration order.</summary>
     public IReadOnlyList<TrainerRegistration> Registrations => _registrations;
 
+    /// <summary>The registered names, in registration order.</summary>
     public IEnumerable<string> Names => _registrations.Select(r => r.Name);
 
+    /// <summary>Registers a trainer; a name already registered (ignoring case) is an <see cref="ArgumentException"/>.</summary>
     public TrainerCatalog Add(TrainerRegistration registration)
     {
         if (TryFind(registration.Name) is not null)
@@ -69,9 +73,11 @@ public sealed class TrainerCatalog
         return this;
     }
 
+    /// <summary>The registration named <paramref name="name"/> (ignoring case), or null.</summary>
     public TrainerRegistration? TryFind(string name) =>
         _registrations.FirstOrDefault(r => string.Equals(r.Name, name, StringComparison.OrdinalIgnoreCase));
 
+    /// <summary>The registration named <paramref name="name"/> (ignoring case); an unknown name is an <see cref="ArgumentException"/> listing the known ones.</summary>
     public TrainerRegistration Find(string name) =>
         TryFind(name) ?? throw new ArgumentException($"Unknown trainer '{name}'. Known trainers: {string.Join(", ", Names)}.");
 
