@@ -70,12 +70,8 @@ public sealed class MlNetModel : ITrainedModel
 
     internal MlNetModel(MlNetAlgorithm algorithm, MlNetHyperparameters values, MLContext ml, ITransformer transformer, int pixelCount, TrainingHistory? history)
     {
-        _algorithm = algorithm;
-        _values = values;
-        _ml = ml;
-        Transformer = transformer;
-        _pixelCount = pixelCount;
-        _history = history;
+        (_algorithm, _values, _ml) = (algorithm, values, ml);
+        (Transformer, _pixelCount, _history) = (transformer, pixelCount, history);
     }
 
     private readonly TrainingHistory? _history;

@@ -30,6 +30,20 @@ public sealed partial class DigitDataView : IDataView
 
     /// <summary>A view of <c>pixels.Length / (height × width)</c> row-major images with pixels in [0,1], optional labels (0..9) and optional ids; the buffers are used, not copied.</summary>
     public DigitDataView(int height, int width, float[] pixels, byte[]? labels = null, int[]? ids = null)
+        : this(height, width, CheckedCount(height, width, pixels, labels, ids), pixels, labels, ids, rows: null) { }
+
+    /// <summary>A subset of <paramref name="source"/>: its images at <paramref name="rows"/>, sharing its buffers.</summary>
+    private DigitDataView(DigitDataView source, int[] rows)
+        : this(source.Height, source.Width, rows.Length, source._pixels, source._labels, source._ids, rows) { }
+
+    private DigitDataView(int height, int width, int count, float[] pixels, byte[]? labels, int[]? ids, int[]? rows)
+    {
+        (Height, Width, PixelCount, Count) = (height, width, height * width, count);
+        (_pixels, _labels, _ids, _rows) = (pixels, labels, ids, rows);
+    }
+
+    /// <summary>The number of images in <paramref name="pixels"/>, after checking the buffers agree with each other.</summary>
+    private static int CheckedCount(int height, int width, float[] pixels, byte[]? labels, int[]? ids)
     {
         if (height <= 0 || width <= 0) throw new ArgumentOutOfRangeException(nameof(height), "Image dimensions must be positive.");
         ArgumentNullException.ThrowIfNull(pixels);
@@ -44,25 +58,7 @@ public sealed partial class DigitDataView : IDataView
                 if (label >= ClassCount) throw new ArgumentException($"Label {label} is outside 0..9.", nameof(labels));
         }
         if (ids is not null && ids.Length != count) throw new ArgumentException($"{ids.Length} ids for {count} images.", nameof(ids));
-        Height = height;
-        Width = width;
-        PixelCount = pixelCount;
-        Count = count;
-        _pixels = pixels;
-        _labels = labels;
-        _ids = ids;
-    }
-
-    private DigitDataView(DigitDataView source, int[] rows)
-    {
-        Height = source.Height;
-        Width = source.Width;
-        PixelCount = source.PixelCount;
-        Count = rows.Length;
-        _pixels = source._pixels;
-        _labels = source._labels;
-        _ids = source._ids;
-        _rows = rows;
+        return count;
     }
 
     /// <summary>Image height in pixels.</summary>

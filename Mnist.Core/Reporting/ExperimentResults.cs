@@ -50,6 +50,8 @@ public sealed record ExperimentResults
     /// <summary>The cap on test images, when one was given.</summary>
     public int? TestLimit { get; init; }
     [JsonInclude] internal MachineInfo? Machine { get; init; }
+    /// <summary>Peak resident memory of the process that produced the results, in bytes, when measured (the runner does, on Linux).</summary>
+    public long? PeakWorkingSetBytes { get; init; }
 
     /// <summary>
     /// The resolved options of the run (command line over config file over defaults), keyed by option
@@ -118,6 +120,8 @@ public sealed record ModelResult
     public IReadOnlyList<ClassResult> PerClass { get; init; } = [];
     /// <summary>The most frequent (true, predicted) confusions on the evaluation set, most frequent first.</summary>
     public IReadOnlyList<ConfusedPair> MostConfused { get; init; } = [];
+    /// <summary>Peak resident memory of the process from this model's fit to the end of its evaluation, in bytes, when measured.</summary>
+    public long? PeakWorkingSetBytes { get; init; }
     /// <summary>Per-epoch records when the trainer keeps a history; otherwise null.</summary>
     public IReadOnlyList<EpochRecord>? History { get; init; }
 

@@ -146,7 +146,7 @@ internal static class ReportFigures
     private static string GridChart(GridSearchResult grid)
     {
         var bars = grid.Candidates.Take(30).Select(c => new Bar(
-            $"#{c.Rank} " + string.Join(", ", c.Parameters.Select(p => $"{p.Key}={FormatValue(p.Value)}")),
+            $"#{c.Rank} " + string.Join(", ", c.Parameters.Select(p => $"{p.Key}={MarkdownReportWriter.FormatValue(p.Value)}")),
             c.Score * 100, c.StandardDeviation is double sd ? sd * 100 : null,
             Percent(c.Score) + (c.StandardDeviation is double s ? $" ± {(s * 100).ToString("0.00", Invariant)}" : ""),
             c.Rank == 1 ? ChartStyle.Color(2) : ChartStyle.Color(0))).ToList();
@@ -276,13 +276,4 @@ internal static class ReportFigures
 
     private static string Capitalized(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];
 
-    internal static string FormatValue(object? value) => value switch
-    {
-        null => "null",
-        double d => d.ToString("R", Invariant),
-        float f => f.ToString("R", Invariant),
-        bool b => b ? "true" : "false",
-        IFormattable formattable => formattable.ToString(null, Invariant),
-        _ => value.ToString() ?? "",
-    };
 }

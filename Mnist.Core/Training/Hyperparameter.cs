@@ -32,15 +32,8 @@ public sealed class Hyperparameter
     {
         if (string.IsNullOrWhiteSpace(name) || name.Any(c => char.IsWhiteSpace(c) || c is '=' or ',' or '.'))
             throw new ArgumentException($"'{name}' is not a valid hyperparameter name (no blanks, '=', ',' or '.').", nameof(name));
-        Name = name;
-        Type = type;
-        Doc = doc;
-        IsSeed = isSeed;
-        _lower = lower;
-        _upper = upper;
-        _lowerInclusive = lowerInclusive;
-        _upperInclusive = upperInclusive;
-        Choices = choices ?? [];
+        (Name, Type, Doc, IsSeed, Choices) = (name, type, doc, isSeed, choices ?? []);
+        (_lower, _lowerInclusive, _upper, _upperInclusive) = (lower, lowerInclusive, upper, upperInclusive);
         Default = defaultValue;
         Check(defaultValue);
     }
