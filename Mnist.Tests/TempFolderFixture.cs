@@ -2,13 +2,14 @@ using Mnist.Tests.Runner;
 
 namespace Mnist.Tests;
 
-/// <summary>A temporary folder for a fixture's tests, <see cref="Folder"/>, named after the fixture.</summary>
+/// <summary>A temporary folder for a fixture's tests, <see cref="Folder"/>.</summary>
 public abstract class FolderFixture
 {
     /// <summary>The folder (empty until the fixture's or test's SetUp made it).</summary>
     protected string Folder { get; private set; } = "";
 
-    private protected void CreateFolder() => Folder = RunnerHarness.TempFolder(GetType().Name);
+    // A short name: console output that prints paths wraps at the harness's console width.
+    private protected void CreateFolder() => Folder = RunnerHarness.TempFolder("t");
 
     private protected void DeleteFolder() => RunnerHarness.DeleteQuietly(Folder);
 }

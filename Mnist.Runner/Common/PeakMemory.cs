@@ -1,37 +1,47 @@
+using System.Diagnostics;
+
 namespace Mnist.Runner.Common;
 
 /// <summary>
-/// Peak resident memory (Linux's VmHWM, what <c>/usr/bin/time -v</c> reports as maximum resident set size) of
-/// this process, per trainer: <see cref="Restart"/> before a fit resets the kernel's counter (writing 5 to
-/// /proc/self/clear_refs), <see cref="SinceRestart"/> after its evaluation reads it. <see cref="OfRun"/> is the
-/// largest value seen since the process started. Null where the kernel offers neither (not Linux).
+/// Peak resident memory of this process. <see cref="OfRun"/> is the operating system's own peak (Linux's VmHWM,
+/// what <c>/usr/bin/time -v</c> reports as maximum resident set size). Per trainer, from <see cref="Restart"/>
+/// before its fit to <see cref="SinceRestart"/> after its evaluation, the resident set is sampled every 50 ms
+/// (the kernel's counter cannot be reset without also resetting what <c>time</c> reports); the buffers that make
+/// a trainer's peak live far longer than that.
 /// </summary>
 internal static class PeakMemory
 {
-    private static long _ofRun;
+    private static readonly Lock Gate = new();
+    private static Timer? _sampler;
+    private static long _sinceRestart;
 
-    /// <summary>Starts a new measurement; the peak so far still counts towards <see cref="OfRun"/>.</summary>
+    /// <summary>Starts a new per-trainer measurement (and the sampler, on first use).</summary>
     public static void Restart()
     {
-        if (SinceRestart() is not long peak) return;
-        _ofRun = Math.Max(_ofRun, peak);
-        try { File.WriteAllText("/proc/self/clear_refs", "5"); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
-    }
-
-    /// <summary>Peak resident bytes since the last <see cref="Restart"/> (or the process start).</summary>
-    public static long? SinceRestart()
-    {
-        try
+        lock (Gate)
         {
-            foreach (string line in File.ReadLines("/proc/self/status"))
-                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-                    return long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim()) * 1024;
+            _sinceRestart = Environment.WorkingSet;
+            _sampler ??= new Timer(_ => Sample(), null, 50, 50);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { }
-        return null;
     }
 
-    /// <summary>Peak resident bytes of the whole process so far.</summary>
-    public static long? OfRun() => SinceRestart() is long peak ? Math.Max(_ofRun, peak) : null;
+    /// <summary>The largest resident set sampled since the last <see cref="Restart"/>, in bytes.</summary>
+    public static long SinceRestart()
+    {
+        Sample();
+        lock (Gate) return _sinceRestart;
+    }
+
+    /// <summary>The process's peak resident set so far, in bytes, as the operating system counts it.</summary>
+    public static long OfRun()
+    {
+        using var process = Process.GetCurrentProcess();
+        return Math.Max(process.PeakWorkingSet64, SinceRestart());
+    }
+
+    private static void Sample()
+    {
+        long resident = Environment.WorkingSet;
+        lock (Gate) _sinceRestart = Math.Max(_sinceRestart, resident);
+    }
 }
