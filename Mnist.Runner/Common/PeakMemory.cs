@@ -20,7 +20,7 @@ internal static class PeakMemory
     {
         lock (Gate)
         {
-            _sinceRestart = Environment.WorkingSet;
+            _sinceRestart = Resident();
             _sampler ??= new Timer(_ => Sample(), null, 50, 50);
         }
     }
@@ -41,7 +41,14 @@ internal static class PeakMemory
 
     private static void Sample()
     {
-        long resident = Environment.WorkingSet;
+        long resident = Resident();
         lock (Gate) _sinceRestart = Math.Max(_sinceRestart, resident);
+    }
+
+    // Process.WorkingSet64 is the resident set (Linux: /proc/self/stat); Environment.WorkingSet is not, on Linux.
+    private static long Resident()
+    {
+        using var process = Process.GetCurrentProcess();
+        return process.WorkingSet64;
     }
 }
