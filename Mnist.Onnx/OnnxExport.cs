@@ -25,7 +25,7 @@ public sealed class NotExportableException(string message) : Exception(message);
 /// <item><c>label</c>: int64 [N], the predicted digit.</item>
 /// </list>
 /// Metadata: <c>trainer</c>, <c>hyperparameters</c> (JSON), <c>software_version</c> and
-/// <c>training_data_sha256</c> (the <see cref="DataFingerprint"/> recorded in the model file, or "unknown").
+/// <c>training_data_sha256</c> (the <see cref="Mnist.Core.Data.DigitDataView.ContentSha256"/> recorded in the model file, or "unknown").
 /// Exported: mlp, cnn, cnn-small, logreg, linear-svm, gbdt, kernel-svm and knn; anything
 /// else raises <see cref="NotExportableException"/>.
 /// </summary>

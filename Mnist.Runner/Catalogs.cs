@@ -2,7 +2,6 @@ using Mnist.Baselines;
 using Mnist.Baselines.MlNet;
 using Mnist.Cnn;
 using Mnist.Core.Training;
-using Mnist.Core.Training.Ensembles;
 
 namespace Mnist.Runner;
 

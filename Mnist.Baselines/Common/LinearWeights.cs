@@ -38,9 +38,9 @@ internal sealed class LinearWeights
         int blocks = (data.Count + BlockRows - 1) / BlockRows;
         float[] weights = Weights, bias = Bias;
         int features = Features;
-        Parallel.For(0, blocks, ComputeSettings.ParallelOptions(),
+        WorkerLoop.For(blocks,
             () => data.IsContiguous ? [] : new float[BlockRows * features],
-            (block, _, buffer) =>
+            (block, buffer) =>
             {
                 int start = block * BlockRows;
                 int rows = Math.Min(BlockRows, data.Count - start);
@@ -57,9 +57,7 @@ internal sealed class LinearWeights
                 Span<float> output = scores.AsSpan(start * Classes, rows * Classes);
                 Gemm.Multiply(Transpose.No, Transpose.No, rows, Classes, features, 1f, pixels, features, weights, Classes, 0f, output, Classes, threads: 1);
                 Kernels.AddBiasRows(output, bias);
-                return buffer;
-            },
-            _ => { });
+            });
     }
 
     /// <summary>Softmax of the scores: probabilities for a logistic model, a monotone squashing for an SVM.</summary>

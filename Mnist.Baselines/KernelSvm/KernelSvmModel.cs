@@ -41,12 +41,8 @@ public sealed class KernelSvmModel : ITrainedModel
         int count = supportVectors.Length / pixelCount;
         if (coefficients.Length != (long)count * Pairs) throw new InvalidDataException($"{coefficients.Length} coefficients for {count} support vectors × {Pairs} pairs.");
         if (rho.Length != Pairs) throw new InvalidDataException($"{rho.Length} offsets for {Pairs} pairs.");
-        Options = options;
-        PixelCount = pixelCount;
-        SupportVectorCount = count;
-        _supportVectors = supportVectors;
-        _coefficients = coefficients;
-        _rho = rho;
+        (Options, PixelCount, SupportVectorCount) = (options, pixelCount, count);
+        (_supportVectors, _coefficients, _rho) = (supportVectors, coefficients, rho);
         _norms = Kernels.SquaredNorms(supportVectors, count, pixelCount);
     }
 
@@ -107,9 +103,9 @@ public sealed class KernelSvmModel : ITrainedModel
         float gamma = (float)Options.Gamma;
         var rho = new float[Pairs];
         for (int p = 0; p < Pairs; p++) rho[p] = (float)_rho[p];
-        Parallel.For(0, blocks, ComputeSettings.ParallelOptions(),
+        WorkerLoop.For(blocks,
             () => (Pixels: new float[BlockRows * PixelCount], Kernel: new float[BlockRows * Math.Max(s, 1)]),
-            (block, _, buffers) =>
+            (block, buffers) =>
             {
                 int start = block * BlockRows;
                 int rows = Math.Min(BlockRows, data.Count - start);
@@ -130,9 +126,7 @@ public sealed class KernelSvmModel : ITrainedModel
                     Span<float> row = output.Slice(i * Pairs, Pairs);
                     TensorPrimitives.Subtract(row, rho, row);
                 }
-                return buffers;
-            },
-            _ => { });
+            });
         return decisions;
     }
 

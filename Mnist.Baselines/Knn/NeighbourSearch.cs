@@ -43,31 +43,32 @@ internal sealed class NeighbourSearch
     /// For each of the <paramref name="queryCount"/> contiguous query rows, the indices and squared distances of
     /// its min(k, Count) nearest reference rows, nearest first (row-major queryCount × k; unused slots −1 / +∞).
     /// </summary>
-    public void Search(ReadOnlySpan<float> queries, int queryCount, int k, Span<int> indices, Span<float> distances, int threads = 0)
+    public unsafe void Search(ReadOnlySpan<float> queries, int queryCount, int k, Span<int> indices, Span<float> distances, int threads = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
         if (queries.Length < (long)queryCount * _dims) throw new ArgumentException("queries is smaller than queryCount × dims.", nameof(queries));
         if (indices.Length < (long)queryCount * k || distances.Length < (long)queryCount * k)
             throw new ArgumentException("The output buffers are smaller than queryCount × k.");
         if (queryCount == 0) return;
-        // Parallel.For needs arrays, not spans.
-        float[] queryArray = queries[..(queryCount * _dims)].ToArray();
-        var indexArray = new int[queryCount * k];
-        var distanceArray = new float[queryCount * k];
         int blocks = (queryCount + QueryBlock - 1) / QueryBlock;
-        Parallel.For(0, blocks, ComputeSettings.ParallelOptions(threads),
-            () => new float[QueryBlock * Math.Min(ReferenceChunk, Math.Max(_count, 1))],
-            (block, _, tile) =>
-            {
-                int start = block * QueryBlock;
-                int rows = Math.Min(QueryBlock, queryCount - start);
-                SearchBlock(queryArray.AsSpan(start * _dims, rows * _dims), rows, k, tile,
-                    indexArray.AsSpan(start * k, rows * k), distanceArray.AsSpan(start * k, rows * k));
-                return tile;
-            },
-            _ => { });
-        indexArray.CopyTo(indices);
-        distanceArray.CopyTo(distances);
+        // The workers' lambda cannot capture spans: it gets the pinned addresses instead of copies of the queries
+        // (tens of megabytes for a large view) and of the outputs.
+        fixed (float* queryPointer = queries)
+        fixed (int* indexPointer = indices)
+        fixed (float* distancePointer = distances)
+        {
+            nint queryAddress = (nint)queryPointer, indexAddress = (nint)indexPointer, distanceAddress = (nint)distancePointer;
+            int dims = _dims;
+            WorkerLoop.For(blocks,
+                () => new float[QueryBlock * Math.Min(ReferenceChunk, Math.Max(_count, 1))],
+                (block, tile) =>
+                {
+                    int start = block * QueryBlock;
+                    int rows = Math.Min(QueryBlock, queryCount - start);
+                    SearchBlock(new ReadOnlySpan<float>((float*)queryAddress + (long)start * dims, rows * dims), rows, k, tile,
+                        new Span<int>((int*)indexAddress + (long)start * k, rows * k), new Span<float>((float*)distanceAddress + (long)start * k, rows * k));
+                }, threads);
+        }
     }
 
     private void SearchBlock(ReadOnlySpan<float> queries, int rows, int k, float[] tile, Span<int> bestIndex, Span<float> bestDistance)

@@ -65,11 +65,8 @@ public sealed class MlNetModel : ITrainedModel
 
     internal MlNetModel(MlNetAlgorithm algorithm, MlNetHyperparameters values, MLContext ml, ITransformer transformer, int pixelCount)
     {
-        _algorithm = algorithm;
-        _values = values;
-        _ml = ml;
-        Transformer = transformer;
-        _pixelCount = pixelCount;
+        (_algorithm, _values, _ml) = (algorithm, values, ml);
+        (Transformer, _pixelCount) = (transformer, pixelCount);
     }
 
     /// <summary>ML.NET's fitted transformer: use it in your own ML.NET pipelines (it adds Score and PredictedLabel).</summary>

@@ -9,7 +9,7 @@ namespace Mnist.Core.Data;
 /// image's float32 pixels (little-endian) and, when labelled, every label byte, in view order. Two views with
 /// the same images and labels in the same order have the same fingerprint, whatever file they came from.
 /// </summary>
-public static class DataFingerprint
+internal static class DataFingerprint
 {
     /// <summary>The lowercase hex SHA-256 of <paramref name="data"/> (see the class remarks).</summary>
     public static string Sha256(DigitDataView data)

@@ -6,6 +6,7 @@ namespace Mnist.Core.Data;
 /// </summary>
 public sealed class DataFormatException : Exception
 {
+    /// <summary>Creates the exception for <paramref name="problem"/> in <paramref name="filePath"/>, at <paramref name="location"/> ("line 17", "record 3") when one applies.</summary>
     public DataFormatException(string filePath, string problem, string? location = null, Exception? inner = null)
         : base(Format(filePath, location, problem), inner)
     {

@@ -16,8 +16,10 @@ public sealed record Dataset(DigitDataView Train, DigitDataView? Test, string Fo
 /// </summary>
 public static class DatasetLoader
 {
+    /// <summary>The optional checksum file of a data folder (sha256sum's format); when present, every loaded file it lists is verified.</summary>
     public const string ChecksumFileName = "SHA256SUMS";
 
+    /// <summary>Loads the dataset in <paramref name="folder"/>; a missing, unreadable or malformed file is a <see cref="DataFormatException"/>.</summary>
     public static Dataset Load(string folder)
     {
         if (!Directory.Exists(folder)) throw new DataFormatException(folder, "data folder not found");

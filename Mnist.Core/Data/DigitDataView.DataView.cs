@@ -9,8 +9,11 @@ public sealed partial class DigitDataView
     /// <summary>ML.NET column names (ML.NET's defaults for multiclass trainers).</summary>
     public static class Columns
     {
+        /// <summary>The label column: key UInt32 of 10 values.</summary>
         public const string Label = "Label";
+        /// <summary>The pixel column: a Single vector of <see cref="PixelCount"/> values in [0,1].</summary>
         public const string Features = "Features";
+        /// <summary>The image id column (Int32), when the view has ids.</summary>
         public const string ImageId = "ImageId";
     }
 
@@ -29,6 +32,7 @@ public sealed partial class DigitDataView
     /// <summary>True: cursors given a <see cref="Random"/> visit the rows in an order drawn from it.</summary>
     public bool CanShuffle => true;
 
+    /// <summary>The number of rows: always known.</summary>
     public long? GetRowCount() => Count;
 
     /// <summary>

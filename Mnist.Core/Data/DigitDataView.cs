@@ -20,6 +20,7 @@ namespace Mnist.Core.Data;
 /// </remarks>
 public sealed partial class DigitDataView : IDataView
 {
+    /// <summary>Number of classes (the digits 0..9).</summary>
     public const int ClassCount = 10;
 
     private readonly float[] _pixels;     // source buffer, rows of PixelCount floats
@@ -27,7 +28,22 @@ public sealed partial class DigitDataView : IDataView
     private readonly int[]? _ids;         // per source row
     private readonly int[]? _rows;        // null = identity (rows 0..Count-1 of the source)
 
+    /// <summary>A view of <c>pixels.Length / (height × width)</c> row-major images with pixels in [0,1], optional labels (0..9) and optional ids; the buffers are used, not copied.</summary>
     public DigitDataView(int height, int width, float[] pixels, byte[]? labels = null, int[]? ids = null)
+        : this(height, width, CheckedCount(height, width, pixels, labels, ids), pixels, labels, ids, rows: null) { }
+
+    /// <summary>A subset of <paramref name="source"/>: its images at <paramref name="rows"/>, sharing its buffers.</summary>
+    private DigitDataView(DigitDataView source, int[] rows)
+        : this(source.Height, source.Width, rows.Length, source._pixels, source._labels, source._ids, rows) { }
+
+    private DigitDataView(int height, int width, int count, float[] pixels, byte[]? labels, int[]? ids, int[]? rows)
+    {
+        (Height, Width, PixelCount, Count) = (height, width, height * width, count);
+        (_pixels, _labels, _ids, _rows) = (pixels, labels, ids, rows);
+    }
+
+    /// <summary>The number of images in <paramref name="pixels"/>, after checking the buffers agree with each other.</summary>
+    private static int CheckedCount(int height, int width, float[] pixels, byte[]? labels, int[]? ids)
     {
         if (height <= 0 || width <= 0) throw new ArgumentOutOfRangeException(nameof(height), "Image dimensions must be positive.");
         ArgumentNullException.ThrowIfNull(pixels);
@@ -42,34 +58,27 @@ public sealed partial class DigitDataView : IDataView
                 if (label >= ClassCount) throw new ArgumentException($"Label {label} is outside 0..9.", nameof(labels));
         }
         if (ids is not null && ids.Length != count) throw new ArgumentException($"{ids.Length} ids for {count} images.", nameof(ids));
-        Height = height;
-        Width = width;
-        PixelCount = pixelCount;
-        Count = count;
-        _pixels = pixels;
-        _labels = labels;
-        _ids = ids;
+        return count;
     }
 
-    private DigitDataView(DigitDataView source, int[] rows)
-    {
-        Height = source.Height;
-        Width = source.Width;
-        PixelCount = source.PixelCount;
-        Count = rows.Length;
-        _pixels = source._pixels;
-        _labels = source._labels;
-        _ids = source._ids;
-        _rows = rows;
-    }
-
+    /// <summary>Image height in pixels.</summary>
     public int Height { get; }
+    /// <summary>Image width in pixels.</summary>
     public int Width { get; }
     /// <summary>Height × Width: the length of one image row.</summary>
     public int PixelCount { get; }
+    /// <summary>Number of images in the view.</summary>
     public int Count { get; }
+    /// <summary>Whether the images have labels.</summary>
     public bool HasLabels => _labels is not null;
+    /// <summary>Whether the images have ids (Kaggle's ImageId); otherwise ids are 1-based source rows.</summary>
     public bool HasIds => _ids is not null;
+
+    /// <summary>
+    /// The lowercase hex SHA-256 of the content (shape, every pixel as float32, the labels, in view order): equal
+    /// for the same images and labels whatever file they came from. <see cref="Training.ModelFile.Save"/> records it.
+    /// </summary>
+    public string ContentSha256() => DataFingerprint.Sha256(this);
 
     /// <summary>True when the images are rows 0..Count-1 of one buffer (no index indirection).</summary>
     public bool IsContiguous => _rows is null;
@@ -82,10 +91,12 @@ public sealed partial class DigitDataView : IDataView
     /// <summary>The pixels of image <paramref name="index"/> (0-based within this view).</summary>
     public ReadOnlySpan<float> GetImage(int index) => _pixels.AsSpan(SourceRow(index) * PixelCount, PixelCount);
 
+    /// <summary>The label (0..9) of image <paramref name="index"/>; throws when the view has no labels.</summary>
     public int GetLabel(int index) => _labels is null
         ? throw new InvalidOperationException("This data view has no labels.")
         : _labels[SourceRow(index)];
 
+    /// <summary>The id of image <paramref name="index"/>: its recorded id, or its 1-based source row.</summary>
     public int GetId(int index) => _ids is null ? SourceRow(index) + 1 : _ids[SourceRow(index)];
 
     /// <summary>Copies the labels of this view, in order.</summary>
@@ -234,6 +245,7 @@ public sealed class MiniBatch
         _positions = new int[capacity];
     }
 
+    /// <summary>Pixels per image.</summary>
     public int PixelCount { get; }
     /// <summary>Number of images in this batch (the last batch may be short).</summary>
     public int Count { get; private set; }
@@ -241,6 +253,7 @@ public sealed class MiniBatch
     public int Offset { get; private set; }
     /// <summary>Count × PixelCount row-major pixels.</summary>
     public ReadOnlySpan<float> Pixels => _pixels.AsSpan(0, Count * PixelCount);
+    /// <summary>The batch's labels (0..9); throws when the view has no labels.</summary>
     public ReadOnlySpan<int> Labels => _labels.Length == 0 ? throw new InvalidOperationException("The data view has no labels.") : _labels.AsSpan(0, Count);
     /// <summary>Positions of the batch's images in the source view.</summary>
     public ReadOnlySpan<int> Positions => _positions.AsSpan(0, Count);

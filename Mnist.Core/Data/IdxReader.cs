@@ -6,7 +6,7 @@ namespace Mnist.Core.Data;
 /// Reads the IDX format of the original MNIST distribution, raw or gzip-compressed: a big-endian
 /// header (magic 0x00000801 for labels, 0x00000803 for images, then each dimension) followed by unsigned bytes.
 /// </summary>
-public static class IdxReader
+internal static class IdxReader
 {
     public const int LabelsMagic = 0x00000801;
     public const int ImagesMagic = 0x00000803;

@@ -10,7 +10,7 @@ namespace Mnist.Core.Data;
 /// A hand-written byte parser rather than a general CSV library: the content is a plain integer grid,
 /// this runs about ten times faster than a general parser, and each error can name its exact line and column.
 /// </remarks>
-public static class KaggleCsvReader
+internal static class KaggleCsvReader
 {
     public static DigitDataView Read(string path)
     {

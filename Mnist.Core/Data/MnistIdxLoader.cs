@@ -1,7 +1,7 @@
 namespace Mnist.Core.Data;
 
 /// <summary>Loads an MNIST images file with its labels file into a <see cref="DigitDataView"/>.</summary>
-public static class MnistIdxLoader
+internal static class MnistIdxLoader
 {
     public static DigitDataView Load(string imagesPath, string? labelsPath)
     {

@@ -47,15 +47,19 @@ public sealed class ClassificationMetrics
         MacroF1 = perClass.Average(m => m.F1);
     }
 
+    /// <summary>Number of classes.</summary>
     public int ClassCount { get; }
     /// <summary>Number of evaluated images.</summary>
     public int Count { get; }
+    /// <summary>Number of correct predictions.</summary>
     public int Correct { get; }
     /// <summary>Fraction of correct predictions, in [0,1].</summary>
     public double Accuracy { get; }
+    /// <summary>Unweighted mean of the per-class F1 scores.</summary>
     public double MacroF1 { get; }
     /// <summary>Mean negative log-likelihood of the true class (natural log), or null without calibrated probabilities.</summary>
     public double? LogLoss { get; }
+    /// <summary>Precision, recall, F1 and support of each class, in class order.</summary>
     public IReadOnlyList<ClassMetrics> PerClass { get; }
 
     /// <summary>How many images of class <paramref name="trueClass"/> were predicted as <paramref name="predictedClass"/>.</summary>

@@ -8,7 +8,7 @@ namespace Mnist.Core.IO;
 /// the file system (a full disk, no permission, a read-only mount) is an <see cref="OutputWriteException"/>
 /// naming the file and the cause, and leaves no temporary file behind.
 /// </summary>
-public static class AtomicFile
+internal static class AtomicFile
 {
     /// <summary>Tests wrap the temporary file's stream here to inject write failures (a /dev/full of their own).</summary>
     internal static Func<Stream, Stream>? WrapStreamForTests;

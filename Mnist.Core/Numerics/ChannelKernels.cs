@@ -8,7 +8,7 @@ namespace Mnist.Core.Numerics;
 /// registers, instead of one short call per position. Each channel accumulates in position order with fused
 /// multiply-adds, so the results equal those of the per-position loop they replace.
 /// </summary>
-public static class ChannelKernels
+internal static class ChannelKernels
 {
     /// <summary>
     /// Over the rows of <paramref name="u"/> (its length / channels positions): sums[c] = Σ u[p, c], or Σ (u[p, c] − center[c])²
@@ -137,7 +137,7 @@ public static class ChannelKernels
 }
 
 /// <summary>The obviously-correct twins of <see cref="ChannelKernels"/>: one element at a time, in double.</summary>
-public static class ReferenceChannelKernels
+internal static class ReferenceChannelKernels
 {
     public static void Sums(ReadOnlySpan<float> u, ReadOnlySpan<float> v, ReadOnlySpan<float> center, int channels, Span<float> sums, Span<float> products)
     {

@@ -13,7 +13,7 @@ namespace Mnist.Core.Numerics;
 /// k copies rather than k·k·C scattered reads. Rows can be produced for any range of output pixels, so a
 /// caller can lower a few hundred rows at a time into a cache-sized buffer.
 /// </remarks>
-public static class ChannelsLastLowering
+internal static class ChannelsLastLowering
 {
     /// <summary>Writes the patch rows of output pixels [firstPixel, firstPixel + pixelCount) into <paramref name="patches"/>.</summary>
     public static void Im2Col(ReadOnlySpan<float> image, int height, int width, int channels, int kernel, int pad,

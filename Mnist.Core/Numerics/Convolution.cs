@@ -8,7 +8,7 @@ namespace Mnist.Core.Numerics;
 /// (oy − Pad + ky, ox − Pad + kx), zero outside the image. 'same' is Pad = (k − 1)/2 with the input size out,
 /// 'valid' Pad = 0 with (H − k + 1) × (W − k + 1) out. Weights are ((ky·k + kx)·C + c) × Filters, row-major.
 /// </summary>
-public readonly record struct ConvolutionShape(int Height, int Width, int Channels, int Kernel, int Pad, int OutHeight, int OutWidth, int Filters)
+internal readonly record struct ConvolutionShape(int Height, int Width, int Channels, int Kernel, int Pad, int OutHeight, int OutWidth, int Filters)
 {
     public int InputSize => Height * Width * Channels;
     public int OutputSize => OutHeight * OutWidth * Filters;
@@ -46,7 +46,7 @@ public readonly record struct ConvolutionShape(int Height, int Width, int Channe
 /// three are bit-identical for any thread count. No allocation per call once the scratch buffers have grown.
 /// <see cref="ReferenceConvolution"/> is the slow twin the tests compare against.
 /// </remarks>
-public static class Convolution
+internal static class Convolution
 {
     /// <summary>Most image chunks of the weight gradient: each is summed on one thread into its own partial gradient.</summary>
     internal const int WeightGradientChunks = 8;
@@ -379,7 +379,7 @@ internal sealed unsafe class ConvolutionJob : IParallelJob
 }
 
 /// <summary>The slow, obviously-correct twin of <see cref="Convolution"/> that the tests compare against: direct loops, double sums.</summary>
-public static class ReferenceConvolution
+internal static class ReferenceConvolution
 {
     public static void Forward(in ConvolutionShape s, ReadOnlySpan<float> images, int batch, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output)
     {

@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics.X86;
 namespace Mnist.Core.Numerics;
 
 /// <summary>Whether a matrix operand is used as stored or transposed.</summary>
-public enum Transpose
+internal enum Transpose
 {
     No,
     Yes,
@@ -21,7 +21,7 @@ public enum Transpose
 /// β = 0 overwrites C without reading it. No allocation per call once the per-thread pack buffers have grown.
 /// C must not overlap A or B. Safe to call from several threads at once (each caller has its own buffers).
 /// </remarks>
-public static class Gemm
+internal static class Gemm
 {
     /// <summary>Below this many flops (2·m·n·k) a call runs on one thread: waking a helper costs more than it saves.</summary>
     internal const double ParallelThresholdFlops = 3e6;
@@ -293,7 +293,7 @@ internal sealed unsafe class GemmJob : IParallelJob
 }
 
 /// <summary>The slow, obviously-correct twin of <see cref="Gemm"/> that the tests compare against (double accumulation).</summary>
-public static class ReferenceGemm
+internal static class ReferenceGemm
 {
     public static void Multiply(
         Transpose transA, Transpose transB, int m, int n, int k,

@@ -4,7 +4,7 @@ using System.Numerics.Tensors;
 namespace Mnist.Core.Numerics;
 
 /// <summary>Small shared kernels over row-major matrices; each has a plain twin in <see cref="ReferenceKernels"/>.</summary>
-public static class Kernels
+internal static class Kernels
 {
     /// <summary>Index of the largest value in each row of a rows × <paramref name="columns"/> matrix (first on ties).</summary>
     public static int[] ArgMaxRows(ReadOnlySpan<float> matrix, int columns)
@@ -235,7 +235,7 @@ public static class Kernels
 }
 
 /// <summary>Obviously-correct scalar twins of <see cref="Kernels"/>, for tests.</summary>
-public static class ReferenceKernels
+internal static class ReferenceKernels
 {
     public static int[] ArgMaxRows(ReadOnlySpan<float> matrix, int columns)
     {

@@ -7,13 +7,16 @@ namespace Mnist.Core.Reporting;
 [JsonConverter(typeof(DataSplitJsonConverter))]
 public enum DataSplit
 {
+    /// <summary>The images the models were fitted on.</summary>
     Train,
+    /// <summary>The held-out validation images.</summary>
     Validation,
+    /// <summary>The test images.</summary>
     Test,
 }
 
 /// <summary>The lower-case names of <see cref="DataSplit"/>, for reports and results.json.</summary>
-public static class DataSplitNames
+internal static class DataSplitNames
 {
     public static string Name(this DataSplit split) => split.ToString().ToLowerInvariant();
 }

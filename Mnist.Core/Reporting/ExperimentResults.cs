@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Mnist.Core.Evaluation;
 using Mnist.Core.Training;
 
@@ -16,7 +17,9 @@ public sealed record ExperimentResults
 {
     /// <summary>Informational version of the software that produced the results.</summary>
     public required string Version { get; init; }
+    /// <summary>The run's base seed.</summary>
     public required int Seed { get; init; }
+    /// <summary>The thread bound the run used (<see cref="Numerics.ComputeSettings.Threads"/>).</summary>
     public required int Threads { get; init; }
     /// <summary>Images the models were fitted on (after the limit and the validation split).</summary>
     public required int TrainCount { get; init; }
@@ -28,19 +31,27 @@ public sealed record ExperimentResults
     // ---- extras (free to extend) ----
     /// <summary>Which command produced the results, e.g. "compare".</summary>
     public string Kind { get; init; } = "compare";
+    /// <summary>When the results were produced (UTC).</summary>
     public DateTime CreatedUtc { get; init; } = DateTime.UtcNow;
     /// <summary>The command line as typed (for reproducing the run).</summary>
     public string? Command { get; init; }
+    /// <summary>The data folder that was read.</summary>
     public string? DataFolder { get; init; }
     /// <summary>"mnist-idx" or "kaggle-csv".</summary>
     public string? DataFormat { get; init; }
+    /// <summary>The data files that were read.</summary>
     public IReadOnlyList<string> DataFiles { get; init; } = [];
     /// <summary>Whether the test set has labels (false for Kaggle's test.csv).</summary>
     public bool TestHasLabels { get; init; }
+    /// <summary>The fraction of the training data held out for validation.</summary>
     public double ValidationFraction { get; init; }
+    /// <summary>The cap on training images, when one was given.</summary>
     public int? TrainLimit { get; init; }
+    /// <summary>The cap on test images, when one was given.</summary>
     public int? TestLimit { get; init; }
-    public MachineInfo? Machine { get; init; }
+    [JsonInclude] internal MachineInfo? Machine { get; init; }
+    /// <summary>Peak resident memory of the process that produced the results, in bytes, when measured (the runner does, on Linux).</summary>
+    public long? PeakWorkingSetBytes { get; init; }
 
     /// <summary>
     /// The resolved options of the run (command line over config file over defaults), keyed by option
@@ -50,37 +61,42 @@ public sealed record ExperimentResults
     /// <summary>The <c>--config</c> file the run read, if any.</summary>
     public string? ConfigFile { get; init; }
     /// <summary>Set by <c>mnist cv</c>.</summary>
-    public CrossValidationResult? CrossValidation { get; init; }
+    [JsonInclude] internal CrossValidationResult? CrossValidation { get; init; }
     /// <summary>Set by <c>mnist grid</c>.</summary>
-    public GridSearchResult? GridSearch { get; init; }
+    [JsonInclude] internal GridSearchResult? GridSearch { get; init; }
     /// <summary>Set by one shard of a sharded <c>grid</c> or <c>cv</c> (<c>--shard K/N</c>): its trials, for <c>mnist merge</c>.</summary>
-    public ShardResult? Shard { get; init; }
+    [JsonInclude] internal ShardResult? Shard { get; init; }
     /// <summary>Set by <c>mnist compare --repeat S</c> (S ≥ 2): each trainer's accuracies over S seeds.</summary>
-    public RepeatResult? Repeats { get; init; }
+    [JsonInclude] internal RepeatResult? Repeats { get; init; }
     /// <summary>Set by <c>mnist kaggle</c>.</summary>
-    public SubmissionResult? Submission { get; init; }
+    [JsonInclude] internal SubmissionResult? Submission { get; init; }
     /// <summary>True when the run was stopped (Ctrl+C, SIGTERM) before every trainer finished: <see cref="Models"/> holds the finished ones.</summary>
     public bool Interrupted { get; init; }
     /// <summary>For an interrupted run: which trainers finished, which was in progress, and how to resume.</summary>
-    public InterruptionInfo? Interruption { get; init; }
+    [JsonInclude] internal InterruptionInfo? Interruption { get; init; }
     /// <summary>The pictures written beside report.md (relative file names).</summary>
-    public IReadOnlyList<ReportFigure> Figures { get; init; } = [];
+    [JsonInclude] internal IReadOnlyList<ReportFigure> Figures { get; init; } = [];
 
+    /// <summary>One result per trained model, in training order.</summary>
     public required IReadOnlyList<ModelResult> Models { get; init; }
 }
 
 /// <summary>One trained model's figures. Accuracies are fractions in [0,1].</summary>
 public sealed record ModelResult
 {
+    /// <summary>The trainer's catalog name.</summary>
     public required string Trainer { get; init; }
     /// <summary>The engine that did the numerical work: "own" or, e.g., "ML.NET 5.0.1" (see <see cref="ITrainedModel.Engine"/>).</summary>
     public string Engine { get; init; } = Training.TrainerRegistration.OwnEngine;
+    /// <summary>The hyperparameters the model was trained with, sorted by name.</summary>
     public required IReadOnlyDictionary<string, object> Hyperparameters { get; init; }
+    /// <summary>Accuracy on the training images.</summary>
     public required double TrainAccuracy { get; init; }
     /// <summary>Null when there is no validation set.</summary>
     public required double? ValidationAccuracy { get; init; }
     /// <summary>Null when there is no test set or its labels are unknown.</summary>
     public required double? TestAccuracy { get; init; }
+    /// <summary>Seconds spent in <see cref="Training.ITrainer.Fit"/>.</summary>
     public required double FitSeconds { get; init; }
     /// <summary>Seconds to predict the <see cref="PredictSet"/> (the test set when there is one).</summary>
     public required double PredictSeconds { get; init; }
@@ -92,14 +108,22 @@ public sealed record ModelResult
     public DataSplit EvaluationSet { get; init; } = DataSplit.Test;
     /// <summary>The set <see cref="PredictSeconds"/> was measured on.</summary>
     public DataSplit PredictSet { get; init; } = DataSplit.Test;
+    /// <summary>Number of images <see cref="PredictSeconds"/> covers.</summary>
     public int PredictCount { get; init; }
+    /// <summary>Macro-averaged F1 on the evaluation set.</summary>
     public double MacroF1 { get; init; }
     /// <summary>Mean log-loss on the evaluation set; null without calibrated probabilities.</summary>
     public double? LogLoss { get; init; }
+    /// <summary>Mean log-loss on the training images; null without calibrated probabilities.</summary>
     public double? TrainLogLoss { get; init; }
+    /// <summary>Mean log-loss on the validation images; null without a validation set or calibrated probabilities.</summary>
     public double? ValidationLogLoss { get; init; }
+    /// <summary>Precision, recall, F1 and support per class on the evaluation set.</summary>
     public IReadOnlyList<ClassResult> PerClass { get; init; } = [];
+    /// <summary>The most frequent (true, predicted) confusions on the evaluation set, most frequent first.</summary>
     public IReadOnlyList<ConfusedPair> MostConfused { get; init; } = [];
+    /// <summary>Peak resident memory of the process from this model's fit to the end of its evaluation, in bytes, when measured.</summary>
+    public long? PeakWorkingSetBytes { get; init; }
     /// <summary>Per-epoch records when the trainer keeps a history; otherwise null.</summary>
     public IReadOnlyList<EpochRecord>? History { get; init; }
     /// <summary>The figures of each model this one combines (an ensemble's members, see <see cref="ITrainedModel.Members"/>); null for a single model.</summary>
@@ -167,7 +191,7 @@ public sealed record MemberResult(int Index, string Trainer, string Engine, IRea
 /// <param name="Checkpoint">Its checkpoint file (relative to the report folder), when it keeps one.</param>
 /// <param name="NotStarted">Trainers that had not started.</param>
 /// <param name="Resume">The command that continues the run.</param>
-public sealed record InterruptionInfo(IReadOnlyList<string> Finished, string? InProgress, string? Checkpoint, IReadOnlyList<string> NotStarted, string Resume);
+internal sealed record InterruptionInfo(IReadOnlyList<string> Finished, string? InProgress, string? Checkpoint, IReadOnlyList<string> NotStarted, string Resume);
 
 /// <summary>Precision, recall and F1 of one class on the evaluation set.</summary>
 public sealed record ClassResult(int Class, double Precision, double Recall, double F1, int Support);
@@ -180,16 +204,16 @@ public sealed record ConfusedPair(int True, int Predicted, int Count);
 /// <param name="Caption">Alt text and caption.</param>
 /// <param name="Kind">What it shows (see <see cref="ReportFigures"/>'s kind constants); places it in the report.</param>
 /// <param name="Trainer">The model it belongs to, or null for a picture of the whole run.</param>
-public sealed record ReportFigure(string File, string Caption, string Kind, string? Trainer = null);
+internal sealed record ReportFigure(string File, string Caption, string Kind, string? Trainer = null);
 
 /// <summary>What <c>mnist kaggle</c> wrote: the submission file and its predicted class counts.</summary>
-public sealed record SubmissionResult(string Path, int Rows, IReadOnlyList<int> PredictedClassCounts);
+internal sealed record SubmissionResult(string Path, int Rows, IReadOnlyList<int> PredictedClassCounts);
 
 /// <summary>Stratified k-fold cross-validation of one or more trainers (<c>mnist cv</c>).</summary>
-public sealed record CrossValidationResult(int Folds, IReadOnlyList<CrossValidationTrainerResult> Trainers);
+internal sealed record CrossValidationResult(int Folds, IReadOnlyList<CrossValidationTrainerResult> Trainers);
 
 /// <summary>One trainer's fold accuracies and their mean and sample standard deviation (n − 1).</summary>
-public sealed record CrossValidationTrainerResult
+internal sealed record CrossValidationTrainerResult
 {
     public required string Trainer { get; init; }
     /// <summary>The engine that did the numerical work: "own" or, e.g., "ML.NET 5.0.1".</summary>
@@ -220,13 +244,13 @@ public sealed record CrossValidationTrainerResult
 /// <summary>Every trainer fitted with several seeds on the same split (<c>mnist compare --repeat S</c>).</summary>
 /// <param name="Count">Seeds per trainer: the run's --seed, --seed + 1, ..., --seed + S − 1.</param>
 /// <param name="Trainers">Each trainer's runs and summary, in run order.</param>
-public sealed record RepeatResult(int Count, IReadOnlyList<RepeatTrainerResult> Trainers);
+internal sealed record RepeatResult(int Count, IReadOnlyList<RepeatTrainerResult> Trainers);
 
 /// <summary>One fit of a repeated trainer: its seed and accuracies.</summary>
-public sealed record RepeatRun(int Seed, double? ValidationAccuracy, double? TestAccuracy, double FitSeconds);
+internal sealed record RepeatRun(int Seed, double? ValidationAccuracy, double? TestAccuracy, double FitSeconds);
 
 /// <summary>One trainer's runs over the seeds with the mean and sample standard deviation (n − 1) of its accuracies.</summary>
-public sealed record RepeatTrainerResult
+internal sealed record RepeatTrainerResult
 {
     public required string Trainer { get; init; }
     public string Engine { get; init; } = Training.TrainerRegistration.OwnEngine;
@@ -267,7 +291,7 @@ public sealed record RepeatTrainerResult
 }
 
 /// <summary>A hyperparameter grid search of one trainer (<c>mnist grid</c>).</summary>
-public sealed record GridSearchResult
+internal sealed record GridSearchResult
 {
     public required string Trainer { get; init; }
     /// <summary>"holdout" (one stratified validation split) or "k-fold".</summary>
@@ -285,7 +309,7 @@ public sealed record GridSearchResult
 }
 
 /// <summary>One combination of a grid search, with its validation score.</summary>
-public sealed record GridCandidate
+internal sealed record GridCandidate
 {
     public required int Rank { get; init; }
     /// <summary>The grid's hyperparameters for this combination, as the trainer resolved them (same names and values as <c>hyperparameters</c>).</summary>
@@ -302,7 +326,7 @@ public sealed record GridCandidate
 }
 
 /// <summary>Small statistics used by the reports.</summary>
-public static class Statistics
+internal static class Statistics
 {
     /// <summary>The mean and the sample standard deviation (n − 1; 0 for fewer than two values).</summary>
     public static (double Mean, double StandardDeviation) MeanAndSampleStandardDeviation(IReadOnlyList<double> values)

@@ -8,7 +8,7 @@ namespace Mnist.Core.Reporting;
 /// Kaggle "Digit Recognizer" submission files: a header <c>ImageId,Label</c>, then one row per image
 /// with ImageId 1..N in input order, LF line endings and a final newline, no BOM (as sample_submission.csv).
 /// </summary>
-public static class KaggleSubmission
+internal static class KaggleSubmission
 {
     public const string Header = "ImageId,Label";
 

@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace Mnist.Core.Reporting;
 
 /// <summary>The machine and runtime a run happened on, for reports.</summary>
-public sealed record MachineInfo(
+internal sealed record MachineInfo(
     string Os,
     string Architecture,
     int ProcessorCount,

@@ -9,7 +9,7 @@ namespace Mnist.Core.Reporting;
 /// then per model its hyperparameters, confusion matrix, per-class figures, most-confused pairs and
 /// epoch history.
 /// </summary>
-public static class MarkdownReportWriter
+internal static class MarkdownReportWriter
 {
     public const string FileName = "report.md";
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
@@ -247,6 +247,8 @@ public static class MarkdownReportWriter
         md.AppendLine();
     }
 
+    private static string Mebibytes(long bytes) => (bytes / (1024.0 * 1024)).ToString("N0", Invariant) + " MiB";
+
     private static void AppendMachine(StringBuilder md, ExperimentResults results)
     {
         md.AppendLine("## Machine").AppendLine();
@@ -259,6 +261,7 @@ public static class MarkdownReportWriter
             if (machine.MemoryGiB is double memory) md.Append("- Memory: ").Append(memory.ToString("0.#", Invariant)).AppendLine(" GiB");
             md.Append("- .NET: ").AppendLine(machine.DotnetVersion);
         }
+        if (results.PeakWorkingSetBytes is long peak) md.Append("- Peak resident memory of the run: ").AppendLine(Mebibytes(peak));
         md.Append("- MnistExperiments version: ").AppendLine(results.Version);
         md.AppendLine();
     }
@@ -268,7 +271,9 @@ public static class MarkdownReportWriter
         md.Append("### ").AppendLine(model.Trainer).AppendLine();
         md.Append("Engine: ").Append(model.Engine).Append(". Fit ").Append(Seconds(model.FitSeconds)).Append("; predicting ")
           .Append(model.PredictCount.ToString(Invariant)).Append(' ').Append(model.PredictSet.Name()).Append(" images took ")
-          .Append(Seconds(model.PredictSeconds)).AppendLine(".").AppendLine();
+          .Append(Seconds(model.PredictSeconds)).Append('.');
+        if (model.PeakWorkingSetBytes is long peak) md.Append(" Peak resident memory from its fit to its evaluation: ").Append(Mebibytes(peak)).Append('.');
+        md.AppendLine().AppendLine();
 
         md.AppendLine("#### Hyperparameters").AppendLine();
         if (model.Hyperparameters.Count == 0) md.AppendLine("None.");

@@ -12,7 +12,9 @@ namespace Mnist.Core.Reporting;
 /// </summary>
 public sealed record ModelPredictions(string Trainer, DataSplit EvaluationSet, DigitDataView EvaluationImages, int[] EvaluationPredicted)
 {
+    /// <summary>Unlabelled images (such as Kaggle's test set) to draw with their predictions.</summary>
     public DigitDataView? UnlabelledImages { get; init; }
+    /// <summary>The predicted class of each of <see cref="UnlabelledImages"/>.</summary>
     public int[]? UnlabelledPredicted { get; init; }
 }
 
@@ -22,7 +24,7 @@ public sealed record ModelPredictions(string Trainer, DataSplit EvaluationSet, D
 /// confusion-matrix heatmap, a grid of evaluation digits (misclassified ones framed in red), a grid of the
 /// misclassified ones and the most-confused class pairs with examples.
 /// </summary>
-public static class ReportFigures
+internal static class ReportFigures
 {
     public const string AccuracyKind = "accuracy";
     public const string CrossValidationKind = "cross-validation";
@@ -144,7 +146,7 @@ public static class ReportFigures
     private static string GridChart(GridSearchResult grid)
     {
         var bars = grid.Candidates.Take(30).Select(c => new Bar(
-            $"#{c.Rank} " + string.Join(", ", c.Parameters.Select(p => $"{p.Key}={FormatValue(p.Value)}")),
+            $"#{c.Rank} " + string.Join(", ", c.Parameters.Select(p => $"{p.Key}={MarkdownReportWriter.FormatValue(p.Value)}")),
             c.Score * 100, c.StandardDeviation is double sd ? sd * 100 : null,
             Percent(c.Score) + (c.StandardDeviation is double s ? $" ± {(s * 100).ToString("0.00", Invariant)}" : ""),
             c.Rank == 1 ? ChartStyle.Color(2) : ChartStyle.Color(0))).ToList();
@@ -274,13 +276,4 @@ public static class ReportFigures
 
     private static string Capitalized(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];
 
-    internal static string FormatValue(object? value) => value switch
-    {
-        null => "null",
-        double d => d.ToString("R", Invariant),
-        float f => f.ToString("R", Invariant),
-        bool b => b ? "true" : "false",
-        IFormattable formattable => formattable.ToString(null, Invariant),
-        _ => value.ToString() ?? "",
-    };
 }

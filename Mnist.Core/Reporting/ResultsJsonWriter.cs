@@ -10,7 +10,7 @@ namespace Mnist.Core.Reporting;
 /// Writes <see cref="ExperimentResults"/> as results.json: System.Text.Json, camelCase, indented,
 /// with each confusion-matrix row kept on one line.
 /// </summary>
-public static class ResultsJsonWriter
+internal static class ResultsJsonWriter
 {
     public const string FileName = "results.json";
 

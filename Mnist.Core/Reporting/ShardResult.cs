@@ -4,7 +4,7 @@ namespace Mnist.Core.Reporting;
 /// One shard of a sweep (<c>mnist grid</c> or <c>mnist cv</c> with <c>--shard K/N</c>): the trials whose index
 /// mod <see cref="Count"/> is <see cref="Index"/>, and what <c>mnist merge</c> needs to check that shards belong together.
 /// </summary>
-public sealed record ShardResult
+internal sealed record ShardResult
 {
     /// <summary>K, from 0 to <see cref="Count"/> − 1.</summary>
     public required int Index { get; init; }
@@ -24,4 +24,4 @@ public sealed record ShardResult
 /// <param name="Accuracy">Accuracy on the held-out images.</param>
 /// <param name="FitSeconds">Time to fit.</param>
 /// <param name="Hyperparameters">The fitted model's resolved hyperparameters.</param>
-public sealed record TrialResult(int Index, string Label, double Accuracy, double FitSeconds, IReadOnlyDictionary<string, object> Hyperparameters);
+internal sealed record TrialResult(int Index, string Label, double Accuracy, double FitSeconds, IReadOnlyDictionary<string, object> Hyperparameters);

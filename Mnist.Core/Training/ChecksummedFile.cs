@@ -6,7 +6,7 @@ using Mnist.Core.IO;
 namespace Mnist.Core.Training;
 
 /// <summary>What a checksummed file's header says: format version, the trainer that wrote it, a metadata string (JSON) and the payload size.</summary>
-public sealed record ChecksummedFileHeader(int FormatVersion, string TrainerName, string Metadata, long PayloadLength);
+internal sealed record ChecksummedFileHeader(int FormatVersion, string TrainerName, string Metadata, long PayloadLength);
 
 /// <summary>
 /// The framing shared by model files and training checkpoints:
@@ -23,7 +23,7 @@ public sealed record ChecksummedFileHeader(int FormatVersion, string TrainerName
 /// Reading checks magic, version, lengths and checksum before anything is returned; every problem is
 /// a <see cref="DataFormatException"/> and no allocation exceeds the file's real size.
 /// </summary>
-public static class ChecksummedFile
+internal static class ChecksummedFile
 {
     public const int MagicLength = 8;
     private const int MaxHeaderString = 1 << 20;

@@ -3,7 +3,7 @@ using Mnist.Core.Data;
 namespace Mnist.Core.Training;
 
 /// <summary>The argument checks every <see cref="ITrainer.Fit"/> shares.</summary>
-public static class FitArguments
+internal static class FitArguments
 {
     /// <summary>
     /// Throws <see cref="ArgumentException"/> unless the training view is labelled and non-empty and the

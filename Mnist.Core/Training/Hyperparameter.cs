@@ -34,15 +34,8 @@ public sealed class Hyperparameter
     {
         if (string.IsNullOrWhiteSpace(name) || name.Any(c => char.IsWhiteSpace(c) || c is '=' or ',' or '.'))
             throw new ArgumentException($"'{name}' is not a valid hyperparameter name (no blanks, '=', ',' or '.').", nameof(name));
-        Name = name;
-        Type = type;
-        Doc = doc;
-        IsSeed = isSeed;
-        _lower = lower;
-        _upper = upper;
-        _lowerInclusive = lowerInclusive;
-        _upperInclusive = upperInclusive;
-        Choices = choices ?? [];
+        (Name, Type, Doc, IsSeed, Choices) = (name, type, doc, isSeed, choices ?? []);
+        (_lower, _lowerInclusive, _upper, _upperInclusive) = (lower, lowerInclusive, upper, upperInclusive);
         Default = defaultValue;
         Check(defaultValue);
     }
@@ -53,6 +46,7 @@ public sealed class Hyperparameter
 
     /// <summary>The name used by <c>--param</c>, grid axes, results.json and model files (kebab-case).</summary>
     public string Name { get; }
+    /// <summary>The value type: int, double, bool or a choice.</summary>
     public HyperparameterType Type { get; }
     /// <summary>One line for <c>mnist trainers</c> and help texts.</summary>
     public string Doc { get; }

@@ -70,8 +70,10 @@ public sealed class HyperparameterSchema<TOptions> : IHyperparameterSchema where
     /// <summary>The options with every hyperparameter at its default.</summary>
     public TOptions Defaults { get; }
 
+    /// <summary>The declared hyperparameters, in declaration order.</summary>
     public IReadOnlyList<Hyperparameter> Parameters => _bindings.Select(b => b.Parameter).ToList();
 
+    /// <summary>The hyperparameter named <paramref name="name"/>, or null.</summary>
     public Hyperparameter? Find(string name) => FindBinding(name)?.Parameter;
 
     /// <summary>Declares an integer in [<paramref name="min"/>, <paramref name="max"/>] (either end open when null).</summary>
@@ -95,6 +97,7 @@ public sealed class HyperparameterSchema<TOptions> : IHyperparameterSchema where
             lower: min ?? above, lowerInclusive: above is null, upper: max ?? below, upperInclusive: below is null), o => get(o), (o, v) => set(o, (double)v));
     }
 
+    /// <summary>Declares a boolean ("true" or "false").</summary>
     public HyperparameterSchema<TOptions> Bool(string name, Func<TOptions, bool> get, Func<TOptions, bool, TOptions> set, string doc) =>
         Add(new Hyperparameter(name, HyperparameterType.Bool, doc, get(Defaults)), o => get(o), (o, v) => set(o, (bool)v));
 

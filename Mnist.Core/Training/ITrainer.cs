@@ -73,6 +73,7 @@ public interface ITrainedModel
 /// <summary>Conveniences over <see cref="ITrainedModel"/>.</summary>
 public static class TrainedModelExtensions
 {
+    /// <summary>Returns <c>data.Count × 10</c> row-major class probabilities.</summary>
     public static float[] PredictProbabilities(this ITrainedModel model, DigitDataView data)
     {
         var probabilities = new float[data.Count * DigitDataView.ClassCount];

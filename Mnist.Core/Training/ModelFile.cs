@@ -35,7 +35,7 @@ public static class ModelFile
     public const int FormatVersion = 3;
     private static readonly byte[] Magic = "MNISTMDL"u8.ToArray();
 
-    /// <summary>Writes <paramref name="model"/>; <paramref name="trainingDataSha256"/> (see <see cref="DataFingerprint"/>) is recorded in the header when given.</summary>
+    /// <summary>Writes <paramref name="model"/>; <paramref name="trainingDataSha256"/> (see <see cref="DigitDataView.ContentSha256"/>) is recorded in the header when given.</summary>
     public static void Save(ITrainedModel model, string path, string? trainingDataSha256 = null)
     {
         using var payload = new MemoryStream();

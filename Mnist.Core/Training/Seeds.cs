@@ -4,7 +4,7 @@ namespace Mnist.Core.Training;
 /// Derives independent, reproducible seeds from a base seed and indices (epoch, position, layer...).
 /// Unlike <see cref="HashCode.Combine{T1,T2}"/>, which is randomised per process, the result depends only on the inputs.
 /// </summary>
-public static class Seeds
+internal static class Seeds
 {
     public static int Derive(int seed, int a) => (int)Mix((ulong)(uint)seed * 0x9E3779B97F4A7C15UL ^ (ulong)(uint)a);
 

@@ -35,7 +35,9 @@ public sealed class TrainerRegistration
     /// <summary>Our own engine (Mnist.Core's compute core).</summary>
     public const string OwnEngine = "own";
 
+    /// <summary>The catalog name, e.g. "logreg".</summary>
     public string Name { get; }
+    /// <summary>One line for <c>mnist trainers</c>.</summary>
     public string Description { get; }
     /// <summary>The engine that does the numerical work, named in reports.</summary>
     public string Engine { get; private init; } = OwnEngine;
@@ -62,8 +64,17 @@ public sealed class TrainerCatalog
     /// <summary>Registered trainers in registration order.</summary>
     public IReadOnlyList<TrainerRegistration> Registrations => _registrations;
 
+    /// <summary>The registered names, in registration order.</summary>
     public IEnumerable<string> Names => _registrations.Select(r => r.Name);
 
+    /// <summary>
+    /// Adds the <c>ensemble</c> trainer: a soft vote (mean class probabilities) over members taken from this
+    /// catalog, e.g. <c>members=cnn*5</c>. Add it after the trainers it may combine: the member list is checked
+    /// against the catalog when an ensemble is created or loaded.
+    /// </summary>
+    public TrainerCatalog AddEnsemble() => Add(Ensembles.EnsembleCatalog.Registration(this));
+
+    /// <summary>Registers a trainer; a name already registered (ignoring case) is an <see cref="ArgumentException"/>.</summary>
     public TrainerCatalog Add(TrainerRegistration registration)
     {
         if (TryFind(registration.Name) is not null)
@@ -72,9 +83,11 @@ public sealed class TrainerCatalog
         return this;
     }
 
+    /// <summary>The registration named <paramref name="name"/> (ignoring case), or null.</summary>
     public TrainerRegistration? TryFind(string name) =>
         _registrations.FirstOrDefault(r => string.Equals(r.Name, name, StringComparison.OrdinalIgnoreCase));
 
+    /// <summary>The registration named <paramref name="name"/> (ignoring case); an unknown name is an <see cref="ArgumentException"/> listing the known ones.</summary>
     public TrainerRegistration Find(string name) =>
         TryFind(name) ?? throw new ArgumentException($"Unknown trainer '{name}'. Known trainers: {string.Join(", ", Names)}.");
 

@@ -12,6 +12,7 @@ namespace Mnist.Core.Training;
 /// </summary>
 public interface ICheckpointingTrainer : ITrainer
 {
+    /// <summary>Fits as <see cref="ITrainer.Fit"/> does, saving to <paramref name="checkpoint"/> as it goes and resuming from it when it exists.</summary>
     ITrainedModel Fit(DigitDataView train, DigitDataView? validation, IProgress<TrainingProgress>? progress,
         CancellationToken cancellationToken, TrainingCheckpoint checkpoint);
 }
@@ -25,6 +26,7 @@ public interface ICheckpointingTrainer : ITrainer
 /// </summary>
 public sealed class TrainingCheckpoint
 {
+    /// <summary>The version of the checkpoint framing.</summary>
     public const int FormatVersion = 1;
     private static readonly byte[] Magic = "MNISTCKP"u8.ToArray();
 
@@ -38,10 +40,14 @@ public sealed class TrainingCheckpoint
         HyperparametersJson = JsonSerializer.Serialize(new SortedDictionary<string, object>(hyperparameters.ToDictionary(), StringComparer.Ordinal));
     }
 
+    /// <summary>The checkpoint file.</summary>
     public string Path { get; }
+    /// <summary>The trainer the checkpoint belongs to.</summary>
     public string TrainerName { get; }
+    /// <summary>The hyperparameters (as JSON) the checkpoint belongs to.</summary>
     public string HyperparametersJson { get; }
 
+    /// <summary>Whether the checkpoint file exists.</summary>
     public bool Exists => File.Exists(Path);
 
     /// <summary>Called after every successful <see cref="Save"/> (the runner logs it; tests wait for it).</summary>
@@ -85,7 +91,7 @@ public sealed class TrainingCheckpoint
 /// The data a checkpoint was saved training on (training and validation counts, pixels per image), written at its
 /// start: a resumed fit must see the same, or its checkpoint is refused.
 /// </summary>
-public readonly record struct CheckpointDataShape(int Train, int Validation, int Pixels)
+internal readonly record struct CheckpointDataShape(int Train, int Validation, int Pixels)
 {
     public static CheckpointDataShape Of(DigitDataView train, DigitDataView? validation) => new(train.Count, validation?.Count ?? 0, train.PixelCount);
 

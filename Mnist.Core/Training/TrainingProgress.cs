@@ -26,7 +26,9 @@ public sealed class TrainingHistory
 {
     private readonly List<EpochRecord> _epochs = [];
 
+    /// <summary>The epochs recorded so far, in order.</summary>
     public IReadOnlyList<EpochRecord> Epochs => _epochs;
 
+    /// <summary>Appends one epoch's record.</summary>
     public void Add(EpochRecord record) => _epochs.Add(record);
 }

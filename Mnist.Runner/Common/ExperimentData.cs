@@ -8,13 +8,16 @@ namespace Mnist.Runner.Common;
 /// <param name="Folder">The data folder (or the training file for single-file data).</param>
 /// <param name="Format">"mnist-idx" or "kaggle-csv".</param>
 /// <param name="Files">The files read.</param>
-/// <param name="AllTrain">Every (limited) training image, before the validation split.</param>
+/// <param name="AllTrain">
+/// Every (limited) training image, before the validation split: <paramref name="Train"/> itself without a split; with
+/// one, only when the command asked for it (grid refits on it), as it keeps a second copy of every image alive.
+/// </param>
 /// <param name="Train">The images trainers fit on.</param>
 /// <param name="Validation">The stratified hold-out, or null.</param>
 /// <param name="Test">The (limited) test images, labelled or not, or null.</param>
 public sealed record ExperimentData(
     string Folder, string Format, IReadOnlyList<string> Files,
-    DigitDataView AllTrain, DigitDataView Train, DigitDataView? Validation, DigitDataView? Test)
+    DigitDataView? AllTrain, DigitDataView Train, DigitDataView? Validation, DigitDataView? Test)
 {
     public bool TestHasLabels => Test is { HasLabels: true };
 
@@ -26,25 +29,27 @@ public sealed record ExperimentData(
               ?? throw new UsageException($"no data folder found (looked for data/ in {environment.CurrentDirectory} and beside {DataFolderLocator.SolutionFileName} above it); pass --data DIR");
 
     /// <summary>Loads a data folder, applies the limits and splits off a stratified validation set.</summary>
-    public static ExperimentData Load(string folder, int? trainLimit, int? testLimit, double validationFraction, int seed)
+    public static ExperimentData Load(string folder, int? trainLimit, int? testLimit, double validationFraction, int seed, bool keepAllTrain = false)
     {
         var dataset = DatasetLoader.Load(folder);
         var allTrain = trainLimit is int tl ? dataset.Train.Take(tl) : dataset.Train;
         var test = dataset.Test is null ? null : (testLimit is int sl ? dataset.Test.Take(sl) : dataset.Test).Materialize();
-        return Split(folder, dataset.Format, dataset.Files.Select(Path.GetFullPath).ToList(), allTrain, test, validationFraction, seed);
+        return Split(folder, dataset.Format, dataset.Files.Select(Path.GetFullPath).ToList(), allTrain, test, validationFraction, seed, keepAllTrain);
     }
 
     /// <summary>Splits <paramref name="allTrain"/> into train and a stratified validation set (none when the fraction is 0).</summary>
-    public static ExperimentData Split(string folder, string format, IReadOnlyList<string> files, DigitDataView allTrain, DigitDataView? test, double validationFraction, int seed)
+    public static ExperimentData Split(string folder, string format, IReadOnlyList<string> files, DigitDataView allTrain, DigitDataView? test,
+        double validationFraction, int seed, bool keepAllTrain = false)
     {
         // Views are materialized so trainers get contiguous pixels.
         if (validationFraction > 0)
         {
             var (trainIndices, validationIndices) = Splits.StratifiedTrainValidation(allTrain, validationFraction, seed);
             var validation = validationIndices.Length > 0 ? allTrain.Subset(validationIndices).Materialize() : null;
-            return new ExperimentData(folder, format, files, allTrain, allTrain.Subset(trainIndices).Materialize(), validation, test);
+            return new ExperimentData(folder, format, files, keepAllTrain ? allTrain : null, allTrain.Subset(trainIndices).Materialize(), validation, test);
         }
-        return new ExperimentData(folder, format, files, allTrain, allTrain.Materialize(), null, test);
+        var train = allTrain.Materialize();
+        return new ExperimentData(folder, format, files, train, train, null, test);
     }
 
     /// <summary>
@@ -57,11 +62,11 @@ public sealed record ExperimentData(
         {
             try
             {
-                trainer.CheckImageSize(AllTrain.Height, AllTrain.Width);
+                trainer.CheckImageSize(Train.Height, Train.Width);
             }
             catch (IncompatibleDataException e)
             {
-                throw new UsageException($"{Folder}: trainer '{trainer.Name}' cannot fit these {AllTrain.Height}×{AllTrain.Width} images: {e.Message}");
+                throw new UsageException($"{Folder}: trainer '{trainer.Name}' cannot fit these {Train.Height}×{Train.Width} images: {e.Message}");
             }
         }
         return this;

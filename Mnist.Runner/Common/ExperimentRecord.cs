@@ -27,6 +27,7 @@ public static class ExperimentRecord
         TrainLimit = trainLimit,
         TestLimit = testLimit,
         Machine = MachineInfo.Current(),
+        PeakWorkingSetBytes = PeakMemory.OfRun(),
         Models = models,
     };
 }

@@ -36,6 +36,7 @@ public static class ModelFitting
         Guarded(trainer.Name, progress, cancel, () =>
         {
             progress.Start();
+            PeakMemory.Restart();
             var clock = Stopwatch.StartNew();
             var model = checkpoint is not null && trainer is ICheckpointingTrainer resumable
                 ? resumable.Fit(train, validation, progress, cancel, checkpoint)
@@ -44,7 +45,8 @@ public static class ModelFitting
             cancel.ThrowIfCancellationRequested();
             progress.SetStage("evaluating");
             var fitted = Evaluate(model, trainer.Name, fitSeconds, train, validation, test, cancel);
-            var result = fitted.Result;
+            var result = fitted.Result with { PeakWorkingSetBytes = PeakMemory.SinceRestart() };
+            fitted = fitted with { Result = result };
             progress.Complete($"done in {MarkdownReportWriter.Seconds(fitSeconds)}, test {MarkdownReportWriter.Percent(result.TestAccuracy)}, " +
                               $"validation {MarkdownReportWriter.Percent(result.ValidationAccuracy)}, train {MarkdownReportWriter.Percent(result.TrainAccuracy)}");
             return fitted;

@@ -11,14 +11,14 @@ namespace Mnist.Runner.Common;
 /// <param name="EvaluationPredicted">Predicted classes on the evaluation set (for the digit pictures).</param>
 /// <param name="TestPredicted">Predicted classes on the test set, or null without one.</param>
 /// <param name="Repeats">With <c>--repeat</c>: the runs finished so far, the first seed's included; null otherwise.</param>
-public sealed record FinishedTrainer(ModelResult Result, int[] EvaluationPredicted, int[]? TestPredicted, IReadOnlyList<RepeatRun>? Repeats = null);
+internal sealed record FinishedTrainer(ModelResult Result, int[] EvaluationPredicted, int[]? TestPredicted, IReadOnlyList<RepeatRun>? Repeats = null);
 
 /// <summary>
 /// The resumable state of a multi-trainer run in its report folder: <c>partial/&lt;trainer&gt;.json</c> for
 /// each finished trainer (written atomically as soon as it finishes) and <c>checkpoints/&lt;trainer&gt;.ckpt</c>
 /// for a checkpointing trainer in progress. Both are removed once the complete report is written.
 /// </summary>
-public sealed class ResumableRun(string folder)
+internal sealed class ResumableRun(string folder)
 {
     public const string PartialFolderName = "partial";
     public const string CheckpointFolderName = "checkpoints";

@@ -92,7 +92,7 @@ public static class CvCommand
         int threadCount = ModelFitting.ApplyThreads(options.Threads);
         var console = environment.Console;
         var loaded = ExperimentData.Load(dataFolder, limit, null, 0, runSeed).CheckTrainers(created);
-        var all = loaded.AllTrain;
+        var all = loaded.Train; // no validation split: every training image, in file order
         if (k > all.Count) throw new UsageException($"--folds {k} is more than the {all.Count} training images");
         var sweep = new Sweep(created, names, k);
         SweepOutput.RequireSameTrials(merged, sweep);
@@ -129,7 +129,7 @@ public static class CvCommand
     }
 
     /// <summary>trainer | mean | std dev | fold 1..K.</summary>
-    public static Table Table(CrossValidationResult cv)
+    internal static Table Table(CrossValidationResult cv)
     {
         var table = new Table().Border(TableBorder.Rounded);
         table.AddColumn("Trainer");

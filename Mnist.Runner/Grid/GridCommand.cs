@@ -118,9 +118,9 @@ public static class GridCommand
         int threads = ModelFitting.ApplyThreads(options.Threads);
         var cancel = environment.Cancellation;
         var console = environment.Console;
-        var data = ExperimentData.Load(dataFolder, options.TrainLimit, options.TestLimit, kFold ? 0 : options.ValidationFraction, options.Seed)
+        var data = ExperimentData.Load(dataFolder, options.TrainLimit, options.TestLimit, kFold ? 0 : options.ValidationFraction, options.Seed, keepAllTrain: true)
             .CheckTrainers(candidates.Select(c => c.Trainer));
-        var all = data.AllTrain;
+        var all = data.AllTrain!;
         int k = options.Folds ?? 1;
         if (!kFold && data.Validation is null)
             throw new UsageException($"--validation-fraction {CommandOptions.Invariant(options.ValidationFraction)} holds out no image of {all.Count}; raise it or use --folds K");
@@ -209,7 +209,7 @@ public static class GridCommand
         .Select(x => x.Index);
 
     /// <summary>rank | each axis | score (± sd) | fit time.</summary>
-    public static Table Table(GridSearchResult grid)
+    internal static Table Table(GridSearchResult grid)
     {
         var table = new Table().Border(TableBorder.Rounded);
         table.AddColumn(new TableColumn("Rank").RightAligned());

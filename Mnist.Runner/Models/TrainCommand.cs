@@ -57,7 +57,7 @@ public static class TrainCommand
                 [fitted.Result], fraction, parseResult.GetValue(trainLimit), parseResult.GetValue(testLimit));
             environment.Console.WriteLine();
             environment.Console.Write(CompareCommand.SummaryTable(summary));
-            ModelFile.Save(fitted.Model, path, DataFingerprint.Sha256(loaded.Train));
+            ModelFile.Save(fitted.Model, path, loaded.Train.ContentSha256());
             checkpoint?.Delete();
             environment.Console.WriteLine($"Saved the {name} model to {path}");
         }));

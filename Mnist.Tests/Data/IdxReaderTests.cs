@@ -3,16 +3,8 @@ using Mnist.Core.Data;
 
 namespace Mnist.Tests.Data;
 
-public class IdxReaderTests
+public class IdxReaderTests : TempFolderFixture
 {
-    private string _folder = "";
-
-    [SetUp]
-    public void SetUp() => _folder = TestData.NewTempFolder();
-
-    [TearDown]
-    public void TearDown() => Directory.Delete(_folder, recursive: true);
-
     [Test]
     public void RealMnistFilesLoadWithExpectedShapeAndLabels()
     {
@@ -133,7 +125,7 @@ public class IdxReaderTests
     {
         string empty = Write("empty", []);
         Assert.That(() => IdxReader.ReadImages(empty), Throws.TypeOf<DataFormatException>().With.Message.EqualTo($"{empty}: the file is empty"));
-        string missing = Path.Combine(_folder, "nope");
+        string missing = Path.Combine(Folder, "nope");
         Assert.That(() => IdxReader.ReadLabels(missing), Throws.TypeOf<DataFormatException>().With.Message.EqualTo($"{missing}: file not found"));
     }
 
@@ -147,7 +139,7 @@ public class IdxReaderTests
 
     private string Write(string name, byte[] content)
     {
-        string path = Path.Combine(_folder, name);
+        string path = Path.Combine(Folder, name);
         File.WriteAllBytes(path, content);
         return path;
     }

@@ -4,16 +4,8 @@ using Mnist.Core.Data;
 
 namespace Mnist.Tests.Data;
 
-public class KaggleCsvReaderTests
+public class KaggleCsvReaderTests : TempFolderFixture
 {
-    private string _folder = "";
-
-    [SetUp]
-    public void SetUp() => _folder = TestData.NewTempFolder();
-
-    [TearDown]
-    public void TearDown() => Directory.Delete(_folder, recursive: true);
-
     private static string Header(bool labelled, int pixels = 784) =>
         (labelled ? "label," : "") + string.Join(",", Enumerable.Range(0, pixels).Select(i => $"pixel{i}"));
 
@@ -22,7 +14,7 @@ public class KaggleCsvReaderTests
 
     private string Write(string name, string text, bool gzip = false)
     {
-        string path = Path.Combine(_folder, name);
+        string path = Path.Combine(Folder, name);
         byte[] bytes = Encoding.UTF8.GetBytes(text);
         File.WriteAllBytes(path, gzip ? TestData.Gzip(bytes) : bytes);
         return path;

@@ -3,7 +3,7 @@ using Mnist.Core.Numerics;
 namespace Mnist.Tests.Numerics;
 
 /// <summary>The direct convolution (forward, input gradient, weight gradient) against its reference twin, on every instruction set.</summary>
-public class ConvolutionTests
+internal class ConvolutionTests
 {
     private const int Batch = 3;
 

@@ -3,7 +3,7 @@ using Mnist.Core.Numerics;
 namespace Mnist.Tests.Numerics;
 
 [TestFixture]
-public class GemmTests
+internal class GemmTests
 {
     // Shapes chosen to hit every edge: 1-wide, odd sizes around the 6-row / 16-lane / 64-column tiles, more than
     // one KC (256) slice and NC (512) block, and the narrow paths (n ≤ 16 dot products; transposed A with small n).

@@ -11,22 +11,14 @@ namespace Mnist.Tests.Reliability;
 /// an uninterrupted fit; corrupt, foreign and mismatched checkpoints are <see cref="DataFormatException"/>s.
 /// </summary>
 [TestFixture]
-public sealed class CheckpointTests
+public sealed class CheckpointTests : TempFolderFixture
 {
-    private string _folder = "";
-
-    [SetUp]
-    public void SetUp() => _folder = TestData.NewTempFolder();
-
-    [TearDown]
-    public void TearDown() => Directory.Delete(_folder, recursive: true);
-
     private static readonly Dictionary<string, object> Hyper = new() { ["a"] = 1, ["b"] = "x" };
 
     [Test]
     public void SaveLoadDeleteRoundTrip()
     {
-        var checkpoint = new TrainingCheckpoint(Path.Combine(_folder, "sub", "t.ckpt"), "t", Hyper);
+        var checkpoint = new TrainingCheckpoint(Path.Combine(Folder, "sub", "t.ckpt"), "t", Hyper);
         Assert.That(checkpoint.Exists, Is.False);
         int saved = 0;
         checkpoint.Saved += _ => saved++;
@@ -35,13 +27,13 @@ public sealed class CheckpointTests
         Assert.That(checkpoint.Load(r => (r.ReadInt32(), r.ReadString())), Is.EqualTo((42, "hello")));
         checkpoint.Delete();
         Assert.That(checkpoint.Exists, Is.False);
-        Assert.That(Directory.GetFiles(Path.Combine(_folder, "sub")), Is.Empty, "no temporary files left behind");
+        Assert.That(Directory.GetFiles(Path.Combine(Folder, "sub")), Is.Empty, "no temporary files left behind");
     }
 
     [Test]
     public void CorruptForeignOrMismatchedCheckpointsAreDataFormatErrors()
     {
-        string path = Path.Combine(_folder, "t.ckpt");
+        string path = Path.Combine(Folder, "t.ckpt");
         var checkpoint = new TrainingCheckpoint(path, "t", Hyper);
         checkpoint.Save(w => w.Write(42));
         byte[] bytes = File.ReadAllBytes(path);
@@ -100,7 +92,7 @@ public sealed class CheckpointTests
 
         var reference = (NeuralModel)Trainer(architecture, parameters).Fit(train, validation);
 
-        var checkpoint = new TrainingCheckpoint(Path.Combine(_folder, architecture + ".ckpt"), architecture, Trainer(architecture, parameters).Hyperparameters);
+        var checkpoint = new TrainingCheckpoint(Path.Combine(Folder, architecture + ".ckpt"), architecture, Trainer(architecture, parameters).Hyperparameters);
         using (var cancel = new CancellationTokenSource())
         {
             Assert.That(() => Trainer(architecture, parameters).Fit(train, validation, new CancelAfterEpoch(stopAfter, cancel), cancel.Token, checkpoint),
@@ -124,7 +116,7 @@ public sealed class CheckpointTests
     public void CheckpointOfOtherDataIsRefused()
     {
         var parameters = new Dictionary<string, string> { ["epochs"] = "2", ["batch-size"] = "100" };
-        var checkpoint = new TrainingCheckpoint(Path.Combine(_folder, "mlp.ckpt"), "mlp", Trainer("mlp", parameters).Hyperparameters);
+        var checkpoint = new TrainingCheckpoint(Path.Combine(Folder, "mlp.ckpt"), "mlp", Trainer("mlp", parameters).Hyperparameters);
         using (var cancel = new CancellationTokenSource())
             Assert.That(() => Trainer("mlp", parameters).Fit(TestData.Mnist.Train.Take(300).Materialize(), null, new CancelAfterEpoch(1, cancel), cancel.Token, checkpoint),
                 Throws.InstanceOf<OperationCanceledException>());

@@ -12,28 +12,16 @@ namespace Mnist.Tests.Reliability;
 /// </summary>
 [TestFixture]
 [NonParallelizable]
-public sealed class EnvironmentWriteFailureTests
+public sealed class EnvironmentWriteFailureTests : SharedTempFolderFixture
 {
-    private string _folder = "";
     private string _data = "";
 
     [OneTimeSetUp]
     public void WriteData()
     {
-        _folder = RunnerHarness.TempFolder("env-writes");
-        _data = Path.Combine(_folder, "data");
-        Directory.CreateDirectory(_data);
-        File.WriteAllBytes(Path.Combine(_data, "train-images-idx3-ubyte"), HostileInput.IdxImages(300, 28, 28));
-        File.WriteAllBytes(Path.Combine(_data, "train-labels-idx1-ubyte"), HostileInput.IdxLabels(300));
-        File.WriteAllBytes(Path.Combine(_data, "t10k-images-idx3-ubyte"), HostileInput.IdxImages(50, 28, 28, seed: 2));
-        File.WriteAllBytes(Path.Combine(_data, "t10k-labels-idx1-ubyte"), HostileInput.IdxLabels(50));
-        File.WriteAllBytes(Path.Combine(_folder, "train.csv"), HostileInput.Csv(100, 28, labelled: true));
-        File.WriteAllBytes(Path.Combine(_folder, "test.csv"), HostileInput.Csv(20, 28, labelled: false));
-        Assert.That(RunnerHarness.Run(TestCatalogs.Centroids(), _folder, "train", "--data", _data, "--trainer", "centroid", "--model-out", "ok.model").ExitCode, Is.Zero);
+        _data = HostileInput.WriteSmallDatasets(Folder, trainImages: 300);
+        Assert.That(RunnerHarness.Run(TestCatalogs.Centroids(), Folder, "train", "--data", _data, "--trainer", "centroid", "--model-out", "ok.model").ExitCode, Is.Zero);
     }
-
-    [OneTimeTearDown]
-    public void DeleteData() => RunnerHarness.DeleteQuietly(_folder);
 
     /// <summary>Each command writing under <paramref name="root"/>.</summary>
     private (string Command, string Output, string[] Args)[] Commands(string root) =>
@@ -67,13 +55,13 @@ public sealed class EnvironmentWriteFailureTests
     [TestCaseSource(nameof(Failures))]
     public void EveryCommandReportsARefusedWriteInOneLineAndLeavesNoFile(Exception failure, string cause)
     {
-        string root = Path.Combine(_folder, "injected-" + Guid.NewGuid().ToString("N"));
+        string root = Path.Combine(Folder, "injected-" + Guid.NewGuid().ToString("N"));
         AtomicFile.WrapStreamForTests = stream => new FailingStream(stream, failure, afterBytes: 100);
         try
         {
             foreach (var (command, output, args) in Commands(root))
             {
-                var outcome = RunnerHarness.Run(TestCatalogs.Centroids(), _folder, args);
+                var outcome = RunnerHarness.Run(TestCatalogs.Centroids(), Folder, args);
                 AssertOneLineNamingTheFile(outcome, output, cause, command);
                 Assert.That(LeftFiles(output), Is.Empty, $"{command} left files behind");
             }
@@ -87,14 +75,14 @@ public sealed class EnvironmentWriteFailureTests
     [Test]
     public void AReportThatCannotBeFinishedLeavesNoneOfItsFiles()
     {
-        string output = Path.Combine(_folder, "report-full");
+        string output = Path.Combine(Folder, "report-full");
         // The disk fills up at the last file of the report: the pictures and report.md already written go again.
         AtomicFile.WrapStreamForTests = stream => ((FileStream)stream).Name.Contains(".results.json.", StringComparison.Ordinal)
             ? new FailingStream(stream, new IOException("No space left on device", 28), afterBytes: 0)
             : stream;
         try
         {
-            var outcome = RunnerHarness.Run(TestCatalogs.Centroids(), _folder, "compare", "--data", _data, "--trainers", "centroid", "--out", output);
+            var outcome = RunnerHarness.Run(TestCatalogs.Centroids(), Folder, "compare", "--data", _data, "--trainers", "centroid", "--out", output);
             AssertOneLineNamingTheFile(outcome, Path.Combine(output, "results.json"), "no space left on device", "compare");
             Assert.That(outcome.Output, Does.Contain("centroid"), "the trainer ran");
             Assert.That(Directory.GetFiles(output), Is.Empty, "no picture, report.md or temporary file is left");
@@ -108,11 +96,11 @@ public sealed class EnvironmentWriteFailureTests
     [Test]
     public void AFullDiskDuringACheckpointIsNotATrainerCrash()
     {
-        string output = Path.Combine(_folder, "checkpoint-full");
+        string output = Path.Combine(Folder, "checkpoint-full");
         AtomicFile.WrapStreamForTests = stream => new FailingStream(stream, new IOException("No space left on device", 28), afterBytes: 0);
         try
         {
-            var outcome = RunnerHarness.Run(TestCatalogs.WithReal(), _folder,
+            var outcome = RunnerHarness.Run(TestCatalogs.WithReal(), Folder,
                 "compare", "--data", _data, "--trainers", "mlp", "--param", "epochs=1", "--out", output);
             AssertOneLineNamingTheFile(outcome, Path.Combine(output, "checkpoints", "mlp.ckpt"), "no space left on device", "compare mlp");
             Assert.That(LeftFiles(output), Is.Empty);
@@ -126,13 +114,13 @@ public sealed class EnvironmentWriteFailureTests
     [Test]
     public void AFullTmpfsEndsEveryCommandInOneLine()
     {
-        using var mount = TmpfsMount.Create(_folder, "size=64k");
-        var outcome = RunnerHarness.Run(TestCatalogs.WithReal(), _folder,
+        using var mount = TmpfsMount.Create(Folder, "size=64k");
+        var outcome = RunnerHarness.Run(TestCatalogs.WithReal(), Folder,
             "compare", "--data", _data, "--trainers", "mlp", "--param", "epochs=1", "--out", Path.Combine(mount.Path, "compare"));
         AssertOneLineNamingTheFile(outcome, Path.Combine(mount.Path, "compare", "checkpoints", "mlp.ckpt"), "no space left on device", "compare mlp");
         Assert.That(LeftFiles(mount.Path).Where(f => f.EndsWith(".tmp", StringComparison.Ordinal)), Is.Empty);
 
-        outcome = RunnerHarness.Run(TestCatalogs.WithReal(), _folder,
+        outcome = RunnerHarness.Run(TestCatalogs.WithReal(), Folder,
             "train", "--data", _data, "--trainer", "knn", "--model-out", Path.Combine(mount.Path, "knn.model"));
         AssertOneLineNamingTheFile(outcome, Path.Combine(mount.Path, "knn.model"), "no space left on device", "train knn (a 235 kB model)");
         Assert.That(LeftFiles(mount.Path).Where(f => f.EndsWith(".tmp", StringComparison.Ordinal) || f.EndsWith(".model", StringComparison.Ordinal)), Is.Empty);
@@ -142,10 +130,10 @@ public sealed class EnvironmentWriteFailureTests
     [Test]
     public void AReadOnlyTmpfsEndsEveryCommandInOneLine()
     {
-        using var mount = TmpfsMount.Create(_folder, "ro,size=64k");
+        using var mount = TmpfsMount.Create(Folder, "ro,size=64k");
         foreach (var (command, output, args) in Commands(mount.Path))
         {
-            var outcome = RunnerHarness.Run(TestCatalogs.Centroids(), _folder, args);
+            var outcome = RunnerHarness.Run(TestCatalogs.Centroids(), Folder, args);
             AssertOneLineNamingTheFile(outcome, output, "read-only file system", command);
             Assert.That(outcome.Output, Does.Not.Contain("] started"), $"{command}: refused before any training");
         }
@@ -156,7 +144,7 @@ public sealed class EnvironmentWriteFailureTests
     public void AReadOnlyFolderEndsEveryCommandInOneLine()
     {
         if (OperatingSystem.IsWindows()) Assert.Ignore("Unix file modes");
-        string folder = Path.Combine(_folder, "read-only");
+        string folder = Path.Combine(Folder, "read-only");
         Directory.CreateDirectory(folder);
         File.SetUnixFileMode(folder, UnixFileMode.UserRead | UnixFileMode.UserExecute);
         try
@@ -164,7 +152,7 @@ public sealed class EnvironmentWriteFailureTests
             if (CanWrite(folder)) Assert.Ignore("this user (root) writes into read-only folders; the injected EACCES case covers it");
             foreach (var (command, output, args) in Commands(folder))
             {
-                var outcome = RunnerHarness.Run(TestCatalogs.Centroids(), _folder, args);
+                var outcome = RunnerHarness.Run(TestCatalogs.Centroids(), Folder, args);
                 AssertOneLineNamingTheFile(outcome, output, "permission denied", command);
             }
         }
@@ -181,8 +169,8 @@ public sealed class EnvironmentWriteFailureTests
         if (!OperatingSystem.IsLinux() || Environment.UserName != "root") Assert.Ignore("needs root to run mnist as another user");
         string dll = Path.Combine(TestContext.CurrentContext.TestDirectory, "mnist.dll");
         string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
-        string model = Path.Combine(_folder, "nobody-cannot-write", "m.model");
-        var start = new ProcessStartInfo("setpriv") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _folder };
+        string model = Path.Combine(Folder, "nobody-cannot-write", "m.model");
+        var start = new ProcessStartInfo("setpriv") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Folder };
         foreach (string arg in new[] { "--reuid=65534", "--regid=65534", "--clear-groups", "env", "HOME=/tmp", dotnet, dll,
                      "train", "--data", _data, "--trainer", "logreg", "--param", "max-iterations=2", "--model-out", model })
             start.ArgumentList.Add(arg);

@@ -12,19 +12,11 @@ namespace Mnist.Tests.Reliability;
 /// mutated bytes happen to be valid), never another exception, and never allocate what a header merely claims.
 /// </summary>
 [TestFixture]
-public sealed class HostileDataFileTests
+public sealed class HostileDataFileTests : TempFolderFixture
 {
-    private string _folder = "";
-
-    [SetUp]
-    public void SetUp() => _folder = TestData.NewTempFolder();
-
-    [TearDown]
-    public void TearDown() => Directory.Delete(_folder, recursive: true);
-
     private string Write(string name, byte[] bytes)
     {
-        string path = Path.Combine(_folder, name);
+        string path = Path.Combine(Folder, name);
         File.WriteAllBytes(path, bytes);
         return path;
     }
@@ -205,7 +197,7 @@ public sealed class HostileDataFileTests
     [Test]
     public void DatasetFolderWithHostileFilesGivesDataFormatException()
     {
-        string data = Path.Combine(_folder, "data");
+        string data = Path.Combine(Folder, "data");
         Directory.CreateDirectory(data);
         File.WriteAllBytes(Path.Combine(data, "train-images-idx3-ubyte"), IdxImages(10, 28, 28));
         File.WriteAllBytes(Path.Combine(data, "train-labels-idx1-ubyte"), IdxLabels(10));

@@ -7,6 +7,24 @@ namespace Mnist.Tests.Reliability;
 /// <summary>Helpers for the hostile-input tests: valid small files, mutations, and the "DataFormatException or a valid load" check.</summary>
 internal static class HostileInput
 {
+    /// <summary>
+    /// Writes a small 28×28 MNIST folder, <c>folder/data</c> (<paramref name="trainImages"/> training and 50 test images
+    /// as IDX files), and a Kaggle <c>train.csv</c> (100 rows) and <c>test.csv</c> (20, unlabelled) in <paramref name="folder"/>;
+    /// returns the MNIST folder.
+    /// </summary>
+    public static string WriteSmallDatasets(string folder, int trainImages)
+    {
+        string data = Path.Combine(folder, "data");
+        Directory.CreateDirectory(data);
+        File.WriteAllBytes(Path.Combine(data, "train-images-idx3-ubyte"), IdxImages(trainImages, 28, 28));
+        File.WriteAllBytes(Path.Combine(data, "train-labels-idx1-ubyte"), IdxLabels(trainImages));
+        File.WriteAllBytes(Path.Combine(data, "t10k-images-idx3-ubyte"), IdxImages(50, 28, 28, seed: 2));
+        File.WriteAllBytes(Path.Combine(data, "t10k-labels-idx1-ubyte"), IdxLabels(50));
+        File.WriteAllBytes(Path.Combine(folder, "train.csv"), Csv(100, 28, labelled: true));
+        File.WriteAllBytes(Path.Combine(folder, "test.csv"), Csv(20, 28, labelled: false));
+        return data;
+    }
+
     /// <summary>An IDX images file: header (magic, count, rows, columns) then count×rows×columns bytes.</summary>
     public static byte[] IdxImages(int count, int rows, int columns, int seed = 1)
     {

@@ -13,7 +13,7 @@ namespace Mnist.Tests.Reliability;
 /// <see cref="DataFormatException"/> or a model that predicts, never another exception type.
 /// </summary>
 [TestFixture]
-public sealed class HostileModelFileTests
+public sealed class HostileModelFileTests : SharedTempFolderFixture
 {
     /// <summary>Hyperparameters that make a trainer quick, applied when the trainer has them.</summary>
     private static readonly Dictionary<string, string> Quick = new()
@@ -24,7 +24,6 @@ public sealed class HostileModelFileTests
     };
 
     private static readonly byte[] ModelMagic = "MNISTMDL"u8.ToArray();
-    private string _folder = "";
     private readonly Dictionary<string, (string Path, byte[] Bytes, ChecksummedFileHeader Header, byte[] Payload)> _models = [];
     private DigitDataView _probe = null!;
 
@@ -33,7 +32,6 @@ public sealed class HostileModelFileTests
     [OneTimeSetUp]
     public void TrainOneSmallModelPerTrainer()
     {
-        _folder = TestData.NewTempFolder();
         var train = TestData.Mnist.Train.Take(200).Materialize();
         _probe = TestData.Mnist.Test!.Take(5).Materialize();
         foreach (var registration in Catalog.Registrations)
@@ -50,15 +48,12 @@ public sealed class HostileModelFileTests
                 catch (ArgumentException) { } // not one of this trainer's hyperparameters
             }
             var model = Catalog.Create(registration.Name, settings).Fit(train);
-            string path = Path.Combine(_folder, registration.Name + ".model");
+            string path = Path.Combine(Folder, registration.Name + ".model");
             ModelFile.Save(model, path);
             var (header, payload) = ChecksummedFile.Read(path, ModelMagic, ModelFile.FormatVersion, "model");
             _models[registration.Name] = (path, File.ReadAllBytes(path), header, payload);
         }
     }
-
-    [OneTimeTearDown]
-    public void TearDown() => Directory.Delete(_folder, recursive: true);
 
     private static IEnumerable<string> TrainerNames() => Catalog.Names;
 
@@ -78,7 +73,7 @@ public sealed class HostileModelFileTests
     {
         var (_, bytes, _, _) = _models[trainer];
         var random = new Random(trainer.Length * 7919);
-        string path = Path.Combine(_folder, $"{trainer}-mutated.model");
+        string path = Path.Combine(Folder, $"{trainer}-mutated.model");
         var lengths = Enumerable.Range(0, 30).Select(_ => random.Next(Math.Min(bytes.Length, 200)))
             .Concat(Enumerable.Range(0, 10).Select(_ => random.Next(bytes.Length))).Append(0).Append(bytes.Length - 1);
         foreach (int length in lengths.Where(l => l < bytes.Length))
@@ -107,7 +102,7 @@ public sealed class HostileModelFileTests
         // The checksum is recomputed, so the trainer's own payload reader meets the damage.
         var (_, _, header, payload) = _models[trainer];
         var random = new Random(trainer.Length * 104729);
-        string path = Path.Combine(_folder, $"{trainer}-payload.model");
+        string path = Path.Combine(Folder, $"{trainer}-payload.model");
         var variants = new List<(string What, byte[] Payload)>();
         foreach (int length in Enumerable.Range(0, 40).Concat(Enumerable.Range(0, 20).Select(_ => random.Next(payload.Length))))
             if (length < payload.Length) variants.Add(($"payload cut at {length}", payload[..length]));
@@ -155,7 +150,7 @@ public sealed class HostileModelFileTests
     public void ForeignNewerAndUnknownFilesAreRejectedWithClearMessages()
     {
         var (_, bytes, header, payload) = _models["logreg"];
-        string path = Path.Combine(_folder, "odd.model");
+        string path = Path.Combine(Folder, "odd.model");
         var cases = new (string What, byte[] Bytes, string Message)[]
         {
             ("an IDX file", IdxImages(2, 2, 2), "bad magic"),
@@ -180,7 +175,7 @@ public sealed class HostileModelFileTests
     public void FormatOneModelFilesWithAPayloadOnlyChecksumStillLoad()
     {
         var (_, _, header, payload) = _models["mlp"];
-        string path = Path.Combine(_folder, "v1.model");
+        string path = Path.Combine(Folder, "v1.model");
         using (var writer = new BinaryWriter(File.Create(path), Encoding.UTF8))
         {
             writer.Write(ModelMagic);

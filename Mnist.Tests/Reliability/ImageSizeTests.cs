@@ -47,7 +47,7 @@ public sealed class ImageSizeTests
     public void EveryTrainerFits32By32Images()
     {
         string output = Path.Combine(_folder, "compare32");
-        var outcome = Run(["compare", "--data", Path.Combine(_folder, "side32"), "--out", output, .. Params()]);
+        var outcome = Run(["compare", "--trainers", "all", "--data", Path.Combine(_folder, "side32"), "--out", output, .. Params()]);
         Assert.That(outcome.ExitCode, Is.Zero, outcome.Error);
         using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "results.json")));
         Assert.That(json.RootElement.GetProperty("models").GetArrayLength(), Is.EqualTo(Mnist.Runner.Catalogs.Default().Registrations.Count));

@@ -16,16 +16,8 @@ namespace Mnist.Tests.Reliability;
 /// </remarks>
 [TestFixture]
 [NonParallelizable]
-public sealed class InterruptionTests
+public sealed class InterruptionTests : TempFolderFixture
 {
-    private string _folder = "";
-
-    [SetUp]
-    public void SetUp() => _folder = RunnerHarness.TempFolder("interrupt");
-
-    [TearDown]
-    public void TearDown() => RunnerHarness.DeleteQuietly(_folder);
-
     private static string[] Settings(string output) =>
     [
         "compare", "--data", RunnerHarness.RealDataFolder(), "--trainers", "logreg,mlp", "--train-limit", "20000", "--test-limit", "2000",
@@ -35,9 +27,9 @@ public sealed class InterruptionTests
     [Test]
     public void SigintStopsCompareKeepsACheckpointAndResumeMatchesAnUninterruptedRun()
     {
-        string interrupted = Path.Combine(_folder, "interrupted");
+        string interrupted = Path.Combine(Folder, "interrupted");
         int maxThreads;
-        using (var process = MnistProcess.Start(_folder, Settings(interrupted)))
+        using (var process = MnistProcess.Start(Folder, Settings(interrupted)))
         {
             process.WaitForOutput("[mlp]", 60);
             maxThreads = process.ThreadCount() ?? 0;
@@ -55,15 +47,15 @@ public sealed class InterruptionTests
         // The runtime has its own threads (GC, finalizer, tiered JIT, signal handling); --threads 1 adds no compute workers.
         Assert.That(maxThreads, Is.LessThan(40));
 
-        var resumed = MnistProcess.Run(_folder, 60, "compare", "--resume", interrupted);
+        var resumed = MnistProcess.Run(Folder, 60, "compare", "--resume", interrupted);
         Assert.That(resumed.ExitCode, Is.Zero, resumed.Output + resumed.Error);
         Assert.That(resumed.Output, Does.Contain("logreg finished, mlp from its checkpoint"));
         Assert.That(resumed.Output, Does.Contain("resumed after epoch").And.Not.Contain("[logreg] started"), "logreg is not retrained");
         Assert.That(Directory.Exists(Path.Combine(interrupted, "checkpoints")) || Directory.Exists(Path.Combine(interrupted, "partial")), Is.False,
             "checkpoints and partial results are removed once the report is complete");
 
-        string reference = Path.Combine(_folder, "reference");
-        var uninterrupted = MnistProcess.Run(_folder, 60, Settings(reference));
+        string reference = Path.Combine(Folder, "reference");
+        var uninterrupted = MnistProcess.Run(Folder, 60, Settings(reference));
         Assert.That(uninterrupted.ExitCode, Is.Zero, uninterrupted.Error);
 
         var a = JsonNode.Parse(File.ReadAllText(Path.Combine(interrupted, "results.json")))!;
@@ -78,8 +70,8 @@ public sealed class InterruptionTests
     [Test]
     public void SigtermAlsoStopsWithAnInterruptedReportAndACheckpoint()
     {
-        string output = Path.Combine(_folder, "run");
-        using var process = MnistProcess.Start(_folder, Settings(output));
+        string output = Path.Combine(Folder, "run");
+        using var process = MnistProcess.Start(Folder, Settings(output));
         process.WaitForOutput("epoch 1/6 done", 60);
         var clock = Stopwatch.StartNew();
         process.Signal(MnistProcess.SIGTERM);
@@ -89,13 +81,13 @@ public sealed class InterruptionTests
         AssertInterrupted(output, process.Error, finished: ["logreg"]);
 
         // A resume with a conflicting setting is refused, leaving the run as it was.
-        var conflicting = MnistProcess.Run(_folder, 60, "compare", "--resume", output, "--seed", "7");
+        var conflicting = MnistProcess.Run(Folder, 60, "compare", "--resume", output, "--seed", "7");
         Assert.That(conflicting.ExitCode, Is.EqualTo(2));
         Assert.That(conflicting.Error.Trim(), Does.StartWith("error: --resume").And.Contain("--seed 7 conflicts").And.Not.Contain("\n"));
         Assert.That(File.Exists(Path.Combine(output, "checkpoints", "mlp.ckpt")), Is.True);
 
         // Re-running the original command on the interrupted folder points at --resume.
-        var rerun = MnistProcess.Run(_folder, 60, Settings(output));
+        var rerun = MnistProcess.Run(Folder, 60, Settings(output));
         Assert.That(rerun.ExitCode, Is.EqualTo(2));
         Assert.That(rerun.Error.Trim(), Does.Contain("is an interrupted run; continue it with --resume " + output));
     }
@@ -103,10 +95,10 @@ public sealed class InterruptionTests
     [Test]
     public void SigintDuringTrainKeepsACheckpointAndTrainResumeWritesTheSameModel()
     {
-        string model = Path.Combine(_folder, "mlp.model");
+        string model = Path.Combine(Folder, "mlp.model");
         string[] train = ["train", "--data", RunnerHarness.RealDataFolder(), "--trainer", "mlp", "--train-limit", "20000", "--test-limit", "1000",
             "--threads", "1", "--param", "epochs=4", "--model-out", model];
-        using (var process = MnistProcess.Start(_folder, train))
+        using (var process = MnistProcess.Start(Folder, train))
         {
             process.WaitForOutput("epoch 1/4 done", 60);
             process.Signal(MnistProcess.SIGINT);
@@ -115,17 +107,17 @@ public sealed class InterruptionTests
         }
         Assert.That((File.Exists(model), File.Exists(model + ".ckpt")), Is.EqualTo((false, true)));
 
-        var again = MnistProcess.Run(_folder, 60, train);
+        var again = MnistProcess.Run(Folder, 60, train);
         Assert.That(again.ExitCode, Is.EqualTo(2));
         Assert.That(again.Error.Trim(), Does.Contain("checkpoint of an interrupted run; pass --resume"));
 
-        var resumed = MnistProcess.Run(_folder, 60, [.. train, "--resume"]);
+        var resumed = MnistProcess.Run(Folder, 60, [.. train, "--resume"]);
         Assert.That(resumed.ExitCode, Is.Zero, resumed.Error);
         Assert.That(resumed.Output, Does.Contain("resumed after epoch"));
         Assert.That((File.Exists(model), File.Exists(model + ".ckpt")), Is.EqualTo((true, false)));
 
-        string reference = Path.Combine(_folder, "reference.model");
-        var uninterrupted = MnistProcess.Run(_folder, 60, [.. train[..^1], reference]);
+        string reference = Path.Combine(Folder, "reference.model");
+        var uninterrupted = MnistProcess.Run(Folder, 60, [.. train[..^1], reference]);
         Assert.That(uninterrupted.ExitCode, Is.Zero, uninterrupted.Error);
         Assert.That(File.ReadAllBytes(model), Is.EqualTo(File.ReadAllBytes(reference)), "the resumed model file is byte-identical");
     }
@@ -149,7 +141,7 @@ public sealed class InterruptionTests
         Assert.That(Directory.GetFiles(folder, "*.tmp", SearchOption.AllDirectories), Is.Empty, "no half-written files");
     }
 
-    /// <summary>results.json's models without fit/predict times and per-epoch timings.</summary>
+    /// <summary>results.json's models without fit/predict times, memory peaks and per-epoch timings.</summary>
     internal static string Figures(JsonNode results)
     {
         var models = results["models"]!.DeepClone().AsArray();
@@ -158,6 +150,7 @@ public sealed class InterruptionTests
             var m = model!.AsObject();
             m.Remove("fitSeconds");
             m.Remove("predictSeconds");
+            m.Remove("peakWorkingSetBytes");
             if (m["history"] is JsonArray history)
                 foreach (var epoch in history)
                 {

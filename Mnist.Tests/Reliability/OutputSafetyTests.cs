@@ -14,29 +14,14 @@ namespace Mnist.Tests.Reliability;
 /// output that already holds results unless --force. Also: --threads reaches <see cref="ComputeSettings"/>.
 /// </summary>
 [TestFixture]
-public sealed partial class OutputSafetyTests
+public sealed partial class OutputSafetyTests : TempFolderFixture
 {
-    private string _folder = "";
     private string _data = "";
 
     [SetUp]
-    public void SetUp()
-    {
-        _folder = RunnerHarness.TempFolder("outputs");
-        _data = Path.Combine(_folder, "data");
-        Directory.CreateDirectory(_data);
-        File.WriteAllBytes(Path.Combine(_data, "train-images-idx3-ubyte"), HostileInput.IdxImages(200, 28, 28));
-        File.WriteAllBytes(Path.Combine(_data, "train-labels-idx1-ubyte"), HostileInput.IdxLabels(200));
-        File.WriteAllBytes(Path.Combine(_data, "t10k-images-idx3-ubyte"), HostileInput.IdxImages(50, 28, 28, seed: 2));
-        File.WriteAllBytes(Path.Combine(_data, "t10k-labels-idx1-ubyte"), HostileInput.IdxLabels(50));
-        File.WriteAllBytes(Path.Combine(_folder, "train.csv"), HostileInput.Csv(100, 28, labelled: true));
-        File.WriteAllBytes(Path.Combine(_folder, "test.csv"), HostileInput.Csv(20, 28, labelled: false));
-    }
+    public void SetUp() => _data = HostileInput.WriteSmallDatasets(Folder, trainImages: 200);
 
-    [TearDown]
-    public void TearDown() => RunnerHarness.DeleteQuietly(_folder);
-
-    private RunOutcome Run(params string[] args) => RunnerHarness.Run(TestCatalogs.Centroids(), _folder, args);
+    private RunOutcome Run(params string[] args) => RunnerHarness.Run(TestCatalogs.Centroids(), Folder, args);
 
     [GeneratedRegex(@"\b(File\.(WriteAll\w*|AppendAll\w*|Create|CreateText|AppendText|OpenWrite)|new\s+(FileStream|StreamWriter)\s*\()")]
     private static partial Regex DirectWrite();
@@ -63,7 +48,7 @@ public sealed partial class OutputSafetyTests
     [Test]
     public void AFailingWriteLeavesTheExistingFileWholeAndNoTemporaryFile()
     {
-        string path = Path.Combine(_folder, "out", "results.json");
+        string path = Path.Combine(Folder, "out", "results.json");
         AtomicFile.WriteAllText(path, "old contents");
         Assert.That(() => AtomicFile.Write(path, stream =>
         {
@@ -74,7 +59,7 @@ public sealed partial class OutputSafetyTests
         Assert.That(Directory.GetFiles(Path.GetDirectoryName(path)!), Is.EqualTo(new[] { path }));
 
         // A model whose payload writer fails midway: the model file already there is untouched.
-        string model = Path.Combine(_folder, "out", "m.model");
+        string model = Path.Combine(Folder, "out", "m.model");
         File.WriteAllText(model, "previous model");
         Assert.That(() => ModelFile.Save(new ThrowingModel(), model), Throws.TypeOf<InvalidOperationException>());
         Assert.That(File.ReadAllText(model), Is.EqualTo("previous model"));
@@ -96,7 +81,7 @@ public sealed partial class OutputSafetyTests
     /// <summary>Each command, the output it must not clobber, and its arguments (writing there).</summary>
     private (string Command, string Existing, string[] Args)[] Commands()
     {
-        string o = Path.Combine(_folder, "o");
+        string o = Path.Combine(Folder, "o");
         return
         [
             ("compare", Path.Combine(o, "compare", "results.json"), ["compare", "--data", _data, "--trainers", "centroid", "--out", Path.Combine(o, "compare")]),
@@ -105,7 +90,7 @@ public sealed partial class OutputSafetyTests
             ("kaggle submission", Path.Combine(o, "k1", "sub.csv"), ["kaggle", "--train", "train.csv", "--test", "test.csv", "--trainer", "centroid", "--out", Path.Combine(o, "k1", "sub.csv")]),
             ("kaggle results", Path.Combine(o, "k2", "results.json"), ["kaggle", "--train", "train.csv", "--test", "test.csv", "--trainer", "centroid", "--out", Path.Combine(o, "k2", "sub.csv")]),
             ("train", Path.Combine(o, "m.model"), ["train", "--data", _data, "--trainer", "centroid", "--model-out", Path.Combine(o, "m.model")]),
-            ("predict", Path.Combine(o, "p", "p.csv"), ["predict", "--model", Path.Combine(_folder, "ok.model"), "--input", "test.csv", "--out", Path.Combine(o, "p", "p.csv")]),
+            ("predict", Path.Combine(o, "p", "p.csv"), ["predict", "--model", Path.Combine(Folder, "ok.model"), "--input", "test.csv", "--out", Path.Combine(o, "p", "p.csv")]),
         ];
     }
 
@@ -137,9 +122,9 @@ public sealed partial class OutputSafetyTests
         var catalog = TestCatalogs.Centroids().Add(TrainerRegistration.For("probe", "records ComputeSettings.Threads", HyperparameterSchema.Empty,
             _ => new ThreadProbe(t => seen = t), _ => throw new NotSupportedException()));
         int before = ComputeSettings.Threads;
-        var outcome = RunnerHarness.Run(catalog, _folder, "compare", "--data", _data, "--trainers", "probe", "--threads", "1", "--out", "t1");
+        var outcome = RunnerHarness.Run(catalog, Folder, "compare", "--data", _data, "--trainers", "probe", "--threads", "1", "--out", "t1");
         Assert.That(seen, Is.EqualTo(1), outcome.Output + outcome.Error);
-        outcome = RunnerHarness.Run(catalog, _folder, "compare", "--data", _data, "--trainers", "probe", "--out", "tall");
+        outcome = RunnerHarness.Run(catalog, Folder, "compare", "--data", _data, "--trainers", "probe", "--out", "tall");
         Assert.That(seen, Is.EqualTo(Environment.ProcessorCount), "all cores without --threads");
         Assert.That(ComputeSettings.Threads, Is.EqualTo(before));
     }

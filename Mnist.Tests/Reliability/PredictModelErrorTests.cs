@@ -10,24 +10,19 @@ namespace Mnist.Tests.Reliability;
 /// one clear "error:" line naming the file, exit code 2, no stack trace, no predictions file.
 /// </summary>
 [TestFixture]
-public sealed class PredictModelErrorTests
+public sealed class PredictModelErrorTests : SharedTempFolderFixture
 {
-    private string _folder = "";
     private byte[] _model = [];
 
     [OneTimeSetUp]
     public void TrainAModel()
     {
-        _folder = RunnerHarness.TempFolder("predict-errors");
-        File.WriteAllBytes(Path.Combine(_folder, "test.csv"), HostileInput.Csv(10, 28, labelled: true));
+        File.WriteAllBytes(Path.Combine(Folder, "test.csv"), HostileInput.Csv(10, 28, labelled: true));
         var trainer = Catalogs.Default().Create("logreg", new Dictionary<string, string> { ["max-iterations"] = "3" });
-        string path = Path.Combine(_folder, "good.model");
+        string path = Path.Combine(Folder, "good.model");
         ModelFile.Save(trainer.Fit(TestData.Mnist.Train.Take(200).Materialize()), path);
         _model = File.ReadAllBytes(path);
     }
-
-    [OneTimeTearDown]
-    public void TearDown() => RunnerHarness.DeleteQuietly(_folder);
 
     private static byte[] Version(byte[] bytes, int version)
     {
@@ -49,10 +44,10 @@ public sealed class PredictModelErrorTests
     [TestCaseSource(nameof(BadModels))]
     public void BadModelFileIsOneErrorLineAndExitCode2(string name, Func<byte[], byte[]> damage, string message)
     {
-        string model = Path.Combine(_folder, name + ".model");
+        string model = Path.Combine(Folder, name + ".model");
         File.WriteAllBytes(model, damage(_model));
-        string output = Path.Combine(_folder, name + ".csv");
-        var outcome = RunnerHarness.Run(Catalogs.Default(), _folder, "predict", "--model", model, "--input", "test.csv", "--out", output);
+        string output = Path.Combine(Folder, name + ".csv");
+        var outcome = RunnerHarness.Run(Catalogs.Default(), Folder, "predict", "--model", model, "--input", "test.csv", "--out", output);
         Assert.That(outcome.ExitCode, Is.EqualTo(2), outcome.Error);
         Assert.That(outcome.ErrorLines, Has.Length.EqualTo(1), outcome.Error);
         Assert.That(outcome.ErrorLines[0], Does.StartWith("error: " + model).And.Contain(message));
@@ -63,14 +58,14 @@ public sealed class PredictModelErrorTests
     [Test]
     public void ModelOfAnUnknownTrainerAndAGoodModel()
     {
-        var (header, payload) = ChecksummedFile.Read(Path.Combine(_folder, "good.model"), "MNISTMDL"u8, ModelFile.FormatVersion, "model");
-        string unknown = Path.Combine(_folder, "unknown.model");
+        var (header, payload) = ChecksummedFile.Read(Path.Combine(Folder, "good.model"), "MNISTMDL"u8, ModelFile.FormatVersion, "model");
+        string unknown = Path.Combine(Folder, "unknown.model");
         ChecksummedFile.Write(unknown, "MNISTMDL"u8, ModelFile.FormatVersion, "knn-9000", header.Metadata, payload);
-        var outcome = RunnerHarness.Run(Catalogs.Default(), _folder, "predict", "--model", unknown, "--input", "test.csv", "--out", "u.csv");
+        var outcome = RunnerHarness.Run(Catalogs.Default(), Folder, "predict", "--model", unknown, "--input", "test.csv", "--out", "u.csv");
         Assert.That(outcome.ExitCode, Is.EqualTo(2));
         Assert.That(outcome.ErrorLines.Single(), Does.Contain("trainer 'knn-9000', which this build does not know"));
 
-        var good = RunnerHarness.Run(Catalogs.Default(), _folder, "predict", "--model", "good.model", "--input", "test.csv", "--out", "g.csv");
+        var good = RunnerHarness.Run(Catalogs.Default(), Folder, "predict", "--model", "good.model", "--input", "test.csv", "--out", "g.csv");
         Assert.That(good.ExitCode, Is.Zero, good.Error);
     }
 
@@ -80,22 +75,22 @@ public sealed class PredictModelErrorTests
     {
         var parts = setting.Split('=');
         var trainer = Catalogs.Default().Create(trainerName, new Dictionary<string, string> { [parts[0]] = parts[1] });
-        string good = Path.Combine(_folder, trainerName + ".model");
+        string good = Path.Combine(Folder, trainerName + ".model");
         ModelFile.Save(trainer.Fit(TestData.Mnist.Train.Take(300).Materialize()), good);
         var (header, payload) = ChecksummedFile.Read(good, "MNISTMDL"u8, ModelFile.FormatVersion, "model");
         // Damage the middle of ML.NET's zip, then re-frame it so the checksum holds: the zip's own checks must catch it.
         var mangled = (byte[])payload.Clone();
         for (int i = mangled.Length / 2; i < mangled.Length / 2 + 16; i++) mangled[i] ^= 0x5A;
-        string model = Path.Combine(_folder, trainerName + "-mangled.model");
+        string model = Path.Combine(Folder, trainerName + "-mangled.model");
         ChecksummedFile.Write(model, "MNISTMDL"u8, ModelFile.FormatVersion, header.TrainerName, header.Metadata, mangled);
-        string output = Path.Combine(_folder, trainerName + "-mangled.csv");
-        var outcome = RunnerHarness.Run(Catalogs.Default(), _folder, "predict", "--model", model, "--input", "test.csv", "--out", output);
+        string output = Path.Combine(Folder, trainerName + "-mangled.csv");
+        var outcome = RunnerHarness.Run(Catalogs.Default(), Folder, "predict", "--model", model, "--input", "test.csv", "--out", output);
         Assert.That(outcome.ExitCode, Is.EqualTo(2), outcome.Error);
         Assert.That(outcome.ErrorLines, Has.Length.EqualTo(1), outcome.Error);
         Assert.That(outcome.ErrorLines[0], Does.StartWith("error: " + model + ", payload: "));
         Assert.That(File.Exists(output), Is.False);
 
-        var intact = RunnerHarness.Run(Catalogs.Default(), _folder, "predict", "--model", good, "--input", "test.csv", "--out", trainerName + ".csv");
+        var intact = RunnerHarness.Run(Catalogs.Default(), Folder, "predict", "--model", good, "--input", "test.csv", "--out", trainerName + ".csv");
         Assert.That(intact.ExitCode, Is.Zero, intact.Error);
     }
 
@@ -105,7 +100,7 @@ public sealed class PredictModelErrorTests
     public void MangledNetworkPayloadUnderAValidChecksumIsOneErrorLine(string trainerName)
     {
         var trainer = Catalogs.Default().Create(trainerName, new Dictionary<string, string> { ["epochs"] = "1", ["batch-size"] = "50" });
-        string good = Path.Combine(_folder, trainerName + ".model");
+        string good = Path.Combine(Folder, trainerName + ".model");
         ModelFile.Save(trainer.Fit(TestData.Mnist.Train.Take(100).Materialize()), good);
         var (header, payload) = ChecksummedFile.Read(good, "MNISTMDL"u8, ModelFile.FormatVersion, "model");
         var longerTensor = (byte[])payload.Clone();
@@ -113,29 +108,29 @@ public sealed class PredictModelErrorTests
         BinaryPrimitives.WriteInt32LittleEndian(longerTensor.AsSpan(lastLength), 11);
         foreach (var (what, mangled, message) in new[] { ("cut", payload[..(payload.Length / 2)], "EndOfStreamException"), ("length", longerTensor, "a tensor of 11 values where the architecture needs 10") })
         {
-            string model = Path.Combine(_folder, $"{trainerName}-{what}.model");
+            string model = Path.Combine(Folder, $"{trainerName}-{what}.model");
             ChecksummedFile.Write(model, "MNISTMDL"u8, ModelFile.FormatVersion, header.TrainerName, header.Metadata, mangled);
-            string output = Path.Combine(_folder, $"{trainerName}-{what}.csv");
-            var outcome = RunnerHarness.Run(Catalogs.Default(), _folder, "predict", "--model", model, "--input", "test.csv", "--out", output);
+            string output = Path.Combine(Folder, $"{trainerName}-{what}.csv");
+            var outcome = RunnerHarness.Run(Catalogs.Default(), Folder, "predict", "--model", model, "--input", "test.csv", "--out", output);
             Assert.That(outcome.ExitCode, Is.EqualTo(2), outcome.Error);
             Assert.That(outcome.ErrorLines, Has.Length.EqualTo(1), outcome.Error);
             Assert.That(outcome.ErrorLines[0], Does.StartWith("error: " + model + ", payload: ").And.Contain(message));
             Assert.That(File.Exists(output), Is.False);
         }
-        var intact = RunnerHarness.Run(Catalogs.Default(), _folder, "predict", "--model", good, "--input", "test.csv", "--out", trainerName + ".csv");
+        var intact = RunnerHarness.Run(Catalogs.Default(), Folder, "predict", "--model", good, "--input", "test.csv", "--out", trainerName + ".csv");
         Assert.That(intact.ExitCode, Is.Zero, intact.Error);
     }
 
     [Test]
     public void NewerModelFileThroughTheRealProcess()
     {
-        string model = Path.Combine(_folder, "newer-process.model");
+        string model = Path.Combine(Folder, "newer-process.model");
         File.WriteAllBytes(model, Version(_model, 99));
-        var (exitCode, _, error) = MnistProcess.Run(_folder, 60, "predict", "--model", model, "--input", "test.csv", "--out", "never.csv");
+        var (exitCode, _, error) = MnistProcess.Run(Folder, 60, "predict", "--model", model, "--input", "test.csv", "--out", "never.csv");
         var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         Assert.That(exitCode, Is.EqualTo(2), error);
         Assert.That(lines, Has.Length.EqualTo(1), error);
         Assert.That(lines[0], Is.EqualTo($"error: {model}, header: model format version 99 is newer than this build supports ({ModelFile.FormatVersion})"));
-        Assert.That(File.Exists(Path.Combine(_folder, "never.csv")), Is.False);
+        Assert.That(File.Exists(Path.Combine(Folder, "never.csv")), Is.False);
     }
 }

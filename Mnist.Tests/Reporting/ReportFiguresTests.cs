@@ -30,19 +30,8 @@ internal static class ReportFolder
 }
 
 [TestFixture]
-public sealed class ReportFiguresTests
+public sealed class ReportFiguresTests : TempFolderFixture
 {
-    private string _folder = null!;
-
-    [SetUp]
-    public void CreateFolder() => _folder = TestData.NewTempFolder();
-
-    [TearDown]
-    public void DeleteFolder()
-    {
-        if (Directory.Exists(_folder)) Directory.Delete(_folder, recursive: true);
-    }
-
     /// <summary>The 10 images behind <see cref="SampleResults.Model"/>'s metrics: truth 0,0,0,1,1,1,2,2,2,2.</summary>
     private static ModelPredictions Predictions(string trainer)
     {
@@ -57,7 +46,7 @@ public sealed class ReportFiguresTests
     public void ExperimentReportWritesEveryPictureAndLinksThemFromReportMd()
     {
         var results = SampleResults.Experiment(SampleResults.Model("logreg"), SampleResults.Model("a|b c"));
-        var written = ExperimentReport.Write(_folder, results, [Predictions("logreg"), Predictions("a|b c")]);
+        var written = ExperimentReport.Write(Folder, results, [Predictions("logreg"), Predictions("a|b c")]);
 
         var kinds = written.Figures.Where(f => f.Trainer == "logreg").Select(f => f.Kind).ToList();
         Assert.That(kinds, Is.EquivalentTo(new[]
@@ -69,23 +58,23 @@ public sealed class ReportFiguresTests
         Assert.That(written.Figures.Select(f => f.File), Is.Unique);
         Assert.That(written.Figures.Where(f => f.Trainer == "a|b c").Select(f => f.File), Has.All.Contains("a-b-c"), "file names are slugs");
 
-        var links = ReportFolder.AssertPicturesAreValid(_folder);
+        var links = ReportFolder.AssertPicturesAreValid(Folder);
         Assert.That(links, Is.EquivalentTo(written.Figures.Select(f => f.File)), "every picture is linked exactly once");
-        var svgFiles = Directory.GetFiles(_folder, "*.svg").Select(Path.GetFileName);
+        var svgFiles = Directory.GetFiles(Folder, "*.svg").Select(Path.GetFileName);
         Assert.That(svgFiles, Is.EquivalentTo(links));
-        var accuracy = XDocument.Load(Path.Combine(_folder, written.Figures.Single(f => f.Kind == ReportFigures.AccuracyKind).File));
+        var accuracy = XDocument.Load(Path.Combine(Folder, written.Figures.Single(f => f.Kind == ReportFigures.AccuracyKind).File));
         Assert.That(Svg.Texts(accuracy), Is.SupersetOf(new[] { "Test accuracy per model", "logreg", "a|b c", "test accuracy (%)" }), "title, one labelled bar per model, axis title");
 
-        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(_folder, "results.json")));
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(Folder, "results.json")));
         Assert.That(json.RootElement.GetProperty("figures").GetArrayLength(), Is.EqualTo(written.Figures.Count));
     }
 
     [Test]
     public void SamplePictureFramesExactlyTheMisclassifiedDigits()
     {
-        var written = ExperimentReport.Write(_folder, SampleResults.Experiment(SampleResults.Model("logreg")), [Predictions("logreg")]);
-        var samples = XDocument.Load(Path.Combine(_folder, written.Figures.Single(f => f.Kind == ReportFigures.SamplesKind).File));
-        var misclassified = XDocument.Load(Path.Combine(_folder, written.Figures.Single(f => f.Kind == ReportFigures.MisclassifiedKind).File));
+        var written = ExperimentReport.Write(Folder, SampleResults.Experiment(SampleResults.Model("logreg")), [Predictions("logreg")]);
+        var samples = XDocument.Load(Path.Combine(Folder, written.Figures.Single(f => f.Kind == ReportFigures.SamplesKind).File));
+        var misclassified = XDocument.Load(Path.Combine(Folder, written.Figures.Single(f => f.Kind == ReportFigures.MisclassifiedKind).File));
         const string red = Mnist.Core.Reporting.Charts.ChartStyle.Highlight;
         Assert.Multiple(() =>
         {
@@ -99,9 +88,9 @@ public sealed class ReportFiguresTests
     [Test]
     public void WithoutPredictionsOnlyTheChartsFromTheResultsAreDrawn()
     {
-        var written = ExperimentReport.Write(_folder, SampleResults.Experiment(SampleResults.Model("knn", withHistory: false)));
+        var written = ExperimentReport.Write(Folder, SampleResults.Experiment(SampleResults.Model("knn", withHistory: false)));
         Assert.That(written.Figures.Select(f => f.Kind), Is.EquivalentTo(new[] { ReportFigures.AccuracyKind, ReportFigures.ConfusionKind, ReportFigures.ConfusedPairsKind }));
-        ReportFolder.AssertPicturesAreValid(_folder);
+        ReportFolder.AssertPicturesAreValid(Folder);
     }
 
     [Test]
@@ -116,14 +105,14 @@ public sealed class ReportFiguresTests
         {
             Submission = new SubmissionResult("/x/submission.csv", 3, [0, 0, 0, 0, 1, 1, 1, 0, 0, 0]),
         };
-        var written = ExperimentReport.Write(_folder, results, [predictions]);
+        var written = ExperimentReport.Write(Folder, results, [predictions]);
         var grid = written.Figures.Single(f => f.Kind == ReportFigures.UnlabelledKind);
-        string md = File.ReadAllText(Path.Combine(_folder, "report.md"));
+        string md = File.ReadAllText(Path.Combine(Folder, "report.md"));
         Assert.That(md, Does.Contain("## Submission").And.Contain("- Rows: 3").And.Contain("4: 1, 5: 1, 6: 1"));
         Assert.That(md.IndexOf($"]({grid.File})", StringComparison.Ordinal), Is.GreaterThan(md.IndexOf("## Submission", StringComparison.Ordinal)));
-        var texts = Svg.Texts(XDocument.Load(Path.Combine(_folder, grid.File)));
+        var texts = Svg.Texts(XDocument.Load(Path.Combine(Folder, grid.File)));
         Assert.That(texts, Is.SupersetOf(new[] { "4", "5", "6" }));
-        ReportFolder.AssertPicturesAreValid(_folder);
+        ReportFolder.AssertPicturesAreValid(Folder);
     }
 
     [Test]
@@ -134,17 +123,17 @@ public sealed class ReportFiguresTests
             CrossValidationTrainerResult.Create("knn", new Dictionary<string, object>(), [0.95, 0.95, 0.95], 1.0),
         ]);
         var results = SampleResults.Experiment() with { CrossValidation = cv, Kind = "cv" };
-        var written = ExperimentReport.Write(_folder, results);
-        string md = File.ReadAllText(Path.Combine(_folder, "report.md"));
+        var written = ExperimentReport.Write(Folder, results);
+        string md = File.ReadAllText(Path.Combine(Folder, "report.md"));
         Assert.That(md, Does.Contain("## Cross-validation (3-fold, stratified)"));
         Assert.That(md, Does.Contain("| Trainer | Mean acc | Std dev | Fold 1 | Fold 2 | Fold 3 | Fit time |"));
         Assert.That(md, Does.Contain("| logreg | 92.00% | 2.00 pt | 90.00% | 92.00% | 94.00% | 3.00 s |"));
         Assert.That(md, Does.Contain("| knn | 95.00% | 0.00 pt |"));
         Assert.That(md, Does.Not.Contain("## Models").And.Not.Contain("| Trainer | Engine | Train acc"));
         Assert.That(written.Figures.Select(f => f.Kind), Is.EqualTo(new[] { ReportFigures.CrossValidationKind }));
-        ReportFolder.AssertPicturesAreValid(_folder);
+        ReportFolder.AssertPicturesAreValid(Folder);
 
-        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(_folder, "results.json")));
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(Folder, "results.json")));
         var first = json.RootElement.GetProperty("crossValidation").GetProperty("trainers")[0];
         Assert.That(first.GetProperty("meanAccuracy").GetDouble(), Is.EqualTo(0.92).Within(1e-12));
         Assert.That(first.GetProperty("standardDeviation").GetDouble(), Is.EqualTo(0.02).Within(1e-12));

@@ -4,11 +4,10 @@ namespace Mnist.Tests.Runner;
 
 /// <summary>One real <c>mnist compare</c> run on a subset of the repository's MNIST files, checked from several sides.</summary>
 [TestFixture]
-public sealed class CompareEndToEndTests
+public sealed class CompareEndToEndTests : SharedTempFolderFixture
 {
     private const int TrainLimit = 2000;
     private const int TestLimit = 500;
-    private string _workFolder = null!;
     private string _outFolder = null!;
     private RunOutcome _outcome = null!;
     private JsonDocument _json = null!;
@@ -17,9 +16,8 @@ public sealed class CompareEndToEndTests
     [OneTimeSetUp]
     public void RunCompare()
     {
-        _workFolder = RunnerHarness.TempFolder("e2e");
-        _outFolder = Path.Combine(_workFolder, "out");
-        _outcome = RunnerHarness.Run(TestCatalogs.Centroids(), _workFolder,
+        _outFolder = Path.Combine(Folder, "out");
+        _outcome = RunnerHarness.Run(TestCatalogs.Centroids(), Folder,
             "compare", "--data", RunnerHarness.RealDataFolder(), "--train-limit", $"{TrainLimit}", "--test-limit", $"{TestLimit}",
             "--seed", "7", "--threads", "1", "--out", _outFolder, "--param", "centroid.temperature=5");
         Assert.That(_outcome.ExitCode, Is.Zero, () => $"stdout:\n{_outcome.Output}\nstderr:\n{_outcome.Error}");
@@ -28,11 +26,7 @@ public sealed class CompareEndToEndTests
     }
 
     [OneTimeTearDown]
-    public void CleanUp()
-    {
-        _json?.Dispose();
-        RunnerHarness.DeleteQuietly(_workFolder);
-    }
+    public void CleanUp() => _json?.Dispose();
 
     [Test]
     public void RunsQuietlyOnStderr()
@@ -81,6 +75,9 @@ public sealed class CompareEndToEndTests
                 Assert.That(model.GetProperty("testAccuracy").GetDouble(), Is.GreaterThan(0.6), name);
                 Assert.That(model.GetProperty("fitSeconds").GetDouble(), Is.GreaterThanOrEqualTo(0), name);
                 Assert.That(model.GetProperty("predictSeconds").GetDouble(), Is.GreaterThan(0), name);
+                if (OperatingSystem.IsLinux())
+                    Assert.That(model.GetProperty("peakWorkingSetBytes").GetInt64(),
+                        Is.InRange(1L << 20, _json.RootElement.GetProperty("peakWorkingSetBytes").GetInt64()), $"{name}: its peak is within the run's");
                 Assert.That(model.GetProperty("evaluationSet").GetString(), Is.EqualTo("test"), name);
             });
             var matrix = model.GetProperty("confusionMatrix").EnumerateArray().Select(r => r.EnumerateArray().Select(c => c.GetInt32()).ToArray()).ToArray();

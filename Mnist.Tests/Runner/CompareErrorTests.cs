@@ -5,36 +5,34 @@ namespace Mnist.Tests.Runner;
 
 /// <summary>Kaggle-style data without test labels, bad input, clobbering and interruption, on tiny synthetic data.</summary>
 [TestFixture]
-public sealed class CompareErrorTests
+public sealed class CompareErrorTests : TempFolderFixture
 {
-    private string _folder = null!;
-
-    [SetUp]
-    public void CreateFolder() => _folder = RunnerHarness.TempFolder("cmp");
-
-    [TearDown]
-    public void DeleteFolder() => RunnerHarness.DeleteQuietly(_folder);
-
     private string KaggleData(int trainPerClass = 10, int testPerClass = 2)
     {
-        string data = Path.Combine(_folder, "kaggle");
+        string data = Path.Combine(Folder, "kaggle");
         Directory.CreateDirectory(data);
         KaggleFixture.WriteTrain(Path.Combine(data, "train.csv"), trainPerClass);
         if (testPerClass > 0) KaggleFixture.WriteTest(Path.Combine(data, "test.csv"), testPerClass);
         return data;
     }
 
-    private RunOutcome Compare(params string[] args) => RunnerHarness.Run(TestCatalogs.Centroids(), _folder, ["compare", .. args]);
+    private RunOutcome Compare(params string[] args) => RunnerHarness.Run(TestCatalogs.Centroids(), Folder, ["compare", .. args]);
+
+    private string Output => Path.Combine(Folder, "out");
+
+    /// <summary>Runs compare into <see cref="Output"/>, requires it to succeed and returns its results.json.</summary>
+    private JsonDocument CompareResults(params string[] args)
+    {
+        var outcome = Compare([.. args, "--out", Output]);
+        Assert.That(outcome.ExitCode, Is.Zero, outcome.Error);
+        return JsonDocument.Parse(File.ReadAllText(Path.Combine(Output, "results.json")));
+    }
 
     [Test]
     public void UnlabelledTestSetGivesNullTestAccuracyAndValidationConfusionMatrix()
     {
         string data = KaggleData();
-        string output = Path.Combine(_folder, "out");
-        var outcome = Compare("--data", data, "--out", output, "--validation-fraction", "0.2");
-        Assert.That(outcome.ExitCode, Is.Zero, outcome.Error);
-
-        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "results.json")));
+        using var json = CompareResults("--data", data, "--validation-fraction", "0.2");
         var root = json.RootElement;
         Assert.Multiple(() =>
         {
@@ -55,7 +53,7 @@ public sealed class CompareErrorTests
                 Assert.That(model.GetProperty("confusionMatrix").EnumerateArray().Sum(r => r.EnumerateArray().Sum(c => c.GetInt32())), Is.EqualTo(20));
             });
         }
-        string report = File.ReadAllText(Path.Combine(output, "report.md"));
+        string report = File.ReadAllText(Path.Combine(Output, "report.md"));
         Assert.That(report, Does.Contain("#### Confusion matrix (validation set, 20 images").And.Contain("test set has no labels"));
         Assert.That(report, Does.Match(@"\| centroid \| own \| \d+\.\d\d% \| \d+\.\d\d% \| — \|"));
     }
@@ -64,10 +62,7 @@ public sealed class CompareErrorTests
     public void WithoutValidationOrTestLabelsTheMatrixComesFromTrain()
     {
         string data = KaggleData(trainPerClass: 5, testPerClass: 0);
-        string output = Path.Combine(_folder, "out");
-        var outcome = Compare("--data", data, "--out", output, "--validation-fraction", "0", "--trainers", "centroid");
-        Assert.That(outcome.ExitCode, Is.Zero, outcome.Error);
-        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "results.json")));
+        using var json = CompareResults("--data", data, "--validation-fraction", "0", "--trainers", "centroid");
         var model = json.RootElement.GetProperty("models")[0];
         Assert.Multiple(() =>
         {
@@ -85,33 +80,30 @@ public sealed class CompareErrorTests
         string data = KaggleData(trainPerClass: 5, testPerClass: 1);
         var outcome = Compare("--data", data, "--trainers", "centroid");
         Assert.That(outcome.ExitCode, Is.Zero, outcome.Error);
-        Assert.That(File.Exists(Path.Combine(_folder, "reports", "20250102-030405", "results.json")), Is.True);
-        Assert.That(File.Exists(Path.Combine(_folder, "reports", "20250102-030405", "report.md")), Is.True);
+        Assert.That(File.Exists(Path.Combine(Folder, "reports", "20250102-030405", "results.json")), Is.True);
+        Assert.That(File.Exists(Path.Combine(Folder, "reports", "20250102-030405", "report.md")), Is.True);
     }
 
     [Test]
     public void CsvWithWrongColumnCountIsOneLineErrorNamingTheFile()
     {
-        string data = Path.Combine(_folder, "bad");
+        string data = Path.Combine(Folder, "bad");
         Directory.CreateDirectory(data);
         string header = "label," + string.Join(',', Enumerable.Range(0, 784).Select(i => $"pixel{i}"));
         File.WriteAllText(Path.Combine(data, "train.csv"), header + "\n1," + string.Join(',', Enumerable.Repeat("0", 783)) + "\n");
-        string output = Path.Combine(_folder, "out");
 
-        var outcome = Compare("--data", data, "--out", output);
+        var outcome = Compare("--data", data, "--out", Output);
 
-        Assert.That(outcome.ExitCode, Is.EqualTo(2));
-        Assert.That(outcome.ErrorLines, Has.Length.EqualTo(1));
-        Assert.That(outcome.ErrorLines[0], Does.StartWith("error: ").And.Contain("train.csv").And.Contain("line 2"));
-        Assert.That(File.Exists(Path.Combine(output, "results.json")), Is.False);
-        Assert.That(Directory.Exists(output), Is.False);
+        outcome.AssertOneErrorLine("train.csv", "line 2");
+        Assert.That(File.Exists(Path.Combine(Output, "results.json")), Is.False);
+        Assert.That(Directory.Exists(Output), Is.False);
     }
 
     [Test]
     public void TruncatedGzipIsOneLineErrorNamingTheFile()
     {
         string source = KaggleData(trainPerClass: 20, testPerClass: 0);
-        string data = Path.Combine(_folder, "gz");
+        string data = Path.Combine(Folder, "gz");
         Directory.CreateDirectory(data);
         using (var memory = new MemoryStream())
         {
@@ -120,20 +112,17 @@ public sealed class CompareErrorTests
             byte[] whole = memory.ToArray();
             File.WriteAllBytes(Path.Combine(data, "train.csv.gz"), whole.AsSpan(0, whole.Length / 2).ToArray());
         }
-        string output = Path.Combine(_folder, "out");
 
-        var outcome = Compare("--data", data, "--out", output);
+        var outcome = Compare("--data", data, "--out", Output);
 
-        Assert.That(outcome.ExitCode, Is.EqualTo(2));
-        Assert.That(outcome.ErrorLines, Has.Length.EqualTo(1));
-        Assert.That(outcome.ErrorLines[0], Does.StartWith("error: ").And.Contain("train.csv.gz"));
-        Assert.That(File.Exists(Path.Combine(output, "results.json")), Is.False);
+        outcome.AssertOneErrorLine("train.csv.gz");
+        Assert.That(File.Exists(Path.Combine(Output, "results.json")), Is.False);
     }
 
     [Test]
     public void MissingDataFolderIsOneLineError()
     {
-        var outcome = Compare("--data", Path.Combine(_folder, "nowhere"), "--out", Path.Combine(_folder, "out"));
+        var outcome = Compare("--data", Path.Combine(Folder, "nowhere"), "--out", Path.Combine(Folder, "out"));
         Assert.That(outcome.ExitCode, Is.EqualTo(2));
         Assert.That(outcome.ErrorLines, Has.Length.EqualTo(1));
         Assert.That(outcome.ErrorLines[0], Does.Contain("nowhere").And.Contain("not found"));
@@ -143,19 +132,18 @@ public sealed class CompareErrorTests
     public void ExistingResultsAreNotClobberedWithoutForce()
     {
         string data = KaggleData(trainPerClass: 5, testPerClass: 1);
-        string output = Path.Combine(_folder, "out");
-        Directory.CreateDirectory(output);
-        string results = Path.Combine(output, "results.json");
+        Directory.CreateDirectory(Output);
+        string results = Path.Combine(Output, "results.json");
         File.WriteAllText(results, "{\"precious\": true}");
 
-        var refused = Compare("--data", data, "--out", output);
+        var refused = Compare("--data", data, "--out", Output);
         Assert.That(refused.ExitCode, Is.EqualTo(2));
         Assert.That(refused.ErrorLines, Has.Length.EqualTo(1));
         Assert.That(refused.ErrorLines[0], Does.Contain("results.json").And.Contain("--force"));
         Assert.That(File.ReadAllText(results), Is.EqualTo("{\"precious\": true}"));
-        Assert.That(File.Exists(Path.Combine(output, "report.md")), Is.False);
+        Assert.That(File.Exists(Path.Combine(Output, "report.md")), Is.False);
 
-        var forced = Compare("--data", data, "--out", output, "--force");
+        var forced = Compare("--data", data, "--out", Output, "--force");
         Assert.That(forced.ExitCode, Is.Zero, forced.Error);
         using var json = JsonDocument.Parse(File.ReadAllText(results));
         Assert.That(json.RootElement.TryGetProperty("models", out _), Is.True);
@@ -172,11 +160,9 @@ public sealed class CompareErrorTests
     public void BadValuesAreOneClearLineWithExitCode2(string option, string value, string expected)
     {
         string data = KaggleData(trainPerClass: 2, testPerClass: 0);
-        var outcome = Compare("--data", data, "--out", Path.Combine(_folder, "out"), option, value);
-        Assert.That(outcome.ExitCode, Is.EqualTo(2));
-        Assert.That(outcome.ErrorLines, Has.Length.EqualTo(1));
-        Assert.That(outcome.ErrorLines[0], Does.StartWith("error: ").And.Contain(expected));
-        Assert.That(Directory.Exists(Path.Combine(_folder, "out")), Is.False);
+        var outcome = Compare("--data", data, "--out", Path.Combine(Folder, "out"), option, value);
+        outcome.AssertOneErrorLine(expected);
+        Assert.That(Directory.Exists(Path.Combine(Folder, "out")), Is.False);
     }
 
     [Test]
@@ -203,45 +189,40 @@ public sealed class CompareErrorTests
     public void CtrlCInterruptsWithExitCode130AndAnInterruptedReportOfTheFinishedTrainers()
     {
         string data = KaggleData(trainPerClass: 5, testPerClass: 1);
-        string output = Path.Combine(_folder, "out");
         using var source = new CancellationTokenSource();
-        var outcome = RunnerHarness.Run(TestCatalogs.WithCtrlC(source), _folder, source.Token,
-            "compare", "--data", data, "--out", output);
+        var outcome = RunnerHarness.Run(TestCatalogs.WithCtrlC(source), Folder, source.Token,
+            "compare", "--data", data, "--out", Output);
 
         Assert.That(outcome.ExitCode, Is.EqualTo(130));
         Assert.That(outcome.ErrorLines, Has.Length.EqualTo(1));
-        Assert.That(outcome.ErrorLines[0], Does.StartWith("interrupted: 2 of 3 trainers finished").And.Contain("--resume " + output));
+        Assert.That(outcome.ErrorLines[0], Does.StartWith("interrupted: 2 of 3 trainers finished").And.Contain("--resume " + Output));
         Assert.That(outcome.Error, Does.Not.Contain("   at "));
         Assert.That(outcome.Output, Does.Contain("[centroid] done"), "the trainer before the interruption ran");
-        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "results.json")));
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(Output, "results.json")));
         Assert.That(json.RootElement.GetProperty("interrupted").GetBoolean(), Is.True);
         Assert.That(json.RootElement.GetProperty("models").EnumerateArray().Select(m => m.GetProperty("trainer").GetString()),
             Is.EqualTo(new[] { "centroid", "centroid-raw" }));
         Assert.That(json.RootElement.GetProperty("interruption").GetProperty("inProgress").GetString(), Is.EqualTo("ctrl-c"));
-        Assert.That(File.ReadAllText(Path.Combine(output, "report.md")), Does.Contain("INTERRUPTED"));
-        Assert.That(File.Exists(Path.Combine(output, "partial", "centroid.json")), Is.True);
+        Assert.That(File.ReadAllText(Path.Combine(Output, "report.md")), Does.Contain("INTERRUPTED"));
+        Assert.That(File.Exists(Path.Combine(Output, "partial", "centroid.json")), Is.True);
     }
 
     [Test]
     public void CrashingTrainerNamesTheTrainerExitsWith1AndWritesNoResults()
     {
         string data = KaggleData(trainPerClass: 5, testPerClass: 1);
-        string output = Path.Combine(_folder, "out");
-        var outcome = RunnerHarness.Run(TestCatalogs.WithCrash(), _folder, "compare", "--data", data, "--out", output);
+        var outcome = RunnerHarness.Run(TestCatalogs.WithCrash(), Folder, "compare", "--data", data, "--out", Output);
 
         Assert.That(outcome.ExitCode, Is.EqualTo(1));
         Assert.That(outcome.ErrorLines[0], Is.EqualTo("error: trainer 'boom' failed: InvalidOperationException: weights exploded; no results written"));
-        Assert.That(File.Exists(Path.Combine(output, "results.json")), Is.False);
+        Assert.That(File.Exists(Path.Combine(Output, "results.json")), Is.False);
     }
 
     [Test]
     public void ThreadsOptionIsRecordedInTheResults()
     {
         string data = KaggleData(trainPerClass: 3, testPerClass: 0);
-        string output = Path.Combine(_folder, "out");
-        var outcome = Compare("--data", data, "--out", output, "--threads", "1", "--trainers", "centroid");
-        Assert.That(outcome.ExitCode, Is.Zero, outcome.Error);
-        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "results.json")));
+        using var json = CompareResults("--data", data, "--threads", "1", "--trainers", "centroid");
         Assert.That(json.RootElement.GetProperty("threads").GetInt32(), Is.EqualTo(1));
         Assert.That(Mnist.Core.Numerics.ComputeSettings.Threads, Is.EqualTo(Environment.ProcessorCount), "the harness restores the process-wide setting");
     }

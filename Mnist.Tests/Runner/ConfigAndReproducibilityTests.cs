@@ -8,7 +8,7 @@ internal static class Figures
 {
     private static readonly HashSet<string> Volatile = new(StringComparer.Ordinal)
     {
-        "createdUtc", "fitSeconds", "predictSeconds", "seconds", "imagesPerSecond", "command", "out", "configFile", "path",
+        "createdUtc", "fitSeconds", "predictSeconds", "seconds", "imagesPerSecond", "command", "out", "configFile", "path", "peakWorkingSetBytes",
     };
 
     public static string Normalized(string folder)
@@ -35,24 +35,16 @@ internal static class Figures
 
 /// <summary><c>--config FILE.json</c>: the same options as a file, overridden by the command line, echoed in results.json.</summary>
 [TestFixture]
-public sealed class ConfigFileTests
+public sealed class ConfigFileTests : TempFolderFixture
 {
-    private string _folder = null!;
-
-    [SetUp]
-    public void CreateFolder() => _folder = RunnerHarness.TempFolder("config");
-
-    [TearDown]
-    public void DeleteFolder() => RunnerHarness.DeleteQuietly(_folder);
-
     private string Config(string json, string name = "run.json")
     {
-        string path = Path.Combine(_folder, name);
+        string path = Path.Combine(Folder, name);
         File.WriteAllText(path, json);
         return path;
     }
 
-    private RunOutcome Run(params string[] args) => RunnerHarness.Run(TestCatalogs.Centroids(), _folder, args);
+    private RunOutcome Run(params string[] args) => RunnerHarness.Run(TestCatalogs.Centroids(), Folder, args);
 
     private static string Json(string value) => JsonSerializer.Serialize(value);
 
@@ -70,7 +62,7 @@ public sealed class ConfigFileTests
               "param": ["temperature=3", "max-per-class=20"],
             }
             """);
-        string output = Path.Combine(_folder, "out");
+        string output = Path.Combine(Folder, "out");
         var outcome = Run("compare", "--config", config, "--seed", "9", "--param", "temperature=4", "--out", output);
         Assert.That(outcome.ExitCode, Is.Zero, outcome.Error);
 
@@ -98,14 +90,14 @@ public sealed class ConfigFileTests
     [Test]
     public void TheEchoedConfigurationReRunsTheSameExperiment()
     {
-        string first = Path.Combine(_folder, "first");
+        string first = Path.Combine(Folder, "first");
         var outcome = Run("compare", "--data", RunnerHarness.RealDataFolder(), "--train-limit", "400", "--test-limit", "100",
             "--seed", "11", "--threads", "1", "--param", "centroid.temperature=2", "--out", first);
         Assert.That(outcome.ExitCode, Is.Zero, outcome.Error);
 
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(first, "results.json")));
         string config = Config(json.RootElement.GetProperty("configuration").GetRawText(), "echoed.json");
-        string second = Path.Combine(_folder, "second");
+        string second = Path.Combine(Folder, "second");
         var rerun = Run("compare", "--config", config, "--out", second);
 
         Assert.That(rerun.ExitCode, Is.Zero, rerun.Error);
@@ -115,15 +107,15 @@ public sealed class ConfigFileTests
     [Test]
     public void RequiredOptionsCanComeFromTheFile()
     {
-        string data = Path.Combine(_folder, "kaggle");
+        string data = Path.Combine(Folder, "kaggle");
         Directory.CreateDirectory(data);
         KaggleFixture.WriteTrain(Path.Combine(data, "train.csv"), 6);
         KaggleFixture.WriteTest(Path.Combine(data, "test.csv"), 2);
         string config = Config($$"""{"train": {{Json(Path.Combine(data, "train.csv"))}}, "test": {{Json(Path.Combine(data, "test.csv"))}}, "trainer": "centroid", "validation-fraction": 0.5}""");
-        var outcome = Run("kaggle", "--config", config, "--out", Path.Combine(_folder, "sub", "s.csv"));
+        var outcome = Run("kaggle", "--config", config, "--out", Path.Combine(Folder, "sub", "s.csv"));
         Assert.That(outcome.ExitCode, Is.Zero, outcome.Error);
-        Assert.That(File.ReadAllLines(Path.Combine(_folder, "sub", "s.csv")), Has.Length.EqualTo(21));
-        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(_folder, "sub", "results.json")));
+        Assert.That(File.ReadAllLines(Path.Combine(Folder, "sub", "s.csv")), Has.Length.EqualTo(21));
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(Folder, "sub", "results.json")));
         Assert.That(json.RootElement.GetProperty("validationCount").GetInt32(), Is.EqualTo(30));
     }
 
@@ -139,7 +131,7 @@ public sealed class ConfigFileTests
     public void MalformedConfigIsOneLineNamingTheFileWithExitTwo(string content, string expected)
     {
         string config = Config(content, "bad.json");
-        string output = Path.Combine(_folder, "out");
+        string output = Path.Combine(Folder, "out");
         var outcome = Run("compare", "--config", config, "--out", output);
         Assert.That(outcome.ExitCode, Is.EqualTo(2));
         Assert.That(outcome.ErrorLines, Has.Length.EqualTo(1), outcome.Error);
@@ -151,7 +143,7 @@ public sealed class ConfigFileTests
     [Test]
     public void MissingConfigFileIsOneLineWithExitTwo()
     {
-        var outcome = Run("cv", "--config", Path.Combine(_folder, "nowhere.json"));
+        var outcome = Run("cv", "--config", Path.Combine(Folder, "nowhere.json"));
         Assert.That(outcome.ExitCode, Is.EqualTo(2));
         Assert.That(outcome.ErrorLines.Single(), Does.Contain("nowhere.json").And.Contain("not found"));
     }
@@ -173,20 +165,12 @@ public sealed class ConfigFileTests
 
 /// <summary>The same seed and thread count give the same results.json figures (timings aside).</summary>
 [TestFixture]
-public sealed class ReproducibilityTests
+public sealed class ReproducibilityTests : TempFolderFixture
 {
-    private string _folder = null!;
-
-    [SetUp]
-    public void CreateFolder() => _folder = RunnerHarness.TempFolder("repro");
-
-    [TearDown]
-    public void DeleteFolder() => RunnerHarness.DeleteQuietly(_folder);
-
     private string Run(string name, params string[] args)
     {
-        string output = Path.Combine(_folder, name);
-        var outcome = RunnerHarness.Run(TestCatalogs.WithReal(), _folder, [.. args, "--data", RunnerHarness.RealDataFolder(), "--out", output]);
+        string output = Path.Combine(Folder, name);
+        var outcome = RunnerHarness.Run(TestCatalogs.WithReal(), Folder, [.. args, "--data", RunnerHarness.RealDataFolder(), "--out", output]);
         Assert.That(outcome.ExitCode, Is.Zero, outcome.Error);
         return Figures.Normalized(output);
     }

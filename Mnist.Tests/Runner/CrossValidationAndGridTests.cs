@@ -5,27 +5,25 @@ namespace Mnist.Tests.Runner;
 
 /// <summary><c>mnist cv</c> and <c>mnist grid</c> end to end on a small subset of the real MNIST files.</summary>
 [TestFixture]
-public sealed class CrossValidationAndGridTests
+public sealed class CrossValidationAndGridTests : SharedTempFolderFixture
 {
-    private string _folder = null!;
-
-    [OneTimeSetUp]
-    public void CreateFolder() => _folder = RunnerHarness.TempFolder("cvgrid");
-
-    [OneTimeTearDown]
-    public void DeleteFolder() => RunnerHarness.DeleteQuietly(_folder);
-
-    private RunOutcome Run(params string[] args) => RunnerHarness.Run(TestCatalogs.Centroids(), _folder, args);
+    private RunOutcome Run(params string[] args) => RunnerHarness.Run(TestCatalogs.Centroids(), Folder, args);
 
     private static JsonDocument Results(string folder) => JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "results.json")));
+
+    /// <summary>Runs a command on the real MNIST files into <paramref name="output"/> and requires it to succeed.</summary>
+    private RunOutcome Succeeds(string output, params string[] args)
+    {
+        var outcome = Run([.. args, "--data", RunnerHarness.RealDataFolder(), "--out", output]);
+        Assert.That(outcome.ExitCode, Is.Zero, outcome.Error);
+        return outcome;
+    }
 
     [Test]
     public void CrossValidationReportsEveryFoldAndTheMeanAndStandardDeviation()
     {
-        string output = Path.Combine(_folder, "cv");
-        var outcome = Run("cv", "--trainers", "centroid,centroid-raw", "--folds", "3", "--data", RunnerHarness.RealDataFolder(),
-            "--train-limit", "600", "--seed", "5", "--out", output);
-        Assert.That(outcome.ExitCode, Is.Zero, outcome.Error);
+        string output = Path.Combine(Folder, "cv");
+        var outcome = Succeeds(output, "cv", "--trainers", "centroid,centroid-raw", "--folds", "3", "--train-limit", "600", "--seed", "5");
         Assert.That(outcome.Error, Is.Empty);
 
         using var json = Results(output);
@@ -58,10 +56,9 @@ public sealed class CrossValidationAndGridTests
     [Test]
     public void HoldoutGridRanksEveryCombinationAndRefitsTheBest()
     {
-        string output = Path.Combine(_folder, "grid");
-        var outcome = Run("grid", "--trainer", "centroid", "--param", "max-per-class=1,50", "--param", "temperature=2,8",
-            "--data", RunnerHarness.RealDataFolder(), "--train-limit", "800", "--test-limit", "200", "--out", output);
-        Assert.That(outcome.ExitCode, Is.Zero, outcome.Error);
+        string output = Path.Combine(Folder, "grid");
+        Succeeds(output, "grid", "--trainer", "centroid", "--param", "max-per-class=1,50", "--param", "temperature=2,8",
+            "--train-limit", "800", "--test-limit", "200");
 
         using var json = Results(output);
         var grid = json.RootElement.GetProperty("gridSearch");
@@ -102,10 +99,9 @@ public sealed class CrossValidationAndGridTests
     [Test]
     public void KFoldGridReportsTheSpreadOfEachCombination()
     {
-        string output = Path.Combine(_folder, "grid-kfold");
-        var outcome = Run("grid", "--trainer", "centroid", "--param", "max-per-class=2,40", "--folds", "3",
-            "--data", RunnerHarness.RealDataFolder(), "--train-limit", "600", "--test-limit", "100", "--out", output);
-        Assert.That(outcome.ExitCode, Is.Zero, outcome.Error);
+        string output = Path.Combine(Folder, "grid-kfold");
+        Succeeds(output, "grid", "--trainer", "centroid", "--param", "max-per-class=2,40", "--folds", "3",
+            "--train-limit", "600", "--test-limit", "100");
 
         using var json = Results(output);
         var grid = json.RootElement.GetProperty("gridSearch");
@@ -135,20 +131,18 @@ public sealed class CrossValidationAndGridTests
     [TestCase("cv", "--folds 700", "more than the")]
     public void BadGridAndCvOptionsAreOneLineExitTwo(string command, string arguments, string expected)
     {
-        string output = Path.Combine(_folder, "bad-" + Guid.NewGuid().ToString("N"));
+        string output = Path.Combine(Folder, "bad-" + Guid.NewGuid().ToString("N"));
         var outcome = Run([command, .. arguments.Split(' '), "--data", RunnerHarness.RealDataFolder(), "--train-limit", "600", "--out", output]);
-        Assert.That(outcome.ExitCode, Is.EqualTo(2));
-        Assert.That(outcome.ErrorLines, Has.Length.EqualTo(1));
-        Assert.That(outcome.ErrorLines[0], Does.StartWith("error: ").And.Contain(expected));
+        outcome.AssertOneErrorLine(expected);
         Assert.That(Directory.Exists(output), Is.False);
     }
 
     [Test]
     public void CtrlCDuringCrossValidationExits130AndWritesNothing()
     {
-        string output = Path.Combine(_folder, "cv-interrupted");
+        string output = Path.Combine(Folder, "cv-interrupted");
         using var source = new CancellationTokenSource();
-        var outcome = RunnerHarness.Run(TestCatalogs.WithCtrlC(source), _folder, source.Token,
+        var outcome = RunnerHarness.Run(TestCatalogs.WithCtrlC(source), Folder, source.Token,
             "cv", "--trainers", "centroid,ctrl-c", "--folds", "2", "--data", RunnerHarness.RealDataFolder(), "--train-limit", "200", "--out", output);
         Assert.That(outcome.ExitCode, Is.EqualTo(130));
         Assert.That(outcome.Error, Does.Contain("interrupted").And.Not.Contain("   at "));
@@ -158,14 +152,14 @@ public sealed class CrossValidationAndGridTests
     [Test]
     public void CrashingTrainerInCvExits1NamingIt_GridChecksHyperparametersBeforeTraining()
     {
-        string output = Path.Combine(_folder, "grid-crash");
-        var outcome = RunnerHarness.Run(TestCatalogs.WithCrash(), _folder,
+        string output = Path.Combine(Folder, "grid-crash");
+        var outcome = RunnerHarness.Run(TestCatalogs.WithCrash(), Folder,
             "grid", "--trainer", "boom", "--param", "x=1,2", "--data", RunnerHarness.RealDataFolder(), "--train-limit", "200", "--out", output);
         // The crashing test trainer has no hyperparameter 'x': a usage error before any training.
         Assert.That(outcome.ExitCode, Is.EqualTo(2));
         Assert.That(outcome.ErrorLines.Single(), Does.Contain("'x'"));
 
-        var crash = RunnerHarness.Run(TestCatalogs.WithCrash(), _folder,
+        var crash = RunnerHarness.Run(TestCatalogs.WithCrash(), Folder,
             "cv", "--trainers", "centroid,boom", "--folds", "2", "--data", RunnerHarness.RealDataFolder(), "--train-limit", "200", "--out", output);
         Assert.That(crash.ExitCode, Is.EqualTo(1));
         Assert.That(crash.ErrorLines[0], Is.EqualTo("error: trainer 'boom' failed: InvalidOperationException: weights exploded; no results written"));

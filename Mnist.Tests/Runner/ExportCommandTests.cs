@@ -5,25 +5,20 @@ namespace Mnist.Tests.Runner;
 
 /// <summary><c>mnist export</c>: a trained model file becomes an ONNX file; every bad input is one line, exit 2, no file.</summary>
 [TestFixture]
-public sealed class ExportCommandTests
+public sealed class ExportCommandTests : SharedTempFolderFixture
 {
-    private string _folder = null!;
     private string _model = null!;
 
     [OneTimeSetUp]
     public void Train()
     {
-        _folder = RunnerHarness.TempFolder("export");
-        _model = Path.Combine(_folder, "logreg.model");
+        _model = Path.Combine(Folder, "logreg.model");
         var trained = Run("train", "--trainer", "logreg", "--data", RunnerHarness.RealDataFolder(), "--train-limit", "1000", "--test-limit", "100",
             "--param", "max-iterations=10", "--model-out", _model);
         Assert.That(trained.ExitCode, Is.Zero, trained.Error);
     }
 
-    [OneTimeTearDown]
-    public void CleanUp() => RunnerHarness.DeleteQuietly(_folder);
-
-    private RunOutcome Run(params string[] args) => RunnerHarness.Run(TestCatalogs.WithReal(), _folder, args);
+    private RunOutcome Run(params string[] args) => RunnerHarness.Run(TestCatalogs.WithReal(), Folder, args);
 
     /// <summary>Files in the folder besides the model: an export that fails must leave none (no temporaries either).</summary>
     private string[] OtherFiles(string folder) => Directory.GetFiles(folder).Where(f => f != _model).Order().ToArray();
@@ -31,7 +26,7 @@ public sealed class ExportCommandTests
     [Test]
     public void ExportsAModelThatOnnxRuntimeRunsWithTheModelFilesTrainingDataHash()
     {
-        string onnx = Path.Combine(_folder, "out", "logreg.onnx");
+        string onnx = Path.Combine(Folder, "out", "logreg.onnx");
         var outcome = Run("export", "--model", _model, "--onnx", onnx);
         Assert.That(outcome.ExitCode, Is.Zero, outcome.Error);
         Assert.That(outcome.Output, Does.Contain($"Exported the logreg model {_model} to {onnx}"));
@@ -49,7 +44,7 @@ public sealed class ExportCommandTests
     [Test]
     public void AnExistingOutputNeedsForce()
     {
-        string folder = Path.Combine(_folder, "existing");
+        string folder = Path.Combine(Folder, "existing");
         Directory.CreateDirectory(folder);
         string onnx = Path.Combine(folder, "model.onnx");
         File.WriteAllText(onnx, "keep me");
@@ -75,7 +70,7 @@ public sealed class ExportCommandTests
     [TestCaseSource(nameof(BadModels))]
     public void ACorruptOrForeignModelIsOneLineAndNoOutput(string name, Func<byte[], byte[]> mangle, string expected)
     {
-        string folder = Path.Combine(_folder, "bad-" + name);
+        string folder = Path.Combine(Folder, "bad-" + name);
         Directory.CreateDirectory(folder);
         string model = Path.Combine(folder, "bad.model");
         File.WriteAllBytes(model, mangle(File.ReadAllBytes(_model)));
@@ -92,16 +87,14 @@ public sealed class ExportCommandTests
     [Test]
     public void AnUnwritablePathIsOneLineAndNoOutput()
     {
-        string folder = Path.Combine(_folder, "unwritable");
+        string folder = Path.Combine(Folder, "unwritable");
         Directory.CreateDirectory(folder);
         string blocker = Path.Combine(folder, "not-a-folder");
         File.WriteAllText(blocker, "");
         var outcome = Run("export", "--model", _model, "--onnx", Path.Combine(blocker, "model.onnx"));
         Assert.Multiple(() =>
         {
-            Assert.That(outcome.ExitCode, Is.EqualTo(2));
-            Assert.That(outcome.ErrorLines, Has.Length.EqualTo(1));
-            Assert.That(outcome.ErrorLines[0], Does.StartWith("error: "));
+            outcome.AssertOneErrorLine();
             Assert.That(Directory.GetFiles(folder), Is.EqualTo(new[] { blocker }));
         });
     }
@@ -109,7 +102,7 @@ public sealed class ExportCommandTests
     [Test]
     public void AModelWithoutAGraphIsNotExportable()
     {
-        string folder = Path.Combine(_folder, "centroid");
+        string folder = Path.Combine(Folder, "centroid");
         string model = Path.Combine(folder, "centroid.model");
         var trained = Run("train", "--trainer", "centroid", "--data", RunnerHarness.RealDataFolder(), "--train-limit", "300", "--test-limit", "50", "--model-out", model);
         Assert.That(trained.ExitCode, Is.Zero, trained.Error);

@@ -6,29 +6,22 @@ namespace Mnist.Tests.Runner;
 
 /// <summary><c>mnist kaggle</c> on the first 600 rows of Kaggle's train.csv and the first 200 of test.csv.</summary>
 [TestFixture]
-public sealed class KaggleCommandTests
+public sealed class KaggleCommandTests : SharedTempFolderFixture
 {
     private const int TestRows = 200;
-    private string _folder = null!;
-    private string _train = null!;
-    private string _test = null!;
-    private string _submission = null!;
+    private string _train = null!, _test = null!, _submission = null!;
     private RunOutcome _outcome = null!;
 
     [OneTimeSetUp]
     public void RunKaggle()
     {
-        _folder = RunnerHarness.TempFolder("kaggle");
-        (_train, _test) = KaggleSubsets.Write(_folder, 600, TestRows);
-        _submission = Path.Combine(_folder, "out", "submission.csv");
+        (_train, _test) = KaggleSubsets.Write(Folder, 600, TestRows);
+        _submission = Path.Combine(Folder, "out", "submission.csv");
         _outcome = Kaggle("--train", _train, "--test", _test, "--trainer", "centroid", "--out", _submission, "--seed", "3", "--threads", "1");
         Assert.That(_outcome.ExitCode, Is.Zero, () => $"stdout:\n{_outcome.Output}\nstderr:\n{_outcome.Error}");
     }
 
-    [OneTimeTearDown]
-    public void CleanUp() => RunnerHarness.DeleteQuietly(_folder);
-
-    private RunOutcome Kaggle(params string[] args) => RunnerHarness.Run(TestCatalogs.Centroids(), _folder, ["kaggle", .. args]);
+    private RunOutcome Kaggle(params string[] args) => RunnerHarness.Run(TestCatalogs.Centroids(), Folder, ["kaggle", .. args]);
 
     [Test]
     public void SubmissionHasExactlyTheShapeOfKagglesSample()
@@ -63,7 +56,7 @@ public sealed class KaggleCommandTests
     {
         Assert.That(_outcome.Output, Does.Match(@"Validation accuracy: \d+\.\d\d% on \d+ held-out images"));
         Assert.That(_outcome.Error, Is.Empty);
-        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(_folder, "out", "results.json")));
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(Folder, "out", "results.json")));
         var root = json.RootElement;
         var model = root.GetProperty("models")[0];
         Assert.Multiple(() =>
@@ -100,10 +93,10 @@ public sealed class KaggleCommandTests
     [Test]
     public void ValidationFractionZeroTrainsOnEveryRow()
     {
-        string submission = Path.Combine(_folder, "all", "sub.csv");
+        string submission = Path.Combine(Folder, "all", "sub.csv");
         var outcome = Kaggle("--train", _train, "--test", _test, "--trainer", "centroid", "--out", submission, "--validation-fraction", "0");
         Assert.That(outcome.ExitCode, Is.Zero, outcome.Error);
-        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(_folder, "all", "results.json")));
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(Folder, "all", "results.json")));
         Assert.That(json.RootElement.GetProperty("trainCount").GetInt32(), Is.EqualTo(600));
         Assert.That(json.RootElement.GetProperty("validationCount").GetInt32(), Is.Zero);
         Assert.That(json.RootElement.GetProperty("models")[0].GetProperty("validationAccuracy").ValueKind, Is.EqualTo(JsonValueKind.Null));
@@ -129,7 +122,7 @@ public sealed class KaggleCommandTests
     [TestCase("no-trainer")]
     public void BadInputIsOneLineExitTwoAndWritesNothing(string problem)
     {
-        string folder = Path.Combine(_folder, problem);
+        string folder = Path.Combine(Folder, problem);
         Directory.CreateDirectory(folder);
         string submission = Path.Combine(folder, "out", "submission.csv");
         string train = _train, test = _test, expected;

@@ -7,6 +7,15 @@ namespace Mnist.Tests.Runner;
 internal sealed record RunOutcome(int ExitCode, string Output, string Error)
 {
     public string[] ErrorLines => Error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>Bad input: exit code 2 and one stderr line "error: …" containing each of <paramref name="expected"/>.</summary>
+    public void AssertOneErrorLine(params string[] expected)
+    {
+        Assert.That(ExitCode, Is.EqualTo(2), Error);
+        Assert.That(ErrorLines, Has.Length.EqualTo(1), Error);
+        Assert.That(ErrorLines[0], Does.StartWith("error: "));
+        foreach (string text in expected) Assert.That(ErrorLines[0], Does.Contain(text));
+    }
 }
 
 /// <summary>Runs the runner in-process with an injected catalog, plain console and captured writers.</summary>

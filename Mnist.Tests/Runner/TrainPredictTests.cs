@@ -5,29 +5,22 @@ namespace Mnist.Tests.Runner;
 
 /// <summary><c>mnist train</c> saves a model file that <c>mnist predict</c> reuses on CSV and IDX inputs.</summary>
 [TestFixture]
-public sealed class TrainPredictTests
+public sealed class TrainPredictTests : SharedTempFolderFixture
 {
-    private string _folder = null!;
-    private string _model = null!;
-    private string _kaggleTrain = null!;
-    private string _kaggleTest = null!;
+    private string _model = null!, _kaggleTrain = null!, _kaggleTest = null!;
     private RunOutcome _trained = null!;
 
     [OneTimeSetUp]
     public void Train()
     {
-        _folder = RunnerHarness.TempFolder("train");
-        (_kaggleTrain, _kaggleTest) = KaggleSubsets.Write(_folder, 300, 50);
-        _model = Path.Combine(_folder, "models", "centroid.model");
+        (_kaggleTrain, _kaggleTest) = KaggleSubsets.Write(Folder, 300, 50);
+        _model = Path.Combine(Folder, "models", "centroid.model");
         _trained = Run("train", "--trainer", "centroid", "--data", RunnerHarness.RealDataFolder(), "--train-limit", "1000", "--test-limit", "200",
             "--model-out", _model, "--param", "temperature=4");
         Assert.That(_trained.ExitCode, Is.Zero, () => $"stdout:\n{_trained.Output}\nstderr:\n{_trained.Error}");
     }
 
-    [OneTimeTearDown]
-    public void CleanUp() => RunnerHarness.DeleteQuietly(_folder);
-
-    private RunOutcome Run(params string[] args) => RunnerHarness.Run(TestCatalogs.Centroids(), _folder, args);
+    private RunOutcome Run(params string[] args) => RunnerHarness.Run(TestCatalogs.Centroids(), Folder, args);
 
     [Test]
     public void TrainSavesALoadableModelAndPrintsItsAccuracies()
@@ -43,7 +36,7 @@ public sealed class TrainPredictTests
     [Test]
     public void PredictOnALabelledCsvPrintsAccuracyAndWritesTheSubmissionShape()
     {
-        string output = Path.Combine(_folder, "labelled.csv");
+        string output = Path.Combine(Folder, "labelled.csv");
         var outcome = Run("predict", "--model", _model, "--input", _kaggleTrain, "--out", output);
         Assert.That(outcome.ExitCode, Is.Zero, outcome.Error);
         Assert.That(outcome.Output, Does.Match(@"Accuracy: (\d+\.\d\d)% \(\d+ of 300\)"));
@@ -57,7 +50,7 @@ public sealed class TrainPredictTests
     [Test]
     public void PredictionsEqualTheModelsOwnInProcess()
     {
-        string output = Path.Combine(_folder, "unlabelled.csv");
+        string output = Path.Combine(Folder, "unlabelled.csv");
         var outcome = Run("predict", "--model", _model, "--input", _kaggleTest, "--out", output);
         Assert.That(outcome.ExitCode, Is.Zero, outcome.Error);
         Assert.That(outcome.Output, Does.Not.Contain("Accuracy"), "no labels, no accuracy");
@@ -72,11 +65,11 @@ public sealed class TrainPredictTests
     {
         // A small IDX pair: the first 300 test images and labels of the real files.
         var test = TestData.Mnist.Test!.Take(300);
-        string images = Path.Combine(_folder, "idx", "t10k-images-idx3-ubyte");
-        string labels = Path.Combine(_folder, "idx", "t10k-labels-idx1-ubyte");
+        string images = Path.Combine(Folder, "idx", "t10k-images-idx3-ubyte");
+        string labels = Path.Combine(Folder, "idx", "t10k-labels-idx1-ubyte");
         Directory.CreateDirectory(Path.GetDirectoryName(images)!);
         WriteIdx(test, images, labels);
-        string output = Path.Combine(_folder, "idx.csv");
+        string output = Path.Combine(Folder, "idx.csv");
 
         var outcome = Run("predict", "--model", _model, "--input", images, "--out", output);
 
@@ -90,15 +83,13 @@ public sealed class TrainPredictTests
     {
         byte[] bytes = File.ReadAllBytes(_model);
         bytes[^5] ^= 0x55;
-        string corrupted = Path.Combine(_folder, "corrupted.model");
+        string corrupted = Path.Combine(Folder, "corrupted.model");
         File.WriteAllBytes(corrupted, bytes);
-        string output = Path.Combine(_folder, "never.csv");
+        string output = Path.Combine(Folder, "never.csv");
 
         var outcome = Run("predict", "--model", corrupted, "--input", _kaggleTest, "--out", output);
 
-        Assert.That(outcome.ExitCode, Is.EqualTo(2));
-        Assert.That(outcome.ErrorLines, Has.Length.EqualTo(1));
-        Assert.That(outcome.ErrorLines[0], Does.StartWith("error: ").And.Contain("corrupted.model").And.Contain("checksum"));
+        outcome.AssertOneErrorLine("corrupted.model", "checksum");
         Assert.That(outcome.Error, Does.Not.Contain("   at "));
         Assert.That(File.Exists(output), Is.False);
     }
@@ -109,7 +100,7 @@ public sealed class TrainPredictTests
     [TestCase("missing")]
     public void UnusableModelFilesAreOneLineExitTwo(string problem)
     {
-        string path = Path.Combine(_folder, problem + ".model");
+        string path = Path.Combine(Folder, problem + ".model");
         var catalog = TestCatalogs.Centroids();
         switch (problem)
         {
@@ -124,11 +115,9 @@ public sealed class TrainPredictTests
                 catalog = new TrainerCatalog();
                 break;
         }
-        var outcome = RunnerHarness.Run(catalog, _folder, "predict", "--model", path, "--input", _kaggleTest, "--out", Path.Combine(_folder, problem + ".csv"));
-        Assert.That(outcome.ExitCode, Is.EqualTo(2));
-        Assert.That(outcome.ErrorLines, Has.Length.EqualTo(1));
-        Assert.That(outcome.ErrorLines[0], Does.StartWith("error: ").And.Contain(problem + ".model"));
-        Assert.That(File.Exists(Path.Combine(_folder, problem + ".csv")), Is.False);
+        var outcome = RunnerHarness.Run(catalog, Folder, "predict", "--model", path, "--input", _kaggleTest, "--out", Path.Combine(Folder, problem + ".csv"));
+        outcome.AssertOneErrorLine(problem + ".model");
+        Assert.That(File.Exists(Path.Combine(Folder, problem + ".csv")), Is.False);
     }
 
     [Test]
@@ -138,7 +127,7 @@ public sealed class TrainPredictTests
         Assert.That(train.ExitCode, Is.EqualTo(2));
         Assert.That(train.ErrorLines[0], Does.Contain("centroid.model already exists").And.Contain("--force"));
 
-        string output = Path.Combine(_folder, "kept.csv");
+        string output = Path.Combine(Folder, "kept.csv");
         File.WriteAllText(output, "precious");
         var predict = Run("predict", "--model", _model, "--input", _kaggleTest, "--out", output);
         Assert.That(predict.ExitCode, Is.EqualTo(2));

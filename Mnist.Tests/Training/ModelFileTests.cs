@@ -3,7 +3,7 @@ using Mnist.Core.Training;
 
 namespace Mnist.Tests.Training;
 
-public class ModelFileTests
+public class ModelFileTests : TempFolderFixture
 {
     /// <summary>A minimal real model: fixed per-class log-priors stored as floats.</summary>
     private sealed class PriorModel(float[] priors) : ITrainedModel
@@ -48,18 +48,10 @@ public class ModelFileTests
     private static TrainerCatalog Catalog() =>
         new TrainerCatalog().Add(TrainerRegistration.For("prior", "class priors", HyperparameterSchema.Empty, _ => new PriorTrainer(), PriorModel.Read));
 
-    private string _folder = "";
-
-    [SetUp]
-    public void SetUp() => _folder = TestData.NewTempFolder();
-
-    [TearDown]
-    public void TearDown() => Directory.Delete(_folder, recursive: true);
-
     private string SavedModel(out ITrainedModel model)
     {
         model = new PriorTrainer().Fit(TestData.Mnist.Test!.Take(500));
-        string path = Path.Combine(_folder, "model.bin");
+        string path = Path.Combine(Folder, "model.bin");
         ModelFile.Save(model, path);
         return path;
     }
@@ -75,7 +67,7 @@ public class ModelFileTests
             Assert.That(loaded.PredictProbabilities(data), Is.EqualTo(model.PredictProbabilities(data)));
             Assert.That(ModelFile.ReadHeader(path).TrainerName, Is.EqualTo("prior"));
             Assert.That(ModelFile.ReadHeader(path).HyperparametersJson, Is.EqualTo("{\"smoothing\":1}"));
-            Assert.That(Directory.GetFiles(_folder), Has.Length.EqualTo(1), "no temporary file is left behind");
+            Assert.That(Directory.GetFiles(Folder), Has.Length.EqualTo(1), "no temporary file is left behind");
         });
     }
 
@@ -84,7 +76,7 @@ public class ModelFileTests
     {
         string path = SavedModel(out _);
         byte[] bytes = File.ReadAllBytes(path);
-        string cut = Path.Combine(_folder, "cut.bin");
+        string cut = Path.Combine(Folder, "cut.bin");
         for (int length = 0; length < bytes.Length; length++)
         {
             File.WriteAllBytes(cut, bytes[..length]);
@@ -107,11 +99,11 @@ public class ModelFileTests
     {
         string path = SavedModel(out _);
         byte[] bytes = File.ReadAllBytes(path);
-        string foreign = Path.Combine(_folder, "foreign.bin");
+        string foreign = Path.Combine(Folder, "foreign.bin");
         File.WriteAllBytes(foreign, "PK\x03\x04 not a model"u8.ToArray());
         byte[] newer = (byte[])bytes.Clone();
         newer[8] = 99;
-        string newerPath = Path.Combine(_folder, "newer.bin");
+        string newerPath = Path.Combine(Folder, "newer.bin");
         File.WriteAllBytes(newerPath, newer);
         Assert.Multiple(() =>
         {

@@ -5,17 +5,9 @@ using Mnist.Core.Training;
 namespace Mnist.Tests.Training;
 
 /// <summary>Model format 3 records the training data's fingerprint; files of format 2 still load without one.</summary>
-public sealed class ModelFileTrainingDataTests
+public sealed class ModelFileTrainingDataTests : TempFolderFixture
 {
     private static TrainerCatalog Catalog() => new TrainerCatalog().AddBaselines();
-
-    private string _folder = "";
-
-    [SetUp]
-    public void SetUp() => _folder = TestData.NewTempFolder();
-
-    [TearDown]
-    public void TearDown() => Directory.Delete(_folder, recursive: true);
 
     private static ITrainedModel Logreg(DigitDataView train) =>
         Catalog().Create("logreg", new Dictionary<string, string> { ["max-iterations"] = "3" }).Fit(train);
@@ -25,7 +17,7 @@ public sealed class ModelFileTrainingDataTests
     {
         var train = TestData.Mnist.Train.Take(200);
         var model = Logreg(train);
-        string with = Path.Combine(_folder, "with.model"), without = Path.Combine(_folder, "without.model");
+        string with = Path.Combine(Folder, "with.model"), without = Path.Combine(Folder, "without.model");
         ModelFile.Save(model, with, DataFingerprint.Sha256(train));
         ModelFile.Save(model, without);
         var header = ModelFile.ReadHeader(with);
@@ -46,7 +38,7 @@ public sealed class ModelFileTrainingDataTests
         var model = Logreg(train);
         using var payload = new MemoryStream();
         using (var writer = new BinaryWriter(payload)) model.WritePayload(writer);
-        string path = Path.Combine(_folder, "v2.model");
+        string path = Path.Combine(Folder, "v2.model");
         string hyperparameters = System.Text.Json.JsonSerializer.Serialize(model.Hyperparameters);
         ChecksummedFile.Write(path, "MNISTMDL"u8, 2, model.TrainerName, hyperparameters, payload.ToArray());
         var header = ModelFile.ReadHeader(path);

@@ -5,7 +5,7 @@ namespace Mnist.Core.Training.Ensembles;
 /// <summary>One member of an ensemble: a catalog trainer and the hyperparameter overrides it was given.</summary>
 /// <param name="Trainer">The catalog name, in the catalog's spelling.</param>
 /// <param name="Overrides">Hyperparameter overrides (name → text), as written inside the parentheses.</param>
-public sealed record EnsembleMember(string Trainer, IReadOnlyDictionary<string, string> Overrides);
+internal sealed record EnsembleMember(string Trainer, IReadOnlyDictionary<string, string> Overrides);
 
 /// <summary>
 /// The member list of an ensemble, <c>member ((',' | '+') member)*</c> with
@@ -13,7 +13,7 @@ public sealed record EnsembleMember(string Trainer, IReadOnlyDictionary<string, 
 /// <c>cnn,cnn-small,kernel-svm</c>, <c>cnn(epochs=3,batch-size=64)*2+knn(k=5)</c>. '+' is there for
 /// <c>mnist grid</c>, which splits values on commas.
 /// </summary>
-public static class EnsembleMembers
+internal static class EnsembleMembers
 {
     public const int MaxMembers = 100;
     public const int MaxTta = 64;

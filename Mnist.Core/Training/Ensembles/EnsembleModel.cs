@@ -7,7 +7,7 @@ namespace Mnist.Core.Training.Ensembles;
 /// A fitted ensemble: its class probabilities are the mean of its members' (<see cref="SoftVote"/>). The model
 /// file's payload nests every member's payload, each framed by its trainer name and length, so one file holds them all.
 /// </summary>
-public sealed class EnsembleModel : ITrainedModel
+internal sealed class EnsembleModel : ITrainedModel
 {
     private const int PayloadVersion = 1;
 
@@ -99,7 +99,7 @@ public sealed class EnsembleModel : ITrainedModel
 }
 
 /// <summary>Soft voting: the mean of several models' class probabilities.</summary>
-public static class SoftVote
+internal static class SoftVote
 {
     /// <summary>
     /// Writes the element-wise mean of <paramref name="members"/> (each count × classes, row-major) into

@@ -1,7 +1,7 @@
 namespace Mnist.Core.Training.Ensembles;
 
 /// <summary>Hyperparameters of the <c>ensemble</c> trainer, declared once in <see cref="Schema"/>.</summary>
-public sealed record EnsembleOptions
+internal sealed record EnsembleOptions
 {
     /// <summary>The members, in the syntax of <see cref="EnsembleMembers.Parse"/>, e.g. <c>cnn*5</c> or <c>cnn(epochs=3)*2,knn</c>.</summary>
     public string Members { get; init; } = "cnn-small*3";

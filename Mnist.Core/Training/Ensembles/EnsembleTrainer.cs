@@ -14,7 +14,7 @@ namespace Mnist.Core.Training.Ensembles;
 /// a checkpointing member in progress keeps its own checkpoint beside it (<c>NAME.member-K.ckpt</c>), so a
 /// resumed fit skips the finished members and continues the one in progress from its last epoch.
 /// </remarks>
-public sealed class EnsembleTrainer : ICheckpointingTrainer
+internal sealed class EnsembleTrainer : ICheckpointingTrainer
 {
     private const int CheckpointVersion = 1;
     private readonly TrainerCatalog _catalog;

@@ -219,19 +219,6 @@ public sealed class KnnTests
         }
     }
 
-    [TestCase("K", "3", false)]
-    [TestCase("neighbours", "3", true)]
-    [TestCase("k", "0", true)]
-    [TestCase("weighting", "gaussian", true)]
-    [TestCase("pca-components", "-1", true)]
-    public void HyperparametersAreValidatedByName(string name, string value, bool rejected)
-    {
-        var catalog = new TrainerCatalog().AddBaselines();
-        var create = () => catalog.Create("knn", new Dictionary<string, string> { [name] = value });
-        if (rejected) Assert.That(create, Throws.ArgumentException.With.Message.Contains(name));
-        else Assert.That(create(), Is.TypeOf<KnnTrainer>());
-    }
-
     [Test]
     public void LoadRejectsTruncatedOrInconsistentPayloads()
     {

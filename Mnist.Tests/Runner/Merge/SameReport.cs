@@ -17,7 +17,7 @@ internal static partial class SameReport
         NUnit.Framework.Assert.That(ReportWithoutTimings(Path.Combine(merged, "report.md")), Is.EqualTo(ReportWithoutTimings(Path.Combine(whole, "report.md"))));
     }
 
-    /// <summary>results.json without what differs between two runs of one experiment: timings, dates, the command line and output folder.</summary>
+    /// <summary>results.json without what differs between two runs of one experiment: timings, memory peaks, dates, the command line and output folder.</summary>
     public static JsonNode Normalized(string path)
     {
         var root = JsonNode.Parse(File.ReadAllText(path))!;
@@ -26,7 +26,7 @@ internal static partial class SameReport
             if (node is JsonObject o)
             {
                 foreach (string key in o.Select(p => p.Key).ToList())
-                    if (key is "fitSeconds" or "predictSeconds" or "seconds" or "imagesPerSecond" or "createdUtc" or "command" or "configuration" or "machine") o.Remove(key);
+                    if (key is "fitSeconds" or "predictSeconds" or "seconds" or "imagesPerSecond" or "createdUtc" or "command" or "configuration" or "machine" or "peakWorkingSetBytes") o.Remove(key);
                     else Strip(o[key]);
             }
             else if (node is JsonArray a) foreach (var item in a) Strip(item);
@@ -40,7 +40,7 @@ internal static partial class SameReport
                        && !line.StartsWith("  \"out\":", StringComparison.Ordinal) && !line.StartsWith("  \"data\":", StringComparison.Ordinal))
         .Select(line => HistoryTimings().Replace(Timings().Replace(line, "T"), "| T | T |")));
 
-    [GeneratedRegex(@"\d+(\.\d+)? (ms|s)\b|\d+ min \d+ s")]
+    [GeneratedRegex(@"\d[\d,]*(\.\d+)? (ms|s|MiB)\b|\d+ min \d+ s")]
     private static partial Regex Timings();
 
     /// <summary>The last two cells of a history row: epoch seconds and images per second.</summary>

@@ -10,29 +10,21 @@ namespace Mnist.Tests.Runner.Merge;
 /// on a small subset of the real MNIST files with the nearest-centroid test trainer.
 /// </summary>
 [TestFixture]
-public sealed class ShardAndMergeTests
+public sealed class ShardAndMergeTests : SharedTempFolderFixture
 {
-    private string _folder = null!;
-
-    [OneTimeSetUp]
-    public void CreateFolder() => _folder = RunnerHarness.TempFolder("shard");
-
-    [OneTimeTearDown]
-    public void DeleteFolder() => RunnerHarness.DeleteQuietly(_folder);
-
     private static readonly string[] KFoldGrid =
         ["grid", "--trainer", "centroid", "--param", "max-per-class=2,10,40", "--param", "temperature=2,8", "--folds", "3", "--train-limit", "600", "--test-limit", "200"];
 
     private static readonly string[] CrossValidation = ["cv", "--trainers", "centroid,centroid-raw", "--folds", "3", "--train-limit", "500", "--seed", "9"];
 
-    private string Fresh(string name) => Path.Combine(_folder, name + "-" + Guid.NewGuid().ToString("N")[..8]);
+    private string Fresh(string name) => Path.Combine(Folder, name + "-" + Guid.NewGuid().ToString("N")[..8]);
 
     private RunOutcome Run(params string[] args) => Run(new Dictionary<string, string>(), args);
 
     private RunOutcome Run(IReadOnlyDictionary<string, string> variables, params string[] args) =>
-        RunnerHarness.Run(TestCatalogs.Centroids(), _folder, CancellationToken.None, variables, [.. args, "--data", RunnerHarness.RealDataFolder()]);
+        RunnerHarness.Run(TestCatalogs.Centroids(), Folder, CancellationToken.None, variables, [.. args, "--data", RunnerHarness.RealDataFolder()]);
 
-    private RunOutcome Merge(params string[] args) => RunnerHarness.Run(TestCatalogs.Centroids(), _folder, ["merge", .. args]);
+    private RunOutcome Merge(params string[] args) => RunnerHarness.Run(TestCatalogs.Centroids(), Folder, ["merge", .. args]);
 
     private static void Succeeded(RunOutcome outcome)
     {
@@ -164,9 +156,7 @@ public sealed class ShardAndMergeTests
     {
         string output = Fresh("bad");
         var outcome = Run([.. KFoldGrid, .. arguments.Split(' '), "--out", output]);
-        Assert.That(outcome.ExitCode, Is.EqualTo(2));
-        Assert.That(outcome.ErrorLines, Has.Length.EqualTo(1));
-        Assert.That(outcome.ErrorLines[0], Does.StartWith("error: ").And.Contain(expected));
+        outcome.AssertOneErrorLine(expected);
         Assert.That(Directory.Exists(output), Is.False);
     }
 
@@ -180,9 +170,7 @@ public sealed class ShardAndMergeTests
         var environment = variables.Split(',').Select(v => v.Split('=')).ToDictionary(v => v[0], v => v[1]);
         string[] count = environment.ContainsKey("JOB_COMPLETION_INDEX") ? ["--shard-count", "3"] : [];
         var outcome = Run(environment, [.. CrossValidation, .. count, "--out", output]);
-        Assert.That(outcome.ExitCode, Is.EqualTo(2));
-        Assert.That(outcome.ErrorLines, Has.Length.EqualTo(1));
-        Assert.That(outcome.ErrorLines[0], Does.StartWith("error: ").And.Contain(expected));
+        outcome.AssertOneErrorLine(expected);
         Assert.That(Directory.Exists(output), Is.False);
     }
 
@@ -220,7 +208,7 @@ public sealed class ShardAndMergeTests
             ([S(0), whole], $"{whole}: not a shard folder (its results.json is a whole 'cv' run"),
             ([S(0), empty], $"{empty}: not a shard folder (no results.json"),
             ([S(0), garbage], $"{Path.Combine(garbage, "results.json")}: not a shard's results"),
-            ([S(0), Path.Combine(_folder, "no-such")], "no-such: no such folder"),
+            ([S(0), Path.Combine(Folder, "no-such")], "no-such: no such folder"),
         };
         foreach (var (args, expected) in cases)
         {
