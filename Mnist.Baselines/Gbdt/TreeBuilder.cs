@@ -223,6 +223,14 @@ internal sealed class TreeBuilder
             Gradient = leaf.Gradient - split.LeftGradient, HessianCount = leaf.HessianCount - split.LeftHessianCount,
             ParentNode = node, IsLeft = false,
         };
+        _leaves[leafIndex] = left;
+        _leaves.Add(right);
+        // The tree is full after this split: the children will not be split, so they need no histograms.
+        if (_leaves.Count >= _options.MaxLeaves)
+        {
+            Release(leaf);
+            return;
+        }
         var (smaller, larger) = left.Count <= right.Count ? (left, right) : (right, left);
         smaller.Slot = Rent();
         BuildHistogram(_slots[smaller.Slot], _indices.AsSpan(smaller.Start, smaller.Count));
@@ -243,8 +251,6 @@ internal sealed class TreeBuilder
         leaf.Slot = -1;
         FindSplit(left);
         FindSplit(right);
-        _leaves[leafIndex] = left;
-        _leaves.Add(right);
     }
 
     /// <summary>
@@ -271,17 +277,18 @@ internal sealed class TreeBuilder
         }
         _position.AsSpan().Fill(-1);
         for (int p = 0; p < selected.Length; p++) _position[selected[p]] = p;
-        _filteredRowStarts ??= new int[_data.Count + 1];
+        _filteredRowStarts ??= new int[_data.RowStarts.Length];
         _filteredEntries ??= new int[_data.Entries.Length];
         int[] sourceStarts = _data.RowStarts, source = _data.Entries, starts = _filteredRowStarts, target = _filteredEntries;
         int[] position = _position;
         const int GroupSlots = BinnedData.GroupBins * BinnedData.Lanes;
-        int next = 0;
-        for (int i = 0; i < _data.Count; i++)
+        int next = 0, rows = sourceStarts.Length - 1;
+        // Block k of the filtered entries holds the selected features of the data's block k.
+        for (int r = 0; r < rows; r++)
         {
-            starts[i] = next;
-            int end = sourceStarts[i + 1];
-            for (int e = sourceStarts[i]; e < end; e++)
+            starts[r] = next;
+            int end = sourceStarts[r + 1];
+            for (int e = sourceStarts[r]; e < end; e++)
             {
                 // Slot = (group·GroupBins + bin)·Lanes + lane, feature = group·Lanes + lane.
                 int slot = source[e];
@@ -292,7 +299,7 @@ internal sealed class TreeBuilder
                 next += p >= 0 ? 1 : 0;
             }
         }
-        starts[_data.Count] = next;
+        starts[rows] = next;
         _rowStarts = starts;
         _entries = target;
     }
@@ -325,22 +332,29 @@ internal sealed class TreeBuilder
         leaf.Slot = -1;
     }
 
-    /// <summary>Builds the selected features' histograms of the samples at <paramref name="indices"/> from the sparse entries.</summary>
+    /// <summary>
+    /// Builds the selected features' histograms of the samples at <paramref name="indices"/> from the
+    /// sparse entries, one feature block at a time (see <see cref="BinnedData.BlockFeatures"/>).
+    /// </summary>
     internal void BuildHistogram(long[] histogram, ReadOnlySpan<int> indices)
     {
         histogram.AsSpan(0, _histogramLength).Clear();
         ref long bins = ref MemoryMarshal.GetArrayDataReference(histogram);
         ref int entries = ref MemoryMarshal.GetArrayDataReference(_entries);
-        int[] rowStarts = _rowStarts;
         long[] gradients = _gradients, hessianCounts = _hessianCounts;
-        foreach (int i in indices)
+        int n = _data.Count;
+        for (int block = 0; block < _data.BlockCount; block++)
         {
-            var add = Vector128.Create(gradients[i], hessianCounts[i]);
-            int end = rowStarts[i + 1];
-            for (int e = rowStarts[i]; e < end; e++)
+            var rowStarts = _rowStarts.AsSpan(block * n, n + 1);
+            foreach (int i in indices)
             {
-                ref long bin = ref Unsafe.Add(ref bins, (nint)Unsafe.Add(ref entries, e) * 2);
-                Vector128.StoreUnsafe(Vector128.LoadUnsafe(ref bin) + add, ref bin);
+                var add = Vector128.Create(gradients[i], hessianCounts[i]);
+                int end = rowStarts[i + 1];
+                for (int e = rowStarts[i]; e < end; e++)
+                {
+                    ref long bin = ref Unsafe.Add(ref bins, (nint)Unsafe.Add(ref entries, e) * 2);
+                    Vector128.StoreUnsafe(Vector128.LoadUnsafe(ref bin) + add, ref bin);
+                }
             }
         }
     }
