@@ -7,7 +7,7 @@ namespace Mnist.Benchmarks;
 /// <summary>
 /// `dotnet run -c Release --project Mnist.Benchmarks -- gbdt-kernels [--data DIR] [--repeats R]`: the gbdt
 /// tree builder's kernels on one thread, best of R (robust on a shared machine): the histogram of all
-/// training images (a root) and of a random half (a child), the split scan (AVX-512 and its scalar twin),
+/// training images (a root) from the sparse rows and from the sparse columns, and of a random half (a child), the split scan (AVX-512 and its scalar twin),
 /// and the histogram subtraction, with the softmax gradients of the start scores.
 /// </summary>
 public static class GbdtKernelBench
@@ -37,6 +37,7 @@ public static class GbdtKernelBench
         long halfEntries = half.Sum(i => Enumerable.Range(0, data.BlockCount).Sum(k => (long)data.RowStarts[k * n + i + 1] - data.RowStarts[k * n + i]));
         Console.WriteLine($"{n} images, {data.FeatureCount} features, {rootEntries} non-zero entries, histogram {root.Length * 8 / 1e6:0.0} MB, best of {repeats}");
         Time("histogram, all images", repeats, rootEntries, () => builder.BuildHistogram(root, all));
+        Time("root histogram (columns)", repeats, rootEntries, () => builder.BuildRootHistogram(root));
         Time("histogram, random half", repeats, halfEntries, () => builder.BuildHistogram(child, half));
         var options = new GbdtOptions();
         Time("split scan (AVX-512)", repeats, features.Length * 255L, () => TreeBuilder.FindBestSplit(root, features, gradient, hessianCount, options, builder.Scale));

@@ -56,8 +56,8 @@ internal sealed class TreeBuilder
     private readonly FixedPoint _scale;
     private readonly int[] _indices;
     private readonly int[] _scratch;
-    private readonly long[] _gradients;
-    private readonly long[] _hessianCounts;
+    // Each sample's fixed-point (gradient, hessian + count) pair, interleaved: one 16-byte load per sample.
+    private readonly long[] _samples;
     private readonly List<long[]> _slots = [];
     private readonly Stack<int> _free = new();
     private readonly List<Leaf> _leaves = [];
@@ -90,8 +90,7 @@ internal sealed class TreeBuilder
         _scale = FixedPoint.For(data.Count);
         _indices = new int[data.Count];
         _scratch = new int[data.Count];
-        _gradients = new long[data.Count];
-        _hessianCounts = new long[data.Count];
+        _samples = new long[2 * data.Count];
         _rowStarts = data.RowStarts;
         _entries = data.Entries;
         _position = new int[data.FeatureCount];
@@ -135,7 +134,7 @@ internal sealed class TreeBuilder
         {
             root.Slot = Rent();
             long start = Stopwatch.GetTimestamp();
-            BuildHistogram(_slots[root.Slot], _indices.AsSpan(0, n));
+            BuildRootHistogram(_slots[root.Slot]);
             Times.Histograms += Stopwatch.GetTimestamp() - start;
             FindSplit(root);
         }
@@ -183,10 +182,10 @@ internal sealed class TreeBuilder
             float g = gradients[i], h = hessians[i];
             if (!(Math.Abs(g) <= 1f) || !(h >= 0f && h <= 1f))
                 throw new ArgumentOutOfRangeException(nameof(gradients), $"sample {i}: gradient {g} or hessian {h} is outside |g| ≤ 1, 0 ≤ h ≤ 1");
-            _gradients[i] = (long)Math.Round(g * gradientScale);
-            _hessianCounts[i] = (long)Math.Round(h * hessianScale) + one;
-            gradient += _gradients[i];
-            hessianCount += _hessianCounts[i];
+            _samples[2 * i] = (long)Math.Round(g * gradientScale);
+            _samples[2 * i + 1] = (long)Math.Round(h * hessianScale) + one;
+            gradient += _samples[2 * i];
+            hessianCount += _samples[2 * i + 1];
         }
         return (gradient, hessianCount);
     }
@@ -341,20 +340,61 @@ internal sealed class TreeBuilder
         histogram.AsSpan(0, _histogramLength).Clear();
         ref long bins = ref MemoryMarshal.GetArrayDataReference(histogram);
         ref int entries = ref MemoryMarshal.GetArrayDataReference(_entries);
-        long[] gradients = _gradients, hessianCounts = _hessianCounts;
+        ref long samples = ref MemoryMarshal.GetArrayDataReference(_samples);
         int n = _data.Count;
         for (int block = 0; block < _data.BlockCount; block++)
         {
             var rowStarts = _rowStarts.AsSpan(block * n, n + 1);
             foreach (int i in indices)
             {
-                var add = Vector128.Create(gradients[i], hessianCounts[i]);
+                var add = Vector128.LoadUnsafe(ref samples, (nuint)i * 2);
                 int end = rowStarts[i + 1];
                 for (int e = rowStarts[i]; e < end; e++)
                 {
                     ref long bin = ref Unsafe.Add(ref bins, (nint)Unsafe.Add(ref entries, e) * 2);
                     Vector128.StoreUnsafe(Vector128.LoadUnsafe(ref bin) + add, ref bin);
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The histogram of all samples (a root), feature by feature from the sparse columns: each feature's
+    /// 255 bins are accumulated in four small local histograms (L1-resident; consecutive samples
+    /// rotate through them, so runs of the same bin, as in a stroke's 253, 253, 253, do not wait on
+    /// each other's stores), then summed into the feature's slots. Only the selected features are read.
+    /// </summary>
+    internal void BuildRootHistogram(long[] histogram)
+    {
+        histogram.AsSpan(0, _histogramLength).Clear();
+        Span<long> local = stackalloc long[4 * 2 * BinnedData.BinCount];
+        ref long samples = ref MemoryMarshal.GetArrayDataReference(_samples);
+        ref long sums = ref MemoryMarshal.GetReference(local);
+        int[] starts = _data.ColumnStarts, rows = _data.ColumnRows;
+        byte[] bins = _data.ColumnBins;
+        const int Copy = 2 * BinnedData.BinCount;
+        for (int p = 0; p < _selected.Length; p++)
+        {
+            local.Clear();
+            int u = _selected[p], start = starts[u], end = starts[u + 1], k = start;
+            for (; k + 4 <= end; k += 4)
+            {
+                for (int c = 0; c < 4; c++)
+                {
+                    ref long sum = ref Unsafe.Add(ref sums, c * Copy + 2 * bins[k + c]);
+                    (Vector128.LoadUnsafe(ref sum) + Vector128.LoadUnsafe(ref samples, (nuint)rows[k + c] * 2)).StoreUnsafe(ref sum);
+                }
+            }
+            for (; k < end; k++)
+            {
+                ref long sum = ref Unsafe.Add(ref sums, 2 * bins[k]);
+                (Vector128.LoadUnsafe(ref sum) + Vector128.LoadUnsafe(ref samples, (nuint)rows[k] * 2)).StoreUnsafe(ref sum);
+            }
+            for (int bin = 1; bin < BinnedData.BinCount; bin++)
+            {
+                var total = Vector128.LoadUnsafe(ref sums, (nuint)(2 * bin)) + Vector128.LoadUnsafe(ref sums, (nuint)(Copy + 2 * bin))
+                    + Vector128.LoadUnsafe(ref sums, (nuint)(2 * Copy + 2 * bin)) + Vector128.LoadUnsafe(ref sums, (nuint)(3 * Copy + 2 * bin));
+                total.CopyTo(histogram.AsSpan(2 * BinnedData.Slot(p, bin), 2));
             }
         }
     }
@@ -371,29 +411,35 @@ internal sealed class TreeBuilder
                 byte bin = column[i];
                 if (bin == 0) continue;
                 int slot = BinnedData.Slot(p, bin);
-                histogram[2 * slot] += _gradients[i];
-                histogram[2 * slot + 1] += _hessianCounts[i];
+                histogram[2 * slot] += _samples[2 * i];
+                histogram[2 * slot + 1] += _samples[2 * i + 1];
             }
         }
     }
 
+    /// <summary>The ways to build a histogram: sparse rows (any node), sparse columns (the root), dense reference twin.</summary>
+    internal enum HistogramKernel { Rows, Columns, Reference }
+
     /// <summary>
-    /// For tests: quantizes the gradients and hessians, then returns the histogram of the samples at
-    /// <paramref name="indices"/> over <paramref name="selected"/> features (built by the fast kernel,
-    /// or by its reference twin) with the samples' fixed-point totals.
+    /// For tests and the benchmark: quantizes the gradients and hessians, then returns the histogram of
+    /// the samples at <paramref name="indices"/> over <paramref name="selected"/> features (built by
+    /// <paramref name="kernel"/>) with the samples' fixed-point totals.
     /// </summary>
-    internal (long[] Histogram, long Gradient, long HessianCount) Histogram(ReadOnlySpan<int> indices, float[] gradients, float[] hessians, int[] selected, bool reference = false)
+    internal (long[] Histogram, long Gradient, long HessianCount) Histogram(ReadOnlySpan<int> indices, float[] gradients, float[] hessians, int[] selected,
+        HistogramKernel kernel = HistogramKernel.Rows)
     {
         SelectFeatures(selected);
         Quantize(gradients, hessians);
         var histogram = new long[_histogramLength];
-        if (reference) BuildHistogramReference(histogram, indices);
-        else BuildHistogram(histogram, indices);
+        if (kernel == HistogramKernel.Reference) BuildHistogramReference(histogram, indices);
+        else if (kernel == HistogramKernel.Rows) BuildHistogram(histogram, indices);
+        else if (indices.Length == _data.Count) BuildRootHistogram(histogram);
+        else throw new ArgumentException("The column kernel builds the histogram of all samples only.", nameof(kernel));
         long gradient = 0, hessianCount = 0;
         foreach (int i in indices)
         {
-            gradient += _gradients[i];
-            hessianCount += _hessianCounts[i];
+            gradient += _samples[2 * i];
+            hessianCount += _samples[2 * i + 1];
         }
         return (histogram, gradient, hessianCount);
     }
