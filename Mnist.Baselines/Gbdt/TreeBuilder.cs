@@ -135,7 +135,7 @@ internal sealed class TreeBuilder
             root.Slot = Rent();
             long start = Stopwatch.GetTimestamp();
             BuildRootHistogram(_slots[root.Slot]);
-            Times.Histograms += Stopwatch.GetTimestamp() - start;
+            Times.RootHistograms += Stopwatch.GetTimestamp() - start;
             FindSplit(root);
         }
         _leaves.Add(root);
