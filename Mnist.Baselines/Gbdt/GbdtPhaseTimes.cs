@@ -10,6 +10,7 @@ namespace Mnist.Baselines.Gbdt;
 public sealed class GbdtPhaseTimes
 {
     public long Binning { get; internal set; }
+    public long Setup { get; internal set; }
     public long RootHistograms { get; internal set; }
     public long Histograms { get; internal set; }
     public long Subtraction { get; internal set; }
@@ -21,6 +22,7 @@ public sealed class GbdtPhaseTimes
 
     internal void AddTreePhases(GbdtPhaseTimes other)
     {
+        Setup += other.Setup;
         RootHistograms += other.RootHistograms;
         Histograms += other.Histograms;
         Subtraction += other.Subtraction;
@@ -34,6 +36,6 @@ public sealed class GbdtPhaseTimes
 
     /// <summary>One line: the tree phases in thread-seconds, then binning and gradients in seconds.</summary>
     public override string ToString() =>
-        $"tree phases (thread-s): root histograms {Seconds(RootHistograms)}, child histograms {Seconds(Histograms)}, subtraction {Seconds(Subtraction)}, split search {Seconds(SplitSearch)}, "
+        $"tree phases (thread-s): setup (feature sample, fixed point) {Seconds(Setup)}, root histograms {Seconds(RootHistograms)}, child histograms {Seconds(Histograms)}, subtraction {Seconds(Subtraction)}, split search {Seconds(SplitSearch)}, "
         + $"partition {Seconds(Partition)}, leaf scores {Seconds(LeafScores)}, validation scores {Seconds(Validation)}; wall s: binning {Seconds(Binning)}, gradients {Seconds(Gradients)}";
 }

@@ -73,7 +73,7 @@ internal sealed class TreeBuilder
     private int[] _entries;
     private int[]? _filteredRowStarts;
     private int[]? _filteredEntries;
-    private readonly int[] _position;
+    private int[]? _slotMap;
     private int _histogramLength;
 
     /// <summary>Stopwatch ticks this builder spent per phase, over every tree it built (the fit's profile).</summary>
@@ -93,7 +93,6 @@ internal sealed class TreeBuilder
         _samples = new long[2 * data.Count];
         _rowStarts = data.RowStarts;
         _entries = data.Entries;
-        _position = new int[data.FeatureCount];
     }
 
     internal FixedPoint Scale => _scale;
@@ -118,6 +117,7 @@ internal sealed class TreeBuilder
     public RegressionTree Build(float[] gradients, float[] hessians, int[] selectedFeatures, float[] scores)
     {
         int n = _data.Count;
+        long selectStart = Stopwatch.GetTimestamp();
         SelectFeatures(selectedFeatures);
         _leaves.Clear();
         _nodeFeature.Clear();
@@ -129,6 +129,7 @@ internal sealed class TreeBuilder
 
         var (gradient, hessianCount) = Quantize(gradients, hessians);
         for (int i = 0; i < n; i++) _indices[i] = i;
+        Times.Setup += Stopwatch.GetTimestamp() - selectStart;
         var root = new Leaf { Start = 0, Count = n, Gradient = gradient, HessianCount = hessianCount };
         if (n > 0)
         {
@@ -274,13 +275,17 @@ internal sealed class TreeBuilder
             _entries = _data.Entries;
             return;
         }
-        _position.AsSpan().Fill(-1);
-        for (int p = 0; p < selected.Length; p++) _position[selected[p]] = p;
+        // Every data slot's slot in the tree's histogram (−1 for a feature not selected): filtering is
+        // then one table look-up per entry.
+        _slotMap ??= new int[BinnedData.SlotCount(_data.FeatureCount)];
+        _slotMap.AsSpan().Fill(-1);
+        for (int p = 0; p < selected.Length; p++)
+            for (int bin = 1; bin < BinnedData.BinCount; bin++)
+                _slotMap[BinnedData.Slot(selected[p], bin)] = BinnedData.Slot(p, bin);
         _filteredRowStarts ??= new int[_data.RowStarts.Length];
         _filteredEntries ??= new int[_data.Entries.Length];
         int[] sourceStarts = _data.RowStarts, source = _data.Entries, starts = _filteredRowStarts, target = _filteredEntries;
-        int[] position = _position;
-        const int GroupSlots = BinnedData.GroupBins * BinnedData.Lanes;
+        ref int map = ref MemoryMarshal.GetArrayDataReference(_slotMap);
         int next = 0, rows = sourceStarts.Length - 1;
         // Block k of the filtered entries holds the selected features of the data's block k.
         for (int r = 0; r < rows; r++)
@@ -289,13 +294,9 @@ internal sealed class TreeBuilder
             int end = sourceStarts[r + 1];
             for (int e = sourceStarts[r]; e < end; e++)
             {
-                // Slot = (group·GroupBins + bin)·Lanes + lane, feature = group·Lanes + lane.
-                int slot = source[e];
-                int group = slot / GroupSlots;
-                int bin = slot / BinnedData.Lanes - group * BinnedData.GroupBins;
-                int p = position[group * BinnedData.Lanes + slot % BinnedData.Lanes];
-                target[next] = BinnedData.Slot(Math.Max(p, 0), bin);
-                next += p >= 0 ? 1 : 0;
+                int slot = Unsafe.Add(ref map, source[e]);
+                target[next] = slot;
+                next += slot >= 0 ? 1 : 0;
             }
         }
         starts[rows] = next;
