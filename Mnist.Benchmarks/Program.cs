@@ -6,27 +6,22 @@ using Mnist.Benchmarks;
 
 // `dotnet run -c Release --project Mnist.Benchmarks -- quick` prints the GFLOP/s table (see QuickBench);
 // `-- conv --threads 2` times the cnn's convolutions, a training step and augmentation (see ConvBench);
+// `-- gbdt-kernels` times the gradient-boosted tree builder's kernels (see GbdtKernelBench);
 // `-- onnx MODEL.model` compares our predict with ONNX Runtime on the model's export (see OnnxLatencyBench);
 // anything else goes to BenchmarkDotNet, e.g. `-- --filter *SquareGemm*`. BenchmarkDotNet runs in-process
 // (no per-benchmark project build) with a short job, since a full default run of every size takes very long.
-if (args.Length > 0 && args[0] == "onnx")
+// The quick tables, by their first argument; the rest of the arguments go to the table.
+var tables = new Dictionary<string, Action<string[]>>
 {
-    OnnxLatencyBench.Run(args[1..]);
-    return;
-}
-if (args.Length > 0 && args[0] == "quick")
+    ["onnx"] = OnnxLatencyBench.Run,
+    ["quick"] = QuickBench.Run,
+    ["conv"] = ConvBench.Run,
+    ["gbdt-kernels"] = GbdtKernelBench.Run,
+    ["mlnet-adapter"] = MlNetAdapterBench.Run,
+};
+if (args.Length > 0 && tables.TryGetValue(args[0], out var table))
 {
-    QuickBench.Run(args[1..]);
-    return;
-}
-if (args.Length > 0 && args[0] == "conv")
-{
-    ConvBench.Run(args[1..]);
-    return;
-}
-if (args.Length > 0 && args[0] == "mlnet-adapter")
-{
-    MlNetAdapterBench.Run(args[1..]);
+    table(args[1..]);
     return;
 }
 var config = DefaultConfig.Instance

@@ -6,7 +6,7 @@ namespace Mnist.Baselines.Gbdt;
 /// Training images binned exactly on their byte value (256 bins per pixel). Pixels that are constant
 /// in the training data are dropped; the rest are the "used" features, numbered 0..FeatureCount-1.
 /// Two layouts of the same bins: sparse rows (the non-zero pixels of each sample as histogram slot
-/// indices <c>feature × BinStride + bin</c>, for building histograms over a node's sample list — MNIST is
+/// indices <see cref="Slot"/>, for building histograms over a node's sample list — MNIST is
 /// about 80 % zeros, and the zero bin is recovered as node total minus the rest) and dense
 /// feature-major columns (for partitioning a node's samples on one feature).
 /// </summary>
@@ -14,16 +14,40 @@ internal sealed class BinnedData
 {
     public const int BinCount = 256;
 
-    /// <summary>
-    /// Histogram slots per feature: the 256 bins padded to 264. With exactly 256 slots of 16 or 32
-    /// bytes, the same bin of neighbouring pixels (a stroke's 253, 253, 253...) sits a multiple of
-    /// 4 KiB apart, and the CPU's 4K-aliasing check then stalls each load on the previous store
-    /// (measured: 3.2 ns per entry instead of 0.8 on the build benchmark).
-    /// </summary>
-    public const int BinStride = 264;
+    /// <summary>Features interleaved in one histogram group: bin b of 8 neighbouring features is 8 adjacent slots, one AVX-512 split-scan step.</summary>
+    public const int Lanes = 8;
 
-    private BinnedData(int count, int pixelCount, int[] features, int[] rowStarts, int[] entries, byte[] columns)
+    /// <summary>
+    /// Bins per group: the 256 padded to 260. With exactly 256, the same bin of features 8 apart
+    /// (a stroke's 253, 253, 253...) would sit a multiple of 4 KiB apart, and the CPU's 4K-aliasing
+    /// check then stalls each load on the previous store (measured on the old layout: 3.2 ns per
+    /// entry instead of 0.8).
+    /// </summary>
+    public const int GroupBins = 260;
+
+    /// <summary>
+    /// The histogram slot of bin <paramref name="bin"/> of the feature at histogram position
+    /// <paramref name="position"/>: groups of <see cref="Lanes"/> features, bin-major inside a group.
+    /// </summary>
+    public static int Slot(int position, int bin) => ((position / Lanes) * GroupBins + bin) * Lanes + position % Lanes;
+
+    /// <summary>
+    /// Used features per entry block; histogram builds go block by block, so that the part of the
+    /// histogram being written can stay in cache. MNIST's 717 features make one block: 128-feature
+    /// blocks (≈ 0.5 MB of histogram, L2-sized) measured no faster on the root, and slower on small
+    /// child nodes and feature samples, where each row's few entries per block cost a row-start look-up each.
+    /// </summary>
+    public const int BlockFeatures = 1024;
+
+    /// <summary>Slots in a histogram of <paramref name="features"/> features (whole groups).</summary>
+    public static int SlotCount(int features) => (features + Lanes - 1) / Lanes * GroupBins * Lanes;
+
+    private BinnedData(int count, int pixelCount, int[] features, int[] rowStarts, int[] entries, byte[] columns,
+        int[] columnStarts, int[] columnRows, byte[] columnBins)
     {
+        ColumnStarts = columnStarts;
+        ColumnRows = columnRows;
+        ColumnBins = columnBins;
         Count = count;
         PixelCount = pixelCount;
         Features = features;
@@ -40,10 +64,21 @@ internal sealed class BinnedData
     public int FeatureCount => Features.Length;
     /// <summary>Pixel index of each used feature, ascending.</summary>
     public int[] Features { get; }
-    /// <summary>Start of each sample's non-zero entries in <see cref="Entries"/>; length Count + 1.</summary>
+    /// <summary>Feature blocks of <see cref="BlockFeatures"/> used features each.</summary>
+    public int BlockCount => (FeatureCount + BlockFeatures - 1) / BlockFeatures;
+    /// <summary>
+    /// Where the entries of (block k, sample i) start in <see cref="Entries"/>: index k × Count + i;
+    /// they end where the next index starts. Length BlockCount × Count + 1.
+    /// </summary>
     public int[] RowStarts { get; }
-    /// <summary>Histogram slot (feature × <see cref="BinStride"/> + bin, bin ≥ 1) of every non-zero used pixel, row by row.</summary>
+    /// <summary>Histogram slot (<see cref="Slot"/> of feature and bin, bin ≥ 1) of every non-zero used pixel: block by block, then row by row.</summary>
     public int[] Entries { get; }
+    /// <summary>Where each used feature's non-zero samples start in <see cref="ColumnRows"/>; length FeatureCount + 1.</summary>
+    public int[] ColumnStarts { get; }
+    /// <summary>Sparse columns: the samples (ascending) whose bin of the feature is not 0, feature by feature.</summary>
+    public int[] ColumnRows { get; }
+    /// <summary>The bin of each <see cref="ColumnRows"/> entry.</summary>
+    public byte[] ColumnBins { get; }
     /// <summary>Feature-major bins: <c>Columns[feature × Count + sample]</c>.</summary>
     public byte[] Columns { get; }
 
@@ -91,7 +126,6 @@ internal sealed class BinnedData
         int f = features.Length;
 
         var columns = new byte[(long)f * n];
-        var rowStarts = new int[n + 1];
         long nonZero = 0;
         for (int i = 0; i < n; i++)
         {
@@ -104,18 +138,41 @@ internal sealed class BinnedData
             }
         }
         var entries = new int[checked((int)nonZero)];
+        int blocks = (f + BlockFeatures - 1) / BlockFeatures;
+        var rowStarts = new int[blocks * n + 1];
         int next = 0;
-        for (int i = 0; i < n; i++)
+        for (int k = 0; k < blocks; k++)
         {
-            rowStarts[i] = next;
-            var row = rows.AsSpan(i * pixels, pixels);
-            for (int u = 0; u < f; u++)
+            int blockEnd = Math.Min(f, (k + 1) * BlockFeatures);
+            for (int i = 0; i < n; i++)
             {
-                byte v = row[features[u]];
-                if (v != 0) entries[next++] = u * BinStride + v;
+                rowStarts[k * n + i] = next;
+                var row = rows.AsSpan(i * pixels, pixels);
+                for (int u = k * BlockFeatures; u < blockEnd; u++)
+                {
+                    byte v = row[features[u]];
+                    if (v != 0) entries[next++] = Slot(u, v);
+                }
             }
         }
-        rowStarts[n] = next;
-        return new BinnedData(n, pixels, features, rowStarts, entries, columns);
+        rowStarts[blocks * n] = next;
+
+        var columnStarts = new int[f + 1];
+        var columnRows = new int[entries.Length];
+        var columnBins = new byte[entries.Length];
+        next = 0;
+        for (int u = 0; u < f; u++)
+        {
+            columnStarts[u] = next;
+            var column = columns.AsSpan(u * n, n);
+            for (int i = 0; i < n; i++)
+                if (column[i] != 0)
+                {
+                    columnRows[next] = i;
+                    columnBins[next++] = column[i];
+                }
+        }
+        columnStarts[f] = next;
+        return new BinnedData(n, pixels, features, rowStarts, entries, columns, columnStarts, columnRows, columnBins);
     }
 }

@@ -44,6 +44,8 @@ public sealed class GbdtModel : ITrainedModel
     public int BestRound { get; }
     /// <summary>Why boosting ended before its last round (early stopping), or null.</summary>
     public string? StopReason { get; }
+    /// <summary>Where the fit's time went (null for a loaded model).</summary>
+    public GbdtPhaseTimes? FitTimes { get; init; }
     /// <summary>Total number of leaves over all trees.</summary>
     public int LeafCount => Trees.Sum(t => t.LeafCount);
 

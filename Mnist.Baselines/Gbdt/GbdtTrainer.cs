@@ -33,12 +33,15 @@ public sealed class GbdtTrainer(GbdtOptions options) : ITrainer
         validation = FitArguments.Check(train, validation);
 
         progress?.Report(new TrainingProgress(0, "binning"));
+        var times = new GbdtPhaseTimes();
+        long binningStart = Stopwatch.GetTimestamp();
         var data = BinnedData.Create(train);
         int n = data.Count;
         byte[] labels = train.GetLabels();
         byte[]? validationBins = validation is null ? null : BinnedData.RowMajorBins(validation);
         byte[]? validationLabels = validation?.GetLabels();
         int validationCount = validation?.Count ?? 0;
+        times.Binning = Stopwatch.GetTimestamp() - binningStart;
 
         // Start from the log class priors.
         var baseScores = new float[ClassCount];
@@ -84,16 +87,20 @@ public sealed class GbdtTrainer(GbdtOptions options) : ITrainer
                     roundTrees[c] = tree;
                     if (validationBins is not null)
                     {
+                        long start = Stopwatch.GetTimestamp();
                         var target = validationScores[c];
                         int pixels = data.PixelCount;
                         for (int j = 0; j < target.Length; j++) target[j] += tree.Evaluate(validationBins.AsSpan(j * pixels, pixels));
+                        builder.Times.Validation += Stopwatch.GetTimestamp() - start;
                     }
                     return builder;
                 },
                 builders.Add);
             trees.AddRange(roundTrees);
 
+            long gradientStart = Stopwatch.GetTimestamp();
             var (trainLoss, trainAccuracy) = ComputeGradients(scores, labels, gradients, hessians);
+            times.Gradients += Stopwatch.GetTimestamp() - gradientStart;
             double? validationLoss = null, validationAccuracy = null;
             if (validationLabels is not null)
             {
@@ -122,8 +129,9 @@ public sealed class GbdtTrainer(GbdtOptions options) : ITrainer
         }
 
         int kept = earlyStopping ? bestRound : trees.Count / ClassCount;
-        var model = new GbdtModel(data.PixelCount, baseScores, trees.Take(kept * ClassCount).ToArray(), Options, history, kept, stopReason);
-        progress?.Report(new TrainingProgress(1, stopReason is null ? "done" : $"stopped at round {history.Epochs.Count}, kept {kept}"));
+        foreach (var builder in builders) times.AddTreePhases(builder.Times);
+        var model = new GbdtModel(data.PixelCount, baseScores, trees.Take(kept * ClassCount).ToArray(), Options, history, kept, stopReason) { FitTimes = times };
+        progress?.Report(new TrainingProgress(1, (stopReason is null ? "done" : $"stopped at round {history.Epochs.Count}, kept {kept}") + $"; {times}", Milestone: true));
         return model;
     }
 

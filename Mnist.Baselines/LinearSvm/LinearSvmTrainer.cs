@@ -19,8 +19,12 @@ public sealed record LinearSvmOptions
     /// </summary>
     public double C { get; init; } = 0.05;
 
-    /// <summary>Cap on coordinate-descent epochs (LIBLINEAR outer iterations) per class.</summary>
-    public int MaxEpochs { get; init; } = 150;
+    /// <summary>
+    /// Cap on coordinate-descent epochs (LIBLINEAR outer iterations) per class. 20 by default: on full
+    /// MNIST Crammer–Singer then reaches 92.88 % test against 92.94 % when run to the tolerance (112
+    /// epochs), in a sixth of the time.
+    /// </summary>
+    public int MaxEpochs { get; init; } = 20;
 
     /// <summary>LIBLINEAR's ε: stop when the projected-gradient gap over all variables is ≤ this.</summary>
     public double Tolerance { get; init; } = 0.1;
@@ -77,27 +81,39 @@ public sealed class LinearSvmTrainer(LinearSvmOptions options) : ITrainer
         validation = FitArguments.Check(train, validation);
         cancellationToken.ThrowIfCancellationRequested();
 
-        var data = train.Materialize();
+        bool crammerSinger = Options.Multiclass == LinearSvmOptions.CrammerSinger;
+        // Crammer–Singer works on the non-zero pixels alone; one-vs-rest on the dense contiguous rows.
+        var data = crammerSinger ? train : train.Materialize();
         int n = data.Count, d = data.PixelCount;
         byte[] labels = data.GetLabels();
         var validationData = validation is { Count: > 0 } ? validation.Materialize() : null;
         int[]? validationLabels = validationData is null ? null : Array.ConvertAll(validationData.GetLabels(), b => (int)b);
 
-        // ‖xᵢ‖² + B², shared by every class.
-        var squaredNorms = new double[n];
-        ReadOnlySpan<float> pixels = data.ContiguousPixels;
-        for (int i = 0; i < n; i++)
+        ISolver solver;
+        const double BiasSquared = (double)DualCoordinateDescent.BiasFeature * DualCoordinateDescent.BiasFeature;
+        if (crammerSinger)
         {
-            ReadOnlySpan<float> x = pixels.Slice(i * d, d);
-            squaredNorms[i] = TensorPrimitives.Dot(x, x) + (double)DualCoordinateDescent.BiasFeature * DualCoordinateDescent.BiasFeature;
+            var images = new SparseImages(data);
+            // ‖xᵢ‖² + B².
+            var squaredNorms = images.SquaredNorms();
+            for (int i = 0; i < n; i++) squaredNorms[i] += BiasSquared;
+            solver = new CrammerSingerAdapter(new CrammerSingerSolver(images, labels, squaredNorms, Options.C, Options.Tolerance, Options.Seed), d);
+        }
+        else
+        {
+            // ‖xᵢ‖² + B², shared by every class.
+            var squaredNorms = new double[n];
+            ReadOnlySpan<float> pixels = data.ContiguousPixels;
+            for (int i = 0; i < n; i++)
+            {
+                ReadOnlySpan<float> x = pixels.Slice(i * d, d);
+                squaredNorms[i] = TensorPrimitives.Dot(x, x) + BiasSquared;
+            }
+            solver = new OneVsRestSolver(data, labels, squaredNorms, Options, cancellationToken);
         }
 
-        ISolver solver = Options.Multiclass == LinearSvmOptions.CrammerSinger
-            ? new CrammerSingerAdapter(new CrammerSingerSolver(data, labels, squaredNorms, Options.C, Options.Tolerance, Options.Seed), d)
-            : new OneVsRestSolver(data, labels, squaredNorms, Options, cancellationToken);
-
         var history = new TrainingHistory();
-        var trainScores = new float[n * Classes];
+        var trainScores = crammerSinger ? null : new float[n * Classes];
         var validationScores = validationData is null ? null : new float[validationData.Count * Classes];
         var clock = Stopwatch.StartNew();
         double lastSeconds = 0;
@@ -109,9 +125,9 @@ public sealed class LinearSvmTrainer(LinearSvmOptions options) : ITrainer
             epoch++;
 
             var weights = solver.ToWeights();
-            var (loss, accuracy) = solver is CrammerSingerAdapter crammerSinger
-                ? crammerSinger.RunningFigures(weights, Options.C)
-                : TrainFigures(weights, data, labels, trainScores);
+            var (loss, accuracy) = solver is CrammerSingerAdapter adapter
+                ? adapter.RunningFigures(weights, Options.C)
+                : TrainFigures(weights, data, labels, trainScores!);
             double? validationAccuracy = null;
             if (validationData is not null)
             {
@@ -233,12 +249,9 @@ public sealed class LinearSvmTrainer(LinearSvmOptions options) : ITrainer
         {
             var weights = new float[d * Classes];
             var bias = new float[Classes];
-            for (int k = 0; k < Classes; k++)
-            {
-                float[] w = solver.Weights[k];
-                for (int j = 0; j < d; j++) weights[j * Classes + k] = w[j];
-                bias[k] = (float)(solver.BiasWeights[k] * CrammerSingerSolver.BiasFeature);
-            }
+            for (int j = 0; j < d; j++)
+                solver.Weights.AsSpan(j * CrammerSingerSolver.Lanes, Classes).CopyTo(weights.AsSpan(j * Classes, Classes));
+            for (int k = 0; k < Classes; k++) bias[k] = (float)(solver.BiasWeights[k] * CrammerSingerSolver.BiasFeature);
             return new LinearWeights(d, weights, bias);
         }
     }

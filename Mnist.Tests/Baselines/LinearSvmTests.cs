@@ -118,6 +118,31 @@ public sealed class LinearSvmTests
     }
 
     [Test]
+    public void SparseScoreAndUpdateKernelsMatchTheirScalarTwins()
+    {
+        // Crammer–Singer's per-image kernels on real images: 10 class scores over the non-zero pixels
+        // and the rank-one update of pixel-major weights, against class-by-class scalar loops.
+        var images = new SparseImages(BaselineTestData.SmallTrain.Take(200));
+        var random = new Random(5);
+        const int Lanes = CrammerSingerSolver.Lanes;
+        var weights = Enumerable.Range(0, images.PixelCount * Lanes).Select(k => k % Lanes < Classes ? (float)(random.NextDouble() - 0.5) : 0f).ToArray();
+        var twin = (float[])weights.Clone();
+        for (int i = 0; i < images.Count; i++)
+        {
+            var pixels = images.PixelsOf(i);
+            var values = images.ValuesOf(i);
+            var scores = CrammerSingerSolver.Scores(weights, pixels, values);
+            var expected = CrammerSingerSolver.ScoresReference(twin, pixels, values);
+            Assert.That(Enumerable.Range(0, Lanes).Select(m => scores[m]), Is.EqualTo(expected), $"scores of image {i}");
+            var delta = Enumerable.Range(0, Lanes).Select(m => m < Classes && random.Next(3) == 0 ? (float)(random.NextDouble() - 0.5) : 0f).ToArray();
+            CrammerSingerSolver.Update(weights, pixels, values, System.Runtime.Intrinsics.Vector512.Create<float>(delta));
+            CrammerSingerSolver.UpdateReference(twin, pixels, values, delta);
+        }
+        Assert.That(weights, Is.EqualTo(twin));
+        Assert.That(images.Pixels, Has.Length.LessThan(images.Count * images.PixelCount / 3), "MNIST is mostly zeros");
+    }
+
+    [Test]
     public void OneVsRestAlsoReachesTheAccuracyFloor()
     {
         var model = new LinearSvmTrainer(SmallOptions with { Multiclass = LinearSvmOptions.OneVsRest, C = 0.01 }).Fit(BaselineTestData.SmallTrain);

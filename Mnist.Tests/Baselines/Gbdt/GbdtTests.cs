@@ -65,16 +65,19 @@ public class GbdtTests
         float[] gradients = [-0.5f, -0.5f, -0.5f, -0.5f, 0.5f, 0.5f, 0.5f, 0.5f];
         float[] hessians = [0.25f, 0.25f, 0.25f, 0.25f, 0.25f, 0.25f, 0.25f, 0.25f];
         int[] features = [0, 1];
-        var histogram = builder.Histogram([0, 1, 2, 3, 4, 5, 6, 7], gradients, hessians, features);
-        var split = TreeBuilder.FindBestSplit(histogram, features, 0, 2, 8, new GbdtOptions { MinSamplesLeaf = 1 });
+        var (histogram, gradient, hessianCount) = builder.Histogram([0, 1, 2, 3, 4, 5, 6, 7], gradients, hessians, features);
+        var scale = builder.Scale;
+        var split = TreeBuilder.FindBestSplit(histogram, features, gradient, hessianCount, new GbdtOptions { MinSamplesLeaf = 1 }, scale);
+        var referenceSplit = TreeBuilder.FindBestSplit(histogram, features, gradient, hessianCount, new GbdtOptions { MinSamplesLeaf = 1 }, scale, reference: true);
         Assert.Multiple(() =>
         {
             Assert.That(split.Feature, Is.EqualTo(0));
             Assert.That(split.Threshold, Is.EqualTo(34));
-            Assert.That(split.Gain, Is.EqualTo(2.25 / 1.75 + 2.25 / 2.25).Within(1e-12));
-            Assert.That(split.LeftGradient, Is.EqualTo(-1.5).Within(1e-12));
-            Assert.That(split.LeftHessian, Is.EqualTo(0.75).Within(1e-12));
-            Assert.That(split.LeftCount, Is.EqualTo(3));
+            Assert.That(split.Gain, Is.EqualTo(2.25 / 1.75 + 2.25 / 2.25).Within(1e-9));
+            Assert.That(scale.Gradient(split.LeftGradient), Is.EqualTo(-1.5).Within(1e-12));
+            Assert.That(scale.Hessian(split.LeftHessianCount), Is.EqualTo(0.75).Within(1e-9));
+            Assert.That(scale.Count(split.LeftHessianCount), Is.EqualTo(3));
+            Assert.That(referenceSplit, Is.EqualTo(split));
         });
 
         // Predictions: an image with pixel 0 ≤ 34 gets class-0 score log 0.5 + 6/7 and class-1 score log 0.5 − 6/7.
@@ -114,22 +117,24 @@ public class GbdtTests
         var left = all.Where(i => binned.Column(200)[i] <= 100).ToArray();
         var right = all.Where(i => binned.Column(200)[i] > 100).ToArray();
         var builder = new TreeBuilder(binned, new GbdtOptions());
-        var parent = builder.Histogram(all, gradients, hessians, features);
-        var direct = builder.Histogram(right, gradients, hessians, features);
-        TreeBuilder.Subtract(parent, builder.Histogram(left, gradients, hessians, features));
+        var (parent, _, _) = builder.Histogram(all, gradients, hessians, features);
+        var (direct, _, _) = builder.Histogram(right, gradients, hessians, features);
+        TreeBuilder.Subtract(parent, builder.Histogram(left, gradients, hessians, features).Histogram);
         // A feature subset's histogram holds the subset's features alone, in order.
         int[] subset = features.Where(u => u % 3 == 1).ToArray();
-        var partial = builder.Histogram(all, gradients, hessians, subset);
-        var full = builder.Histogram(all, gradients, hessians, features);
-        int featureLength = BinnedData.BinStride * TreeBuilder.Stride;
+        var (partial, _, _) = builder.Histogram(all, gradients, hessians, subset);
+        var (full, _, _) = builder.Histogram(all, gradients, hessians, features);
+        static long[] FeatureBins(long[] histogram, int position) =>
+            Enumerable.Range(0, BinnedData.BinCount).SelectMany(b => new[] { histogram[2 * BinnedData.Slot(position, b)], histogram[2 * BinnedData.Slot(position, b) + 1] }).ToArray();
         Assert.Multiple(() =>
         {
             Assert.That(left, Is.Not.Empty);
             Assert.That(right, Is.Not.Empty);
-            Assert.That(parent, Is.EqualTo(direct).Within(1e-9));
-            Assert.That(partial, Has.Length.EqualTo(subset.Length * featureLength));
+            // Fixed-point sums are exact: parent − left is the right side's direct build, bit for bit.
+            Assert.That(parent, Is.EqualTo(direct));
+            Assert.That(partial, Has.Length.EqualTo(2 * BinnedData.SlotCount(subset.Length)));
             for (int p = 0; p < subset.Length; p += 17)
-                Assert.That(partial.AsSpan(p * featureLength, featureLength).ToArray(), Is.EqualTo(full.AsSpan(subset[p] * featureLength, featureLength).ToArray()), $"feature {subset[p]}");
+                Assert.That(FeatureBins(partial, p), Is.EqualTo(FeatureBins(full, subset[p])), $"feature {subset[p]}");
         });
 
         // Whole fits: subtraction and direct builds grow the same trees.
@@ -142,9 +147,44 @@ public class GbdtTests
             {
                 Assert.That(subtracting.Trees[t].Feature, Is.EqualTo(directModel.Trees[t].Feature), $"tree {t}");
                 Assert.That(subtracting.Trees[t].Threshold, Is.EqualTo(directModel.Trees[t].Threshold), $"tree {t}");
-                Assert.That(subtracting.Trees[t].LeafValues, Is.EqualTo(directModel.Trees[t].LeafValues).Within(1e-5), $"tree {t}");
+                Assert.That(subtracting.Trees[t].LeafValues, Is.EqualTo(directModel.Trees[t].LeafValues), $"tree {t}");
             }
         });
+    }
+
+    [Test]
+    public void FastHistogramAndSplitScanMatchTheirReferenceTwins()
+    {
+        // Sparse-row and (for the root) sparse-column histogram builds vs the dense-column twin, and the AVX-512 split scan vs the
+        // scalar one, on real images: random row subsets (root-sized down to leaf-sized), random
+        // gradients and hessians, all features and a feature sample, with and without L2.
+        var images = TestData.Mnist.Train.Take(2000);
+        var binned = BinnedData.Create(images);
+        var random = new Random(11);
+        var gradients = Enumerable.Range(0, images.Count).Select(_ => (float)(2 * random.NextDouble() - 1)).ToArray();
+        var hessians = Enumerable.Range(0, images.Count).Select(_ => (float)random.NextDouble()).ToArray();
+        int[] all = Enumerable.Range(0, binned.FeatureCount).ToArray();
+        int[] sample = all.Where(_ => random.NextDouble() < 0.3).ToArray();
+        var builder = new TreeBuilder(binned, new GbdtOptions());
+        int splits = 0;
+        foreach (int[] features in new[] { all, sample })
+            foreach (int size in new[] { images.Count, 700, 120, 41 })
+            {
+                int[] rows = Enumerable.Range(0, images.Count).Where(_ => random.Next(images.Count) < size).ToArray();
+                var (fast, gradient, hessianCount) = builder.Histogram(rows, gradients, hessians, features);
+                var (slow, _, _) = builder.Histogram(rows, gradients, hessians, features, TreeBuilder.HistogramKernel.Reference);
+                Assert.That(fast, Is.EqualTo(slow), $"histogram of {rows.Length} rows, {features.Length} features");
+                if (rows.Length == images.Count)
+                    Assert.That(builder.Histogram(rows, gradients, hessians, features, TreeBuilder.HistogramKernel.Columns).Histogram, Is.EqualTo(slow), $"root histogram, {features.Length} features");
+                foreach (var options in new[] { new GbdtOptions(), new GbdtOptions { L2 = 0, MinSamplesLeaf = 3 }, new GbdtOptions { MinSamplesLeaf = 200, MinHessianLeaf = 5 } })
+                {
+                    var split = TreeBuilder.FindBestSplit(fast, features, gradient, hessianCount, options, builder.Scale);
+                    var twin = TreeBuilder.FindBestSplit(fast, features, gradient, hessianCount, options, builder.Scale, reference: true);
+                    Assert.That(split, Is.EqualTo(twin), $"split of {rows.Length} rows, {features.Length} features, {options}");
+                    if (split.IsValid) splits++;
+                }
+            }
+        Assert.That(splits, Is.GreaterThan(10));
     }
 
     [Test]
