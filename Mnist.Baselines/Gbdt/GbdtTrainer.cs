@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Mnist.Baselines.Common;
 using Mnist.Core.Data;
 using Mnist.Core.Numerics;
 using Mnist.Core.Training;
@@ -12,7 +13,7 @@ namespace Mnist.Baselines.Gbdt;
 /// value; trees grow leaf-wise with histogram subtraction. The ten class trees of a round are built
 /// in parallel, each by one thread from start to finish, so the result is the same for any thread count.
 /// </summary>
-public sealed class GbdtTrainer(GbdtOptions options) : ITrainer
+public sealed class GbdtTrainer(GbdtOptions options) : SchemaTrainer<GbdtOptions>(TrainerName, GbdtOptions.Schema, options)
 {
     private const int ClassCount = DigitDataView.ClassCount;
     private const int Chunk = 4096;
@@ -21,17 +22,11 @@ public sealed class GbdtTrainer(GbdtOptions options) : ITrainer
 
     public GbdtTrainer() : this(new GbdtOptions()) { }
 
-    public string Name => TrainerName;
-    public GbdtOptions Options { get; } = GbdtOptions.Schema.Validate(options);
-    public IReadOnlyDictionary<string, object> Hyperparameters => GbdtOptions.Schema.ToDictionary(Options);
-
     /// <summary>False builds every node's histogram directly instead of parent − sibling (for tests).</summary>
     internal bool SubtractHistograms { get; init; } = true;
 
-    public ITrainedModel Fit(DigitDataView train, DigitDataView? validation = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    private protected override ITrainedModel FitChecked(DigitDataView train, DigitDataView? validation, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
-        validation = FitArguments.Check(train, validation);
-
         progress?.Report(new TrainingProgress(0, "binning"));
         var times = new GbdtPhaseTimes();
         long binningStart = Stopwatch.GetTimestamp();

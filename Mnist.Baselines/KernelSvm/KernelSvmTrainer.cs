@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Mnist.Baselines.Common;
 using Mnist.Core.Data;
 using Mnist.Core.Numerics;
 using Mnist.Core.Training;
@@ -18,7 +19,7 @@ namespace Mnist.Baselines.KernelSvm;
 /// identical for any thread count; there is nothing random to seed. The validation set, when given, is scored for
 /// the history.
 /// </remarks>
-public sealed class KernelSvmTrainer(KernelSvmOptions options) : ITrainer
+public sealed class KernelSvmTrainer(KernelSvmOptions options) : SchemaTrainer<KernelSvmOptions>(TrainerName, KernelSvmOptions.Schema, options)
 {
     public const string TrainerName = "kernel-svm";
     private const int Classes = DigitDataView.ClassCount;
@@ -28,20 +29,8 @@ public sealed class KernelSvmTrainer(KernelSvmOptions options) : ITrainer
 
     public KernelSvmTrainer() : this(new KernelSvmOptions()) { }
 
-    public KernelSvmOptions Options { get; } = KernelSvmOptions.Schema.Validate(options);
-
-    public string Name => TrainerName;
-
-    public IReadOnlyDictionary<string, object> Hyperparameters => KernelSvmOptions.Schema.ToDictionary(Options);
-
-    public ITrainedModel Fit(
-        DigitDataView train,
-        DigitDataView? validation = null,
-        IProgress<TrainingProgress>? progress = null,
-        CancellationToken cancellationToken = default)
+    private protected override ITrainedModel FitChecked(DigitDataView train, DigitDataView? validation, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
-        FitArguments.Check(train, validation);
-        cancellationToken.ThrowIfCancellationRequested();
         var clock = Stopwatch.StartNew();
         int n = train.Count, d = train.PixelCount;
         byte[] labels = train.GetLabels();

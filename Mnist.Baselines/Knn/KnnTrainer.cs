@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Mnist.Baselines.Common;
 using Mnist.Baselines.Pca;
 using Mnist.Core.Data;
 using Mnist.Core.Training;
@@ -11,32 +12,21 @@ namespace Mnist.Baselines.Knn;
 /// the training set. Fitting only stores the (projected) training set; the search is in <see cref="KnnModel"/>.
 /// The validation set is not used (k is fixed; scoring it here would only repeat the caller's evaluation).
 /// </summary>
-public sealed class KnnTrainer(KnnOptions options) : ITrainer
+public sealed class KnnTrainer(KnnOptions options) : SchemaTrainer<KnnOptions>(TrainerName, KnnOptions.Schema, options)
 {
     public const string TrainerName = "knn";
 
     public KnnTrainer() : this(new KnnOptions()) { }
 
-    public KnnOptions Options { get; } = KnnOptions.Schema.Validate(options);
-
-    public string Name => TrainerName;
-
-    public IReadOnlyDictionary<string, object> Hyperparameters => KnnOptions.Schema.ToDictionary(Options);
-
-    public void CheckImageSize(int height, int width)
+    /// <summary>PCA needs at least as many pixels as components.</summary>
+    public override void CheckImageSize(int height, int width)
     {
         if (Options.PcaComponents > height * width)
             throw new IncompatibleDataException($"pca-components = {Options.PcaComponents} exceeds the {height * width} pixels of {height}×{width} images");
     }
 
-    public ITrainedModel Fit(
-        DigitDataView train,
-        DigitDataView? validation = null,
-        IProgress<TrainingProgress>? progress = null,
-        CancellationToken cancellationToken = default)
+    private protected override ITrainedModel FitChecked(DigitDataView train, DigitDataView? validation, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
-        FitArguments.Check(train, validation);
-        cancellationToken.ThrowIfCancellationRequested();
         var clock = Stopwatch.StartNew();
         int n = train.Count, d = train.PixelCount;
         var pixels = new float[(long)n * d];

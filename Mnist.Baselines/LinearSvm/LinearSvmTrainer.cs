@@ -59,27 +59,15 @@ public sealed record LinearSvmOptions
 /// ComputeSettings) in lock-step epochs; each class has its own seeded permutation stream, so the
 /// result does not depend on the thread count.
 /// </summary>
-public sealed class LinearSvmTrainer(LinearSvmOptions options) : ITrainer
+public sealed class LinearSvmTrainer(LinearSvmOptions options) : SchemaTrainer<LinearSvmOptions>(TrainerName, LinearSvmOptions.Schema, options)
 {
     public const string TrainerName = "linear-svm";
     private const int Classes = DigitDataView.ClassCount;
 
     public LinearSvmTrainer() : this(new LinearSvmOptions()) { }
 
-    public LinearSvmOptions Options { get; } = LinearSvmOptions.Schema.Validate(options);
-
-    public string Name => TrainerName;
-
-    public IReadOnlyDictionary<string, object> Hyperparameters => LinearSvmOptions.Schema.ToDictionary(Options);
-
-    public ITrainedModel Fit(
-        DigitDataView train,
-        DigitDataView? validation = null,
-        IProgress<TrainingProgress>? progress = null,
-        CancellationToken cancellationToken = default)
+    private protected override ITrainedModel FitChecked(DigitDataView train, DigitDataView? validation, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
-        validation = FitArguments.Check(train, validation);
-        cancellationToken.ThrowIfCancellationRequested();
 
         bool crammerSinger = Options.Multiclass == LinearSvmOptions.CrammerSinger;
         // Crammer–Singer works on the non-zero pixels alone; one-vs-rest on the dense contiguous rows.
@@ -258,33 +246,18 @@ public sealed class LinearSvmTrainer(LinearSvmOptions options) : ITrainer
 }
 
 /// <summary>
-/// A fitted multiclass linear SVM. <see cref="PredictProbabilities"/> returns the softmax of the
+/// A fitted multiclass linear SVM. <see cref="LinearModel{TOptions}.PredictProbabilities"/> returns the softmax of the
 /// decision scores X·W + b (argmax = the SVM's decision), which are not calibrated probabilities.
 /// </summary>
-public sealed class LinearSvmModel : ITrainedModel
+public sealed class LinearSvmModel : LinearModel<LinearSvmOptions>
 {
-    /// <summary>2: the hyperparameters are a JSON block read through the schema.</summary>
-    private const int PayloadVersion = 2;
-    private readonly LinearWeights _weights;
+    internal LinearSvmModel(LinearSvmOptions options, LinearWeights weights, TrainingHistory? history) : base(options, weights, history) { }
 
-    internal LinearSvmModel(LinearSvmOptions options, LinearWeights weights, TrainingHistory? history)
-    {
-        Options = options;
-        _weights = weights;
-        History = history;
-    }
-
-    public LinearSvmOptions Options { get; }
-    public string TrainerName => LinearSvmTrainer.TrainerName;
-    public IReadOnlyDictionary<string, object> Hyperparameters => LinearSvmOptions.Schema.ToDictionary(Options);
-    public bool HasCalibratedProbabilities => false;
-    public TrainingHistory? History { get; }
-    public int Features => _weights.Features;
-
-    /// <summary>A copy of the weights (Features × 10, row-major; column k is class k's w).</summary>
-    public float[] GetWeights() => (float[])_weights.Weights.Clone();
-
-    public float[] GetBias() => (float[])_weights.Bias.Clone();
+    /// <inheritdoc />
+    public override string TrainerName => LinearSvmTrainer.TrainerName;
+    private protected override HyperparameterSchema<LinearSvmOptions> Schema => LinearSvmOptions.Schema;
+    /// <inheritdoc />
+    public override bool HasCalibratedProbabilities => false;
 
     /// <summary>The raw decision scores X·W + b (data.Count × 10).</summary>
     public float[] DecisionScores(DigitDataView data)
@@ -294,21 +267,10 @@ public sealed class LinearSvmModel : ITrainedModel
         return scores;
     }
 
-    public void PredictProbabilities(DigitDataView data, Span<float> probabilities) => _weights.SoftmaxScores(data, probabilities);
-
-    public void WritePayload(BinaryWriter writer)
-    {
-        writer.Write(PayloadVersion);
-        LinearSvmOptions.Schema.Write(writer, Options);
-        _weights.Write(writer);
-    }
-
+    /// <summary>Reads a payload written by <see cref="LinearModel{TOptions}.WritePayload"/>.</summary>
     public static LinearSvmModel Load(BinaryReader reader)
     {
-        int version = reader.ReadInt32();
-        if (version != PayloadVersion) throw new InvalidDataException($"Unsupported linear-svm payload version {version}.");
-        var options = LinearSvmOptions.Schema.Read(reader);
-        var weights = LinearWeights.Read(reader);
+        var (options, weights) = ReadPayload(reader, LinearSvmOptions.Schema, "linear-svm");
         return new LinearSvmModel(options, weights, history: null);
     }
 }

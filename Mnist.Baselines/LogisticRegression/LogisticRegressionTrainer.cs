@@ -36,7 +36,7 @@ public sealed record LogisticRegressionOptions
 /// Multinomial (softmax) logistic regression with an L2 penalty, fitted on the full batch by L-BFGS
 /// with a strong-Wolfe line search. Deterministic: starts from zero and uses no randomness.
 /// </summary>
-public sealed class LogisticRegressionTrainer(LogisticRegressionOptions options) : ITrainer
+public sealed class LogisticRegressionTrainer(LogisticRegressionOptions options) : SchemaTrainer<LogisticRegressionOptions>(TrainerName, LogisticRegressionOptions.Schema, options)
 {
     public const string TrainerName = "logreg";
 
@@ -52,20 +52,8 @@ public sealed class LogisticRegressionTrainer(LogisticRegressionOptions options)
 
     public LogisticRegressionTrainer() : this(new LogisticRegressionOptions()) { }
 
-    public LogisticRegressionOptions Options { get; } = LogisticRegressionOptions.Schema.Validate(options);
-
-    public string Name => TrainerName;
-
-    public IReadOnlyDictionary<string, object> Hyperparameters => LogisticRegressionOptions.Schema.ToDictionary(Options);
-
-    public ITrainedModel Fit(
-        DigitDataView train,
-        DigitDataView? validation = null,
-        IProgress<TrainingProgress>? progress = null,
-        CancellationToken cancellationToken = default)
+    private protected override ITrainedModel FitChecked(DigitDataView train, DigitDataView? validation, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
-        validation = FitArguments.Check(train, validation);
-        cancellationToken.ThrowIfCancellationRequested();
 
         var data = train.Materialize();
         var objective = new SoftmaxObjective(data, Options.L2);
@@ -129,49 +117,20 @@ public sealed class LogisticRegressionTrainer(LogisticRegressionOptions options)
 }
 
 /// <summary>A fitted softmax regression: probabilities = softmax(X·W + b).</summary>
-public sealed class LogisticRegressionModel : ITrainedModel
+public sealed class LogisticRegressionModel : LinearModel<LogisticRegressionOptions>
 {
-    /// <summary>2: the hyperparameters are a JSON block read through the schema.</summary>
-    private const int PayloadVersion = 2;
-    private readonly LinearWeights _weights;
+    internal LogisticRegressionModel(LogisticRegressionOptions options, LinearWeights weights, TrainingHistory? history) : base(options, weights, history) { }
 
-    internal LogisticRegressionModel(LogisticRegressionOptions options, LinearWeights weights, TrainingHistory? history)
-    {
-        Options = options;
-        _weights = weights;
-        History = history;
-    }
+    /// <inheritdoc />
+    public override string TrainerName => LogisticRegressionTrainer.TrainerName;
+    private protected override HyperparameterSchema<LogisticRegressionOptions> Schema => LogisticRegressionOptions.Schema;
+    /// <inheritdoc />
+    public override bool HasCalibratedProbabilities => true;
 
-    public LogisticRegressionOptions Options { get; }
-    public string TrainerName => LogisticRegressionTrainer.TrainerName;
-    public IReadOnlyDictionary<string, object> Hyperparameters => LogisticRegressionOptions.Schema.ToDictionary(Options);
-    public bool HasCalibratedProbabilities => true;
-    public TrainingHistory? History { get; }
-
-    /// <summary>Pixels per image the model expects.</summary>
-    public int Features => _weights.Features;
-
-    /// <summary>A copy of the weights (Features × 10, row-major).</summary>
-    public float[] GetWeights() => (float[])_weights.Weights.Clone();
-
-    /// <summary>A copy of the 10 biases.</summary>
-    public float[] GetBias() => (float[])_weights.Bias.Clone();
-
-    public void PredictProbabilities(DigitDataView data, Span<float> probabilities) => _weights.SoftmaxScores(data, probabilities);
-
-    public void WritePayload(BinaryWriter writer)
-    {
-        writer.Write(PayloadVersion);
-        LogisticRegressionOptions.Schema.Write(writer, Options);
-        _weights.Write(writer);
-    }
-
+    /// <summary>Reads a payload written by <see cref="LinearModel{TOptions}.WritePayload"/>.</summary>
     public static LogisticRegressionModel Load(BinaryReader reader)
     {
-        int version = reader.ReadInt32();
-        if (version != PayloadVersion) throw new InvalidDataException($"Unsupported logreg payload version {version}.");
-        var options = LogisticRegressionOptions.Schema.Read(reader);
-        var weights = LinearWeights.Read(reader);
+        var (options, weights) = ReadPayload(reader, LogisticRegressionOptions.Schema, "logreg");
         return new LogisticRegressionModel(options, weights, history: null);
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Mnist.Baselines.Common;
 using Mnist.Core.Data;
 using Mnist.Core.Numerics;
 using Mnist.Core.Training;
@@ -13,42 +14,27 @@ namespace Mnist.Baselines.MlNet;
 /// itself (an IDataView), reports progress from ML.NET's log, stops on cancellation, and its model
 /// wraps ML.NET's model zip in our model file.
 /// </summary>
-public sealed class MlNetTrainer : ITrainer
+internal sealed class MlNetTrainer : SchemaTrainer<MlNetHyperparameters>
 {
     /// <summary>The engine name reports give these trainers.</summary>
     public const string EngineName = "ML.NET 5.0.1";
 
     private readonly MlNetAlgorithm _algorithm;
-    private readonly MlNetHyperparameters _values;
 
-    internal MlNetTrainer(MlNetAlgorithm algorithm, MlNetHyperparameters values)
+    internal MlNetTrainer(MlNetAlgorithm algorithm, MlNetHyperparameters values) : base(algorithm.Name, algorithm.Schema, values) => _algorithm = algorithm;
+
+    private protected override ITrainedModel FitChecked(DigitDataView train, DigitDataView? validation, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
-        _algorithm = algorithm;
-        _values = values;
-    }
-
-    public string Name => _algorithm.Name;
-
-    public IReadOnlyDictionary<string, object> Hyperparameters => _algorithm.Schema.ToDictionary(_values);
-
-    public ITrainedModel Fit(
-        DigitDataView train,
-        DigitDataView? validation = null,
-        IProgress<TrainingProgress>? progress = null,
-        CancellationToken cancellationToken = default)
-    {
-        FitArguments.Check(train, validation);
-        cancellationToken.ThrowIfCancellationRequested();
-        var ml = new MLContext(_values.Seed);
+        var ml = new MLContext(Options.Seed);
         var clock = Stopwatch.StartNew();
         ITransformer transformer;
         using (var monitor = new MlNetFitMonitor(ml, _algorithm.OneVersusAllLearners, progress, cancellationToken))
         {
-            var estimator = _algorithm.Build(ml, _values, ComputeSettings.Threads);
+            var estimator = _algorithm.Build(ml, Options, ComputeSettings.Threads);
             transformer = monitor.Run(() => estimator.Fit(new CancellableDataView(train, cancellationToken)));
         }
         // The runner scores the validation set itself; one pass of ML.NET gives no per-epoch history.
-        var model = new MlNetModel(_algorithm, _values, ml, transformer, train.PixelCount);
+        var model = new MlNetModel(_algorithm, Options, ml, transformer, train.PixelCount);
         progress?.Report(new TrainingProgress(1.0, $"ML.NET fit done in {clock.Elapsed.TotalSeconds:0.0} s"));
         return model;
     }
