@@ -169,6 +169,7 @@ public sealed class EnvironmentWriteFailureTests : SharedTempFolderFixture
         if (!OperatingSystem.IsLinux() || Environment.UserName != "root") Assert.Ignore("needs root to run mnist as another user");
         string dll = Path.Combine(TestContext.CurrentContext.TestDirectory, "mnist.dll");
         string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
+        if (!OthersCanReach(dll) || !OthersCanReach(_data)) Assert.Ignore("user nobody cannot reach the build or the data (a folder above them is private, e.g. a mktemp clone)");
         string model = Path.Combine(Folder, "nobody-cannot-write", "m.model");
         var start = new ProcessStartInfo("setpriv") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Folder };
         foreach (string arg in new[] { "--reuid=65534", "--regid=65534", "--clear-groups", "env", "HOME=/tmp", dotnet, dll,
@@ -195,6 +196,15 @@ public sealed class EnvironmentWriteFailureTests : SharedTempFolderFixture
             Assert.That(lines, Is.EqualTo(new[] { $"error: cannot write {model}: permission denied" }));
             Assert.That(output, Does.Not.Contain("] started"), "refused before training");
         }
+    }
+
+    /// <summary>Whether every folder above <paramref name="path"/> lets other users through (o+x).</summary>
+    private static bool OthersCanReach(string path)
+    {
+        if (OperatingSystem.IsWindows()) return true;
+        for (var folder = new DirectoryInfo(Path.GetFullPath(path)).Parent; folder is not null; folder = folder.Parent)
+            if (!File.GetUnixFileMode(folder.FullName).HasFlag(UnixFileMode.OtherExecute)) return false;
+        return true;
     }
 
     private static bool CanWrite(string folder)

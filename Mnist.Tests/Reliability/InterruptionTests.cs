@@ -21,7 +21,7 @@ public sealed class InterruptionTests : TempFolderFixture
     private static string[] Settings(string output) =>
     [
         "compare", "--data", RunnerHarness.RealDataFolder(), "--trainers", "logreg,mlp", "--train-limit", "20000", "--test-limit", "2000",
-        "--threads", "1", "--param", "mlp.epochs=6", "--param", "logreg.max-iterations=15", "--out", output,
+        "--threads", "1", "--param", "mlp.epochs=12", "--param", "logreg.max-iterations=15", "--out", output,
     ];
 
     [Test]
@@ -33,7 +33,7 @@ public sealed class InterruptionTests : TempFolderFixture
         {
             process.WaitForOutput("[mlp]", 60);
             maxThreads = process.ThreadCount() ?? 0;
-            process.WaitForOutput("epoch 2/6 done", 60);
+            process.WaitForOutput("epoch 2/12 done", 60);
             maxThreads = Math.Max(maxThreads, process.ThreadCount() ?? 0);
             var clock = Stopwatch.StartNew();
             process.Signal(MnistProcess.SIGINT);
@@ -42,7 +42,7 @@ public sealed class InterruptionTests : TempFolderFixture
             Assert.That(exitCode, Is.EqualTo(130), process.Output + process.Error);
             Assert.That(clock.Elapsed.TotalSeconds, Is.LessThan(5));
             AssertInterrupted(interrupted, process.Error, finished: ["logreg"]);
-            Assert.That(process.Output, Does.Not.Contain("epoch 6/6 done"));
+            Assert.That(process.Output, Does.Not.Contain("epoch 12/12 done"));
         }
         // The runtime has its own threads (GC, finalizer, tiered JIT, signal handling); --threads 1 adds no compute workers.
         Assert.That(maxThreads, Is.LessThan(40));
@@ -72,7 +72,7 @@ public sealed class InterruptionTests : TempFolderFixture
     {
         string output = Path.Combine(Folder, "run");
         using var process = MnistProcess.Start(Folder, Settings(output));
-        process.WaitForOutput("epoch 1/6 done", 60);
+        process.WaitForOutput("epoch 1/12 done", 60);
         var clock = Stopwatch.StartNew();
         process.Signal(MnistProcess.SIGTERM);
         int exitCode = process.WaitForExit(20);
@@ -97,10 +97,10 @@ public sealed class InterruptionTests : TempFolderFixture
     {
         string model = Path.Combine(Folder, "mlp.model");
         string[] train = ["train", "--data", RunnerHarness.RealDataFolder(), "--trainer", "mlp", "--train-limit", "20000", "--test-limit", "1000",
-            "--threads", "1", "--param", "epochs=4", "--model-out", model];
+            "--threads", "1", "--param", "epochs=10", "--model-out", model];
         using (var process = MnistProcess.Start(Folder, train))
         {
-            process.WaitForOutput("epoch 1/4 done", 60);
+            process.WaitForOutput("epoch 1/10 done", 60);
             process.Signal(MnistProcess.SIGINT);
             Assert.That(process.WaitForExit(20), Is.EqualTo(130), process.Output + process.Error);
             Assert.That(process.Error.Trim(), Is.EqualTo($"interrupted: checkpoint of mlp kept at {model}.ckpt; run the same command with --resume to continue"));
