@@ -73,7 +73,17 @@ internal sealed partial class MnistProcess : IDisposable
     /// <summary>Sends a real POSIX signal to the process.</summary>
     public void Signal(int signal)
     {
+        if (Ignores(signal))
+            Assert.Ignore($"signal {signal} is ignored in this process tree (a non-interactive shell started it in the background with &), so the child ignores it too");
         Assert.That(Kill(_process.Id, signal), Is.Zero, $"kill({_process.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
+    }
+
+    /// <summary>Whether this process ignores <paramref name="signal"/> (SigIgn in /proc/self/status): children inherit an ignored disposition.</summary>
+    private static bool Ignores(int signal)
+    {
+        if (!OperatingSystem.IsLinux()) return false;
+        string? line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        return line is not null && (Convert.ToUInt64(line["SigIgn:".Length..].Trim(), 16) & (1UL << (signal - 1))) != 0;
     }
 
     /// <summary>The exit code; fails (and kills the process) after <paramref name="timeoutSeconds"/>.</summary>
