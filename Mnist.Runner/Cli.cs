@@ -12,8 +12,8 @@ public static class Cli
         var root = new RootCommand("MnistExperiments: train MNIST digit classifiers on one data pipeline and compare them.");
         root.Add(CompareCommand.Create(environment));
         root.Add(Kaggle.KaggleCommand.Create(environment));
-        root.Add(CrossValidation.CvCommand.Create(environment));
-        root.Add(Grid.GridCommand.Create(environment));
+        root.Add(new CrossValidation.CvCommand(environment).Command);
+        root.Add(new Grid.GridCommand(environment).Command);
         root.Add(Models.TrainCommand.Create(environment));
         root.Add(Models.PredictCommand.Create(environment));
         root.Add(Export.ExportCommand.Create(environment));

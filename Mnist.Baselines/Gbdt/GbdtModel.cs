@@ -1,3 +1,4 @@
+using Mnist.Baselines.Common;
 using Mnist.Core.Data;
 using Mnist.Core.Numerics;
 using Mnist.Core.Training;
@@ -101,9 +102,7 @@ public sealed class GbdtModel : ITrainedModel
 
     public void WritePayload(BinaryWriter writer)
     {
-        writer.Write(PayloadVersion);
-        GbdtOptions.Schema.Write(writer, Options);
-        writer.Write(PixelCount);
+        ModelPayload.WriteHead(writer, PayloadVersion, GbdtOptions.Schema, Options, PixelCount);
         writer.Write(ClassCount);
         foreach (float score in BaseScores) writer.Write(score);
         writer.Write(Rounds);
@@ -113,11 +112,7 @@ public sealed class GbdtModel : ITrainedModel
     /// <summary>Reads a payload written by <see cref="WritePayload"/>; malformed content raises <see cref="InvalidDataException"/>.</summary>
     public static GbdtModel Load(BinaryReader reader)
     {
-        int version = reader.ReadInt32();
-        if (version != PayloadVersion) throw new InvalidDataException($"unsupported gbdt payload version {version}");
-        var options = GbdtOptions.Schema.Read(reader);
-        int pixelCount = reader.ReadInt32();
-        if (pixelCount < 1 || pixelCount > MaxPixels) throw new InvalidDataException($"pixel count {pixelCount} is outside 1..{MaxPixels}");
+        var (options, pixelCount) = ModelPayload.ReadHead(reader, PayloadVersion, GbdtTrainer.TrainerName, GbdtOptions.Schema, MaxPixels);
         int classes = reader.ReadInt32();
         if (classes != ClassCount) throw new InvalidDataException($"a model of {classes} classes (expected {ClassCount})");
         var baseScores = new float[ClassCount];

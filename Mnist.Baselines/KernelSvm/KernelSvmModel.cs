@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Mnist.Baselines.Common;
 using Mnist.Core.Data;
 using Mnist.Core.Numerics;
 using Mnist.Core.Training;
@@ -26,8 +27,6 @@ public sealed class KernelSvmModel : ITrainedModel
     private const int Pairs = Classes * (Classes - 1) / 2;
     private const int MaxPixels = 1 << 20;
     private const int BlockRows = 256;
-    private const byte StoredAsFloats = 0;
-    private const byte StoredAsBytes = 1;
 
     private readonly float[] _supportVectors; // S × PixelCount
     private readonly float[] _norms;
@@ -168,22 +167,9 @@ public sealed class KernelSvmModel : ITrainedModel
 
     public void WritePayload(BinaryWriter writer)
     {
-        writer.Write(PayloadVersion);
-        KernelSvmOptions.Schema.Write(writer, Options);
-        writer.Write(PixelCount);
+        ModelPayload.WriteHead(writer, PayloadVersion, KernelSvmOptions.Schema, Options, PixelCount);
         writer.Write(SupportVectorCount);
-        bool asBytes = PixelScale.IsBytePixels(_supportVectors);
-        writer.Write(asBytes ? StoredAsBytes : StoredAsFloats);
-        if (asBytes)
-        {
-            var bytes = new byte[_supportVectors.Length];
-            for (int i = 0; i < bytes.Length; i++) bytes[i] = (byte)MathF.Round(_supportVectors[i] * 255f);
-            writer.Write(bytes);
-        }
-        else
-        {
-            foreach (float v in _supportVectors) writer.Write(v);
-        }
+        ModelPayload.WriteImages(writer, _supportVectors);
         foreach (float c in _coefficients) writer.Write(c);
         foreach (double r in _rho) writer.Write(r);
     }
@@ -191,27 +177,14 @@ public sealed class KernelSvmModel : ITrainedModel
     /// <summary>Reads what <see cref="WritePayload"/> wrote; throws <see cref="InvalidDataException"/> on nonsense.</summary>
     public static KernelSvmModel Load(BinaryReader reader)
     {
-        int version = reader.ReadInt32();
-        if (version != PayloadVersion) throw new InvalidDataException($"Unsupported kernel-svm payload version {version}.");
-        var options = KernelSvmOptions.Schema.Read(reader);
-        int pixelCount = reader.ReadInt32();
-        if (pixelCount < 1 || pixelCount > MaxPixels) throw new InvalidDataException($"Invalid pixel count {pixelCount}.");
+        var (options, pixelCount) = ModelPayload.ReadHead(reader, PayloadVersion, KernelSvmTrainer.TrainerName, KernelSvmOptions.Schema, MaxPixels);
         int count = reader.ReadInt32();
-        byte storage = reader.ReadByte();
-        if (storage is not (StoredAsBytes or StoredAsFloats)) throw new InvalidDataException($"Unknown storage kind {storage}.");
+        bool asBytes = ModelPayload.ReadImagesAsBytes(reader);
         long values = (long)count * pixelCount;
-        long needed = values * (storage == StoredAsBytes ? 1 : sizeof(float)) + (long)count * Pairs * sizeof(float) + Pairs * sizeof(double);
+        long needed = ModelPayload.StoredSize(values, asBytes) + (long)count * Pairs * sizeof(float) + Pairs * sizeof(double);
         if (count < 0 || values > Array.MaxLength || needed > reader.BaseStream.Length - reader.BaseStream.Position)
             throw new InvalidDataException($"The payload is too short for {count} support vectors of {pixelCount} pixels.");
-        var supportVectors = new float[values];
-        if (storage == StoredAsBytes)
-        {
-            PixelScale.ToUnit(reader.ReadBytes((int)values), supportVectors);
-        }
-        else
-        {
-            for (long i = 0; i < values; i++) supportVectors[i] = ReadFinite(reader);
-        }
+        var supportVectors = ModelPayload.ReadImages(reader, values, asBytes);
         var coefficients = new float[(long)count * Pairs];
         for (long i = 0; i < coefficients.Length; i++) coefficients[i] = ReadFinite(reader);
         var rho = new double[Pairs];

@@ -13,8 +13,8 @@ namespace Mnist.Baselines.KernelSvm;
 /// </summary>
 /// <remarks>
 /// Pairs are solved one after another; each pair's kernel matrix is built by parallel GEMM row blocks (bounded
-/// by <see cref="ComputeSettings.Threads"/>) into one reused buffer (≈ 0.55 GB for the largest pair of 54k MNIST
-/// images; the training images are gathered per pair, never copied whole), then SMO runs on one thread (a few
+/// by <see cref="ComputeSettings.Threads"/>) into one reused native buffer (≈ 0.55 GB for the largest pair of 54k MNIST
+/// images, freed when the fit ends; the training images are gathered per pair, never copied whole), then SMO runs on one thread (a few
 /// thousand steps per pair, a small share of the time). Every value depends only on the data, so the model is
 /// identical for any thread count; there is nothing random to seed. The validation set, when given, is scored for
 /// the history.
@@ -49,9 +49,10 @@ public sealed class KernelSvmTrainer(KernelSvmOptions options) : SchemaTrainer<K
         if ((long)largest * largest > Array.MaxLength)
             throw new ArgumentException($"The largest pair of classes has {largest} images; its {largest}×{largest} kernel matrix does not fit one array.", nameof(train));
         // One pair at a time, its kernel matrix built with every allowed thread: a single kernel buffer (≈ 0.55 GB on
-        // 54k MNIST images) keeps the process near 1.5 GB; SMO itself is a small serial part.
-        var rows = new float[(long)largest * d];
-        var kernel = new float[(long)largest * largest];
+        // 54k MNIST images); SMO itself is a small serial part. Both buffers are native and freed when the fit ends,
+        // so the next trainer's memory does not stack on them (see NativeBuffer).
+        using var rows = new NativeBuffer((long)largest * d);
+        using var kernel = new NativeBuffer((long)largest * largest);
         for (int p = 0; p < pairs.Count; p++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -83,7 +84,7 @@ public sealed class KernelSvmTrainer(KernelSvmOptions options) : SchemaTrainer<K
     }
 
     /// <summary>Class a is +1, class b is −1 (libsvm's order: a positive decision votes for a).</summary>
-    private PairResult SolvePair(DigitDataView train, List<int> a, List<int> b, float gamma, float[] rows, float[] kernel, CancellationToken cancellationToken)
+    private PairResult SolvePair(DigitDataView train, List<int> a, List<int> b, float gamma, NativeBuffer rows, NativeBuffer kernel, CancellationToken cancellationToken)
     {
         int n = a.Count + b.Count;
         var indices = new int[n];
@@ -95,11 +96,11 @@ public sealed class KernelSvmTrainer(KernelSvmOptions options) : SchemaTrainer<K
             return new PairResult(indices, new double[n], y, a.Count > 0 ? -1 : 1, 0, true);
 
         int d = train.PixelCount;
-        train.GatherPixels(indices, rows);
-        float[] norms = Kernels.SquaredNorms(rows, n, d);
-        RbfKernel.Symmetric(rows, norms, n, d, gamma, kernel, cancellationToken: cancellationToken);
+        train.GatherPixels(indices, rows.GetSpan());
+        float[] norms = Kernels.SquaredNorms(rows.GetSpan(), n, d);
+        RbfKernel.Symmetric(rows.Memory, norms, n, d, gamma, kernel.Memory, cancellationToken: cancellationToken);
 
-        var solver = new SmoSolver(kernel, y, Options.C, Options.Tolerance);
+        var solver = new SmoSolver(kernel.Memory, y, Options.C, Options.Tolerance);
         long remaining = Options.MaxIterations;
         while (remaining > 0 && !solver.Converged)
         {

@@ -32,7 +32,7 @@ internal static class RbfKernel
     /// <see cref="ComputeSettings"/>), then mirrored into the lower triangle, with an exact 1 on the diagonal.
     /// Every value depends only on the data, not on the thread count.
     /// </summary>
-    public static void Symmetric(float[] rows, float[] norms, int n, int dims, float gamma, float[] kernel, int threads = 0, CancellationToken cancellationToken = default)
+    public static void Symmetric(ReadOnlyMemory<float> rows, float[] norms, int n, int dims, float gamma, Memory<float> kernel, int threads = 0, CancellationToken cancellationToken = default)
     {
         const int BlockRows = 512;
         if (kernel.Length < (long)n * n) throw new ArgumentException("The kernel buffer is smaller than n × n.", nameof(kernel));
@@ -41,9 +41,10 @@ internal static class RbfKernel
         {
             int start = block * BlockRows;
             int count = Math.Min(BlockRows, n - start);
-            Block(rows.AsSpan(start * dims, count * dims), norms.AsSpan(start, count), count,
-                rows.AsSpan(start * dims, (n - start) * dims), norms.AsSpan(start, n - start), n - start,
-                dims, gamma, kernel.AsSpan(start * n + start), n);
+            ReadOnlySpan<float> all = rows.Span;
+            Block(all.Slice(start * dims, count * dims), norms.AsSpan(start, count), count,
+                all.Slice(start * dims, (n - start) * dims), norms.AsSpan(start, n - start), n - start,
+                dims, gamma, kernel.Span[(start * n + start)..], n);
         });
         // Mirror the upper triangle in tiles (a cache-friendly transpose); each tile row writes only its own rows.
         const int Tile = 64;
@@ -51,11 +52,12 @@ internal static class RbfKernel
         Parallel.For(0, tileRows, ComputeSettings.ParallelOptions(threads, cancellationToken), tile =>
         {
             int i0 = tile * Tile, i1 = Math.Min(i0 + Tile, n);
+            Span<float> k = kernel.Span;
             for (int j0 = 0; j0 <= i0; j0 += Tile)
                 for (int i = i0; i < i1; i++)
                     for (int j = j0; j < Math.Min(j0 + Tile, i); j++)
-                        kernel[i * n + j] = kernel[j * n + i];
-            for (int i = i0; i < i1; i++) kernel[i * n + i] = 1f;
+                        k[i * n + j] = k[j * n + i];
+            for (int i = i0; i < i1; i++) k[i * n + i] = 1f;
         });
     }
 }

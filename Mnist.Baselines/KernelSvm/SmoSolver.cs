@@ -19,7 +19,7 @@ internal sealed class SmoSolver
 {
     private const double Tau = 1e-12;
 
-    private readonly float[] _kernel;  // n × n, symmetric
+    private readonly Memory<float> _kernel;  // n × n, symmetric
     private readonly sbyte[] _y;
     private readonly int _n;
     private readonly double _c;
@@ -28,7 +28,7 @@ internal sealed class SmoSolver
     private readonly double[] _f;      // −yᵢ ∇ᵢ
     private readonly double[] _diagonal;
 
-    public SmoSolver(float[] kernel, sbyte[] y, double c, double epsilon)
+    public SmoSolver(Memory<float> kernel, sbyte[] y, double c, double epsilon)
     {
         _n = y.Length;
         if (kernel.Length < (long)_n * _n) throw new ArgumentException("The kernel matrix is smaller than n × n.", nameof(kernel));
@@ -39,11 +39,12 @@ internal sealed class SmoSolver
         _alpha = new double[_n];
         _f = new double[_n];
         _diagonal = new double[_n];
+        ReadOnlySpan<float> k = kernel.Span;
         for (int i = 0; i < _n; i++)
         {
             if (y[i] is not (1 or -1)) throw new ArgumentException("Targets must be +1 or −1.", nameof(y));
             _f[i] = y[i];          // ∇ = Qα − e = −1 at α = 0, so F = yᵢ
-            _diagonal[i] = kernel[(long)i * _n + i];
+            _diagonal[i] = k[i * _n + i];
         }
     }
 
@@ -79,7 +80,7 @@ internal sealed class SmoSolver
             }
         if (i < 0) return false;
 
-        ReadOnlySpan<float> ki = _kernel.AsSpan(i * _n, _n);
+        ReadOnlySpan<float> ki = _kernel.Span.Slice(i * _n, _n);
         double fMin = double.PositiveInfinity;
         double bestObjective = double.PositiveInfinity;
         int j = -1;
@@ -111,8 +112,8 @@ internal sealed class SmoSolver
     /// <summary>libsvm's two-variable update (Solver::Solve), in terms of G = −yF.</summary>
     private void Update(int i, int j)
     {
-        ReadOnlySpan<float> ki = _kernel.AsSpan(i * _n, _n);
-        ReadOnlySpan<float> kj = _kernel.AsSpan(j * _n, _n);
+        ReadOnlySpan<float> ki = _kernel.Span.Slice(i * _n, _n);
+        ReadOnlySpan<float> kj = _kernel.Span.Slice(j * _n, _n);
         double c = _c;
         double gi = -_y[i] * _f[i], gj = -_y[j] * _f[j];
         double oldI = _alpha[i], oldJ = _alpha[j];

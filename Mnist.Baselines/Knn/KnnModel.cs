@@ -1,3 +1,4 @@
+using Mnist.Baselines.Common;
 using Mnist.Baselines.Pca;
 using Mnist.Core.Data;
 using Mnist.Core.Training;
@@ -25,8 +26,6 @@ public sealed class KnnModel : ITrainedModel
     private const int PayloadVersion = 2;
     private const int Classes = DigitDataView.ClassCount;
     private const int MaxDimensions = 1 << 16;
-    private const byte StoredAsFloats = 0;
-    private const byte StoredAsBytes = 1;
 
     /// <summary>Queries are projected and searched this many at a time, bounding the copy of a large view.</summary>
     private const int QueryChunk = 8192;
@@ -169,37 +168,18 @@ public sealed class KnnModel : ITrainedModel
 
     public void WritePayload(BinaryWriter writer)
     {
-        writer.Write(PayloadVersion);
-        KnnOptions.Schema.Write(writer, Options);
-        writer.Write(PixelCount);
+        ModelPayload.WriteHead(writer, PayloadVersion, KnnOptions.Schema, Options, PixelCount);
         writer.Write(Pca is not null);
         Pca?.Write(writer);
         writer.Write(_labels.Length);
         writer.Write(_labels);
-        bool asBytes = Pca is null && PixelScale.IsBytePixels(_reference);
-        writer.Write(asBytes ? StoredAsBytes : StoredAsFloats);
-        if (asBytes)
-        {
-            var bytes = new byte[_reference.Length];
-            for (int i = 0; i < bytes.Length; i++) bytes[i] = (byte)MathF.Round(_reference[i] * 255f);
-            writer.Write(bytes);
-        }
-        else
-        {
-            // Raw little-endian floats, as BinaryWriter.Write(float) would write them one by one.
-            if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("Model files are little-endian.");
-            writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_reference.AsSpan()));
-        }
+        ModelPayload.WriteImages(writer, _reference, mayUseBytes: Pca is null);
     }
 
     /// <summary>Reads what <see cref="WritePayload"/> wrote; throws <see cref="InvalidDataException"/> on nonsense.</summary>
     public static KnnModel Load(BinaryReader reader)
     {
-        int version = reader.ReadInt32();
-        if (version != PayloadVersion) throw new InvalidDataException($"Unsupported knn payload version {version}.");
-        var options = KnnOptions.Schema.Read(reader);
-        int pixelCount = reader.ReadInt32();
-        if (pixelCount < 1 || pixelCount > MaxDimensions) throw new InvalidDataException($"Invalid pixel count {pixelCount}.");
+        var (options, pixelCount) = ModelPayload.ReadHead(reader, PayloadVersion, KnnTrainer.TrainerName, KnnOptions.Schema, MaxDimensions);
         var pca = reader.ReadBoolean() ? PcaProjection.Read(reader) : null;
         int dims = pca?.Components ?? pixelCount;
         int count = reader.ReadInt32();
@@ -207,27 +187,13 @@ public sealed class KnnModel : ITrainedModel
         if (count < 1 || count > remaining) throw new InvalidDataException($"Invalid training image count {count}.");
         byte[] labels = reader.ReadBytes(count);
         if (labels.Length != count) throw new EndOfStreamException("The payload ends inside the labels.");
-        byte storage = reader.ReadByte();
-        if (storage is not (StoredAsBytes or StoredAsFloats)) throw new InvalidDataException($"Unknown storage kind {storage}.");
-        if (storage == StoredAsBytes && pca is not null) throw new InvalidDataException("PCA projections cannot be stored as bytes.");
+        bool asBytes = ModelPayload.ReadImagesAsBytes(reader);
+        if (asBytes && pca is not null) throw new InvalidDataException("PCA projections cannot be stored as bytes.");
         long values = (long)count * dims;
         remaining = reader.BaseStream.Length - reader.BaseStream.Position;
-        if (values * (storage == StoredAsBytes ? 1 : sizeof(float)) > remaining || values > Array.MaxLength)
+        if (ModelPayload.StoredSize(values, asBytes) > remaining || values > Array.MaxLength)
             throw new InvalidDataException($"The payload is too short for {count} images of {dims} values.");
-        var reference = new float[values];
-        if (storage == StoredAsBytes)
-        {
-            byte[] bytes = reader.ReadBytes((int)values);
-            PixelScale.ToUnit(bytes, reference);
-        }
-        else
-        {
-            if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("Model files are little-endian.");
-            Span<byte> target = System.Runtime.InteropServices.MemoryMarshal.AsBytes(reference.AsSpan());
-            if (reader.Read(target) != target.Length) throw new EndOfStreamException("The payload ends inside the training images.");
-            foreach (float v in reference)
-                if (!float.IsFinite(v)) throw new InvalidDataException($"Non-finite stored value {v}.");
-        }
+        var reference = ModelPayload.ReadImages(reader, values, asBytes);
         return new KnnModel(options, pixelCount, pca, reference, labels);
     }
 }

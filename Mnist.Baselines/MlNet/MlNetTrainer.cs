@@ -83,27 +83,10 @@ public sealed class MlNetModel : ITrainedModel
             var destination = probabilities.Slice(row * classes, classes);
             destination.Clear();
             score.CopyTo(destination[..Math.Min(classes, score.Length)]);
-            Normalise(destination);
+            Kernels.NormaliseToProbabilities(destination);
             row++;
         }
         if (row != data.Count) throw new InvalidOperationException($"ML.NET scored {row} rows of {data.Count}.");
-    }
-
-    private static void Normalise(Span<float> row)
-    {
-        double sum = 0;
-        for (int i = 0; i < row.Length; i++)
-        {
-            if (!(row[i] > 0)) row[i] = 0;
-            sum += row[i];
-        }
-        if (sum <= 0)
-        {
-            row.Fill(1f / row.Length);
-            return;
-        }
-        float scale = (float)(1 / sum);
-        for (int i = 0; i < row.Length; i++) row[i] *= scale;
     }
 
     /// <summary>Payload: version, hyperparameters (JSON), pixel count, then ML.NET's model zip (length-prefixed).</summary>
@@ -111,20 +94,14 @@ public sealed class MlNetModel : ITrainedModel
     {
         using var zip = new MemoryStream();
         _ml.Model.Save(Transformer, ModelInputSchema(_pixelCount), zip);
-        writer.Write(PayloadVersion);
-        _algorithm.Schema.Write(writer, _values);
-        writer.Write(_pixelCount);
+        ModelPayload.WriteHead(writer, PayloadVersion, _algorithm.Schema, _values, _pixelCount);
         writer.Write(zip.Length);
         writer.Write(zip.GetBuffer(), 0, (int)zip.Length);
     }
 
     internal static MlNetModel Load(MlNetAlgorithm algorithm, BinaryReader reader)
     {
-        int version = reader.ReadInt32();
-        if (version != PayloadVersion) throw new InvalidDataException($"Unsupported {algorithm.Name} payload version {version}.");
-        var values = algorithm.Schema.Read(reader);
-        int pixelCount = reader.ReadInt32();
-        if (pixelCount is < 1 or > 1 << 24) throw new InvalidDataException($"Implausible pixel count {pixelCount}.");
+        var (values, pixelCount) = ModelPayload.ReadHead(reader, PayloadVersion, algorithm.Name, algorithm.Schema, 1 << 24);
         long length = reader.ReadInt64();
         if (length < 1 || length > reader.BaseStream.Length - reader.BaseStream.Position)
             throw new InvalidDataException($"The ML.NET model is said to be {length} bytes, more than the payload holds.");

@@ -139,6 +139,28 @@ internal static class Kernels
         else for (int i = 0; i < row.Length; i++) row[i] /= value;
     }
 
+    /// <summary>
+    /// Scales non-negative per-class scores in place to sum to one: negative and NaN scores count as 0, and a row with
+    /// nothing positive becomes uniform. For scores that are already probability-like (ML.NET's one-vs-all
+    /// calibrated outputs), where a softmax would flatten them.
+    /// </summary>
+    public static void NormaliseToProbabilities(Span<float> row)
+    {
+        double sum = 0;
+        for (int i = 0; i < row.Length; i++)
+        {
+            if (!(row[i] > 0)) row[i] = 0;
+            sum += row[i];
+        }
+        if (sum <= 0)
+        {
+            row.Fill(1f / row.Length);
+            return;
+        }
+        float scale = (float)(1 / sum);
+        for (int i = 0; i < row.Length; i++) row[i] *= scale;
+    }
+
     /// <summary>Adds <paramref name="bias"/> to each row of the matrix.</summary>
     public static void AddBiasRows(Span<float> matrix, ReadOnlySpan<float> bias)
     {

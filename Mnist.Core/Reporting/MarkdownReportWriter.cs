@@ -170,8 +170,8 @@ internal static class MarkdownReportWriter
         md.AppendLine("```").AppendLine();
     }
 
-    /// <summary>A fraction's standard deviation in percentage points.</summary>
-    private static string Points(double fraction) =>
+    /// <summary>A fraction's standard deviation in percentage points ("0.04 pt"), or "—".</summary>
+    public static string Points(double fraction) =>
         double.IsFinite(fraction) ? (fraction * 100).ToString("0.00", Invariant) + " pt" : "—";
 
     /// <summary>Accuracy as a percentage with two decimals, or "—" when absent.</summary>

@@ -126,7 +126,6 @@ public static class ModelFitting
     /// <summary>Runs <paramref name="body"/>; a trainer's exception becomes <see cref="TrainerFailedException"/>, Ctrl+C stays a cancellation.</summary>
     public static T Guarded<T>(string trainer, ITrainerProgress? progress, CancellationToken cancel, Func<T> body)
     {
-        HeapCompaction.BeforeEachFit();
         try
         {
             return body();

@@ -8,89 +8,48 @@ using Spectre.Console;
 
 namespace Mnist.Runner.CrossValidation;
 
+internal sealed record CvOptions(IReadOnlyList<string> Trainers, int Folds, IReadOnlyList<string> Params, SweepSettings Sweep);
+
 /// <summary>
 /// <c>mnist cv</c>: stratified k-fold cross-validation of one or more trainers on the training images.
 /// Each fold is held out once and never shown to the trainer while it fits; the report gives every
 /// fold's accuracy and their mean ± sample standard deviation per trainer. With --shard K/N (or a
 /// scheduler's index) it runs only its share of the (trainer, fold) trials, for <c>mnist merge</c>.
 /// </summary>
-public static class CvCommand
+internal sealed class CvCommand : SweepCommandLine<CvOptions>
 {
-    public static Command Create(RunnerEnvironment environment)
+    private readonly Option<string[]> _trainers, _parameters;
+    private readonly Option<int> _folds;
+
+    public CvCommand(RunnerEnvironment environment) : base(environment)
     {
-        var definition = new Definition(environment);
-        definition.Command.SetAction(parseResult => CommandExecution.Run(environment, () => Run(environment, definition.Read(parseResult))));
-        return definition.Command;
+        _trainers = Set.Add(CommonOptions.Trainers(environment));
+        _folds = Set.Add(CommonOptions.Folds());
+        _parameters = Set.Add(CommonOptions.Params());
+        Complete("cv", "Stratified k-fold cross-validation of one or more trainers");
     }
 
-    /// <summary><c>mnist merge</c> of cv shards: the sweep's options as the shards recorded them, their trials in place of fitting, the same report.</summary>
-    internal static void Merge(RunnerEnvironment environment, ShardSet shards, MergeRequest request)
-    {
-        var definition = new Definition(environment);
-        var options = definition.Read(shards.First.Parse(definition.Command, request.Tokens));
-        Run(environment, options with { Invocation = options.Invocation with { CommandLine = request.CommandLine } }, shards);
-    }
-
-    /// <summary>The command's options, declared once for the command line and for re-reading a shard's configuration.</summary>
-    private sealed class Definition
-    {
-        private readonly CommandOptions _set = new();
-        private readonly Option<string[]> _trainers, _parameters;
-        private readonly Option<int> _folds, _seed;
-        private readonly Option<string?> _data, _output, _shard;
-        private readonly Option<int?> _trainLimit, _threads, _shardCount;
-        private readonly Option<bool> _force;
-        private readonly RunnerEnvironment _environment;
-
-        public Definition(RunnerEnvironment environment)
-        {
-            _environment = environment;
-            _trainers = _set.Add(CommonOptions.Trainers(environment));
-            _folds = _set.Add(CommonOptions.Folds());
-            _data = _set.Add(CommonOptions.Data());
-            _trainLimit = _set.Add(CommonOptions.TrainLimit());
-            _seed = _set.Add(CommonOptions.Seed());
-            _threads = _set.Add(CommonOptions.Threads());
-            _parameters = _set.Add(CommonOptions.Params());
-            _output = _set.Add(CommonOptions.OutFolder());
-            _force = _set.Add(CommonOptions.Force());
-            _shard = _set.Add(Shard.Option());
-            _shardCount = _set.Add(Shard.CountOption());
-            _set.Add(CommonOptions.Config());
-            Command = _set.AddTo(new Command("cv", "Stratified k-fold cross-validation of one or more trainers"));
-        }
-
-        public Command Command { get; }
-
-        public CvOptions Read(ParseResult parseResult) => new(
-            parseResult.GetValue(_trainers) ?? [], parseResult.GetValue(_folds), parseResult.GetValue(_data), parseResult.GetValue(_trainLimit),
-            parseResult.GetValue(_seed), parseResult.GetValue(_threads), parseResult.GetValue(_parameters) ?? [], parseResult.GetValue(_output),
-            parseResult.GetValue(_force), parseResult.GetValue(_shard), parseResult.GetValue(_shardCount), Invocation.From(parseResult, _set, _environment));
-    }
-
-    private sealed record CvOptions(IReadOnlyList<string> Trainers, int Folds, string? Data, int? TrainLimit, int Seed, int? Threads,
-        IReadOnlyList<string> Params, string? Out, bool Force, string? Shard, int? ShardCount, Invocation Invocation);
+    protected override CvOptions Read(ParseResult parseResult, SweepSettings shared) =>
+        new(parseResult.GetValue(_trainers) ?? [], parseResult.GetValue(_folds), parseResult.GetValue(_parameters) ?? [], shared);
 
     /// <summary>Every trial (unsharded), one shard's (<c>--shard</c> or a scheduler's index), or the <paramref name="merged"/> shards': one plan and report for all three.</summary>
-    private static void Run(RunnerEnvironment environment, CvOptions options, ShardSet? merged = null)
+    protected override void Run(CvOptions options, ShardSet? merged, MergeRequest? merge)
     {
         int k = options.Folds;
-        int? limit = options.TrainLimit;
-        int runSeed = options.Seed;
+        var settings = options.Sweep;
+        int? limit = settings.TrainLimit;
+        int runSeed = settings.Seed;
         if (k < 2) throw new UsageException($"--folds must be at least 2, not {k}");
-        Require.Limit(limit, "--train-limit");
-        Require.Threads(options.Threads);
-        var shard = merged is null ? Shard.Resolve(environment, options.Shard, options.ShardCount) : null;
-        SweepOutput.RequireOutFolder(shard, options.Out);
-        var catalog = environment.Catalog;
+        var shard = settings.CheckAndResolveShard(Environment, merged);
+        var catalog = Environment.Catalog;
         var names = TrainerSelection.ResolveNames(catalog, options.Trainers);
         var created = TrainerSelection.Create(catalog, names, options.Params, runSeed);
         if (created.Count == 0) throw new UsageException("no trainers to run: the trainer catalog of this build is empty");
-        string dataFolder = ExperimentData.ResolveFolder(environment, options.Data);
-        string outFolder = SweepOutput.Folder(environment, options.Out, shard, options.Force);
+        string dataFolder = ExperimentData.ResolveFolder(Environment, settings.Data);
+        string outFolder = settings.OutFolder(Environment, shard);
 
-        int threadCount = ModelFitting.ApplyThreads(options.Threads);
-        var console = environment.Console;
+        int threadCount = ModelFitting.ApplyThreads(settings.Threads);
+        var console = Environment.Console;
         var loaded = ExperimentData.Load(dataFolder, limit, null, 0, runSeed).CheckTrainers(created);
         var all = loaded.Train; // no validation split: every training image, in file order
         if (k > all.Count) throw new UsageException($"--folds {k} is more than the {all.Count} training images");
@@ -99,16 +58,16 @@ public static class CvCommand
         console.WriteLine($"Data: {loaded.Folder} ({loaded.Format}): {all.Count} training images in {k} stratified folds; seed {runSeed}, {threadCount} threads");
         var splits = Splits.StratifiedKFold(all, k, runSeed);
 
-        var trials = merged?.Trials ?? sweep.Run(environment, shard ?? Shard.Whole,
+        var trials = merged?.Trials ?? sweep.Run(Environment, shard ?? Shard.Whole,
             f => new FoldViews(all.Subset(splits[f].Train).Materialize(), null, all.Subset(splits[f].Validation).Materialize()));
-        var record = ExperimentRecord.Create("cv", options.Invocation, runSeed, threadCount, loaded, [], 0, limit) with
+        var record = ExperimentRecord.Create("cv", settings.Invocation, runSeed, threadCount, loaded, [], 0, limit) with
         {
             TestCount = 0,
             TestHasLabels = false,
         };
         if (shard is not null)
         {
-            ShardFolder.Write(environment, outFolder, record, shard, sweep.TrialCount, trials);
+            ShardFolder.Write(Environment, outFolder, record, shard, sweep.TrialCount, trials);
             return;
         }
 
@@ -139,7 +98,7 @@ public static class CvCommand
         foreach (var t in cv.Trainers)
             table.AddRow([
                 new Text(t.Trainer), new Text(MarkdownReportWriter.Percent(t.MeanAccuracy)),
-                new Text((t.StandardDeviation * 100).ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) + " pt"),
+                new Text(MarkdownReportWriter.Points(t.StandardDeviation)),
                 .. t.FoldAccuracies.Select(a => new Text(MarkdownReportWriter.Percent(a))),
             ]);
         return table;

@@ -10,115 +10,73 @@ using Spectre.Console;
 
 namespace Mnist.Runner.Grid;
 
+internal sealed record GridOptions(string? Trainer, IReadOnlyList<string> Params, int? Folds, double ValidationFraction, int? TestLimit, SweepSettings Sweep);
+
 /// <summary>
 /// <c>mnist grid</c>: tries every combination of the given hyperparameter values for one trainer,
 /// scored on a stratified validation split (or by k-fold cross-validation with --folds), ranks them,
 /// then refits the best combination on the whole training set and evaluates it on the test set.
 /// With --shard K/N (or a scheduler's index) it runs only its share of the trials into OUT/shard-K-of-N/,
-/// and <c>mnist merge</c> completes the run from the shards (see <see cref="Merge"/>).
+/// and <c>mnist merge</c> completes the run from the shards (see <see cref="SweepCommandLine{TOptions}.Merge"/>).
 /// </summary>
-public static class GridCommand
+internal sealed class GridCommand : SweepCommandLine<GridOptions>
 {
-    public static Command Create(RunnerEnvironment environment)
+    private readonly Option<string?> _trainer;
+    private readonly Option<string[]> _parameters;
+    private readonly Option<int?> _folds, _testLimit;
+    private readonly Option<double> _validationFraction;
+
+    public GridCommand(RunnerEnvironment environment) : base(environment)
     {
-        var definition = new Definition(environment);
-        definition.Command.SetAction(parseResult => CommandExecution.Run(environment, () => Run(environment, definition.Read(parseResult))));
-        return definition.Command;
+        _trainer = Set.Add(CommonOptions.Trainer(environment));
+        _parameters = Set.Add(CommonOptions.Params("A grid axis name=v1,v2,... (repeatable; names as under 'hyperparameters' in results.json)", "name=v1,v2,..."));
+        _folds = Set.Add(new Option<int?>("--folds") { Description = "Score each combination by stratified k-fold cross-validation instead of one validation split", HelpName = "K" });
+        _validationFraction = Set.Add(CommonOptions.ValidationFraction("Share of the training images held out, stratified, to score each combination (without --folds)"));
+        _testLimit = Set.Add(CommonOptions.TestLimit());
+        Complete("grid", "Grid search over one trainer's hyperparameters; the best is refitted and tested");
     }
 
-    /// <summary>
-    /// <c>mnist merge</c> of grid shards: the sweep's options as the shards recorded them, the shards' trials in
-    /// place of fitting, then the same ranking, refit and report as an unsharded run.
-    /// </summary>
-    internal static void Merge(RunnerEnvironment environment, ShardSet shards, MergeRequest request)
-    {
-        var definition = new Definition(environment);
-        var options = definition.Read(shards.First.Parse(definition.Command, request.Tokens));
-        Run(environment, options with { Invocation = options.Invocation with { CommandLine = request.CommandLine } }, shards, request.Refit);
-    }
-
-    /// <summary>The command's options, declared once for the command line and for re-reading a shard's configuration.</summary>
-    private sealed class Definition
-    {
-        private readonly CommandOptions _set = new();
-        private readonly Option<string?> _trainer, _data, _output, _shard;
-        private readonly Option<string[]> _parameters;
-        private readonly Option<int?> _folds, _trainLimit, _testLimit, _threads, _shardCount;
-        private readonly Option<double> _validationFraction;
-        private readonly Option<int> _seed;
-        private readonly Option<bool> _force;
-        private readonly RunnerEnvironment _environment;
-
-        public Definition(RunnerEnvironment environment)
-        {
-            _environment = environment;
-            _trainer = _set.Add(CommonOptions.Trainer(environment));
-            _parameters = _set.Add(CommonOptions.Params("A grid axis name=v1,v2,... (repeatable; names as under 'hyperparameters' in results.json)", "name=v1,v2,..."));
-            _folds = _set.Add(new Option<int?>("--folds") { Description = "Score each combination by stratified k-fold cross-validation instead of one validation split", HelpName = "K" });
-            _data = _set.Add(CommonOptions.Data());
-            _trainLimit = _set.Add(CommonOptions.TrainLimit());
-            _testLimit = _set.Add(CommonOptions.TestLimit());
-            _validationFraction = _set.Add(CommonOptions.ValidationFraction("Share of the training images held out, stratified, to score each combination (without --folds)"));
-            _seed = _set.Add(CommonOptions.Seed());
-            _threads = _set.Add(CommonOptions.Threads());
-            _output = _set.Add(CommonOptions.OutFolder());
-            _force = _set.Add(CommonOptions.Force());
-            _shard = _set.Add(Shard.Option());
-            _shardCount = _set.Add(Shard.CountOption());
-            _set.Add(CommonOptions.Config());
-            Command = _set.AddTo(new Command("grid", "Grid search over one trainer's hyperparameters; the best is refitted and tested"));
-        }
-
-        public Command Command { get; }
-
-        public GridOptions Read(ParseResult parseResult) => new(
-            parseResult.GetValue(_trainer), parseResult.GetValue(_parameters) ?? [], parseResult.GetValue(_folds),
-            parseResult.GetValue(_data), parseResult.GetValue(_trainLimit), parseResult.GetValue(_testLimit),
-            parseResult.GetValue(_validationFraction), parseResult.GetValue(_seed), parseResult.GetValue(_threads),
-            parseResult.GetValue(_output), parseResult.GetValue(_force), parseResult.GetValue(_shard), parseResult.GetValue(_shardCount),
-            Invocation.From(parseResult, _set, _environment));
-    }
-
-    private sealed record GridOptions(string? Trainer, IReadOnlyList<string> Params, int? Folds, string? Data, int? TrainLimit, int? TestLimit,
-        double ValidationFraction, int Seed, int? Threads, string? Out, bool Force, string? Shard, int? ShardCount, Invocation Invocation);
+    protected override GridOptions Read(ParseResult parseResult, SweepSettings shared) => new(
+        parseResult.GetValue(_trainer), parseResult.GetValue(_parameters) ?? [], parseResult.GetValue(_folds),
+        parseResult.GetValue(_validationFraction), parseResult.GetValue(_testLimit), shared);
 
     private sealed record Candidate(IReadOnlyList<(string Name, string Value)> Values, ITrainer Trainer, string Label);
 
     /// <summary>
     /// The whole grid (unsharded), one shard of it (<c>--shard</c>, or a scheduler's index), or the merge of
-    /// <paramref name="merged"/> shards: the same plan and ranking for all three, only where the trials come from differs.
+    /// <paramref name="merged"/> shards: the same plan and ranking for all three, only where the trials come from
+    /// differs. A merge refits the best combination unless <paramref name="merge"/> says not to.
     /// </summary>
-    private static void Run(RunnerEnvironment environment, GridOptions options, ShardSet? merged = null, bool refit = true)
+    protected override void Run(GridOptions options, ShardSet? merged, MergeRequest? merge)
     {
+        bool refit = merge?.Refit ?? true;
+        var settings = options.Sweep;
         bool kFold = options.Folds is not null;
         if (options.Folds is < 2) throw new UsageException($"--folds must be at least 2, not {options.Folds}");
         Require.ValidationFraction(options.ValidationFraction);
         if (!kFold && options.ValidationFraction <= 0)
             throw new UsageException("grid search needs held-out images: a --validation-fraction above 0, or --folds K");
-        Require.Limit(options.TrainLimit, "--train-limit");
         Require.Limit(options.TestLimit, "--test-limit");
-        Require.Threads(options.Threads);
-        var shard = merged is null ? Shard.Resolve(environment, options.Shard, options.ShardCount) : null;
-        SweepOutput.RequireOutFolder(shard, options.Out);
+        var shard = settings.CheckAndResolveShard(Environment, merged);
 
-        var catalog = environment.Catalog;
+        var catalog = Environment.Catalog;
         string name = SingleTrainer.Resolve(catalog, options.Trainer);
         var axes = ParameterGrid.Resolve(ParameterGrid.Parse(options.Params), catalog.Find(name));
         if (axes.Count == 0) throw new UsageException("give at least one --param name=v1,v2,... to search over");
         // Every combination is created up front, so a typo fails before any training.
         var candidates = ParameterGrid.Combinations(axes)
-            .Select(values => new Candidate(values, SingleTrainer.Create(catalog, name, values.Select(v => $"{v.Name}={v.Value}").ToList(), options.Seed),
+            .Select(values => new Candidate(values, SingleTrainer.Create(catalog, name, values.Select(v => $"{v.Name}={v.Value}").ToList(), settings.Seed),
                 string.Join(", ", values.Select(v => $"{v.Name}={v.Value}"))))
             .ToList();
         var keys = axes.Select(a => a.Name).ToList();
 
-        string dataFolder = ExperimentData.ResolveFolder(environment, options.Data);
-        string outFolder = SweepOutput.Folder(environment, options.Out, shard, options.Force);
+        string dataFolder = ExperimentData.ResolveFolder(Environment, settings.Data);
+        string outFolder = settings.OutFolder(Environment, shard);
 
-        int threads = ModelFitting.ApplyThreads(options.Threads);
-        var cancel = environment.Cancellation;
-        var console = environment.Console;
-        var data = ExperimentData.Load(dataFolder, options.TrainLimit, options.TestLimit, kFold ? 0 : options.ValidationFraction, options.Seed, keepAllTrain: true)
+        int threads = ModelFitting.ApplyThreads(settings.Threads);
+        var cancel = Environment.Cancellation;
+        var console = Environment.Console;
+        var data = ExperimentData.Load(dataFolder, settings.TrainLimit, options.TestLimit, kFold ? 0 : options.ValidationFraction, settings.Seed, keepAllTrain: true)
             .CheckTrainers(candidates.Select(c => c.Trainer));
         var all = data.AllTrain!;
         int k = options.Folds ?? 1;
@@ -128,20 +86,20 @@ public static class GridCommand
         var sweep = new Sweep(candidates.Select(c => c.Trainer).ToList(), candidates.Select(c => c.Label).ToList(), k);
         SweepOutput.RequireSameTrials(merged, sweep);
         console.WriteLine(kFold
-            ? $"Data: {data.Folder} ({data.Format}): {all.Count} training images in {k} stratified folds, {data.Test?.Count ?? 0} test; seed {options.Seed}, {threads} threads"
-            : data.Describe(options.Seed, threads));
+            ? $"Data: {data.Folder} ({data.Format}): {all.Count} training images in {k} stratified folds, {data.Test?.Count ?? 0} test; seed {settings.Seed}, {threads} threads"
+            : data.Describe(settings.Seed, threads));
         console.WriteLine($"Grid: {candidates.Count} combinations of {name} ({string.Join("; ", axes.Select(a => $"{a.Name} = {string.Join(", ", a.Values)}"))})");
 
-        var splits = kFold ? Splits.StratifiedKFold(all, k, options.Seed) : null;
+        var splits = kFold ? Splits.StratifiedKFold(all, k, settings.Seed) : null;
         FoldViews Fold(int f) => splits is null
             ? new FoldViews(data.Train, data.Validation, data.Validation!)
             : new FoldViews(all.Subset(splits[f].Train).Materialize(), null, all.Subset(splits[f].Validation).Materialize());
-        var trials = merged?.Trials ?? sweep.Run(environment, shard ?? Shard.Whole, Fold);
-        var record = ExperimentRecord.Create("grid", options.Invocation, options.Seed, threads, data, [],
-            kFold ? 0 : options.ValidationFraction, options.TrainLimit, options.TestLimit);
+        var trials = merged?.Trials ?? sweep.Run(Environment, shard ?? Shard.Whole, Fold);
+        var record = ExperimentRecord.Create("grid", settings.Invocation, settings.Seed, threads, data, [],
+            kFold ? 0 : options.ValidationFraction, settings.TrainLimit, options.TestLimit);
         if (shard is not null)
         {
-            ShardFolder.Write(environment, outFolder, record, shard, sweep.TrialCount, trials);
+            ShardFolder.Write(Environment, outFolder, record, shard, sweep.TrialCount, trials);
             return;
         }
 
@@ -157,7 +115,7 @@ public static class GridCommand
         }
         int best = Ranking(scores).First();
         cancel.ThrowIfCancellationRequested();
-        var refitted = !refit ? null : FitProgress.Run(console, environment.LiveProgress, [$"best, refit on all {all.Count}"], sinks =>
+        var refitted = !refit ? null : FitProgress.Run(console, Environment.LiveProgress, [$"best, refit on all {all.Count}"], sinks =>
             ModelFitting.FitAndEvaluate(candidates[best].Trainer, sinks[0], all.Materialize(), null, data.Test, cancel));
 
         var ranked = Ranking(scores).Select((c, rank) =>
@@ -222,7 +180,7 @@ public static class GridCommand
             var cells = new List<Text> { new(c.Rank.ToString(CultureInfo.InvariantCulture)) };
             cells.AddRange(grid.Parameters.Keys.Select(k => new Text(MarkdownReportWriter.FormatValue(c.Parameters[k]))));
             cells.Add(new Text(MarkdownReportWriter.Percent(c.Score)));
-            if (c.StandardDeviation is double sd) cells.Add(new Text((sd * 100).ToString("0.00", CultureInfo.InvariantCulture) + " pt"));
+            if (c.StandardDeviation is double sd) cells.Add(new Text(MarkdownReportWriter.Points(sd)));
             cells.Add(new Text(MarkdownReportWriter.Seconds(c.FitSeconds)));
             table.AddRow(cells);
         }

@@ -31,8 +31,8 @@ public static class MergeCommand
             var request = new MergeRequest(OutputLocation.ReportFolder(environment, parseResult.GetValue(output)), parseResult.GetValue(force),
                 !parseResult.GetValue(noRefit), CommandOptions.CommandLineText(parseResult));
             environment.Console.WriteLine($"Merging {sweep.Shards.Count} shards of a {sweep.Kind} sweep ({sweep.TotalTrials} trials) from {Path.GetDirectoryName(sweep.First.Folder)}");
-            if (sweep.Kind == "grid") GridCommand.Merge(environment, sweep, request);
-            else CvCommand.Merge(environment, sweep, request);
+            if (sweep.Kind == "grid") new GridCommand(environment).Merge(sweep, request);
+            else new CvCommand(environment).Merge(sweep, request);
         }));
         return command;
     }

@@ -1,4 +1,6 @@
+using Mnist.Baselines;
 using Mnist.Core.Data;
+using Mnist.Core.Training;
 
 namespace Mnist.Tests.Baselines;
 
@@ -39,5 +41,40 @@ internal static class BaselineTestData
         for (int i = 0; i < count; i++) labels[i] = (byte)(i % DigitDataView.ClassCount);
         random.Shuffle(labels);
         return new DigitDataView(height, width, pixels, labels);
+    }
+
+    /// <summary>
+    /// Saves <paramref name="model"/> as a model file in a temporary folder and loads it back with the baselines'
+    /// catalog: the loaded model and the file's size. The folder is deleted before returning.
+    /// </summary>
+    public static (ITrainedModel Loaded, long FileBytes) SaveAndLoad(ITrainedModel model)
+    {
+        string folder = TestData.NewTempFolder();
+        try
+        {
+            string path = Path.Combine(folder, model.TrainerName + ".model");
+            ModelFile.Save(model, path);
+            return (ModelFile.Load(path, new TrainerCatalog().AddBaselines()), new FileInfo(path).Length);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>The model's payload as <see cref="ITrainedModel.WritePayload"/> writes it.</summary>
+    public static byte[] Payload(ITrainedModel model)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true)) model.WritePayload(writer);
+        return stream.ToArray();
+    }
+
+    /// <summary>A string as BinaryWriter writes it in a payload (7-bit length prefix, UTF-8).</summary>
+    public static byte[] PayloadString(string text)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true)) writer.Write(text);
+        return stream.ToArray();
     }
 }

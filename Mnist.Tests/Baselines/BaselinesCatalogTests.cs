@@ -67,6 +67,9 @@ public sealed class BaselinesCatalogTests
     [TestCase("knn", "k", "0", true)]
     [TestCase("knn", "weighting", "gaussian", true)]
     [TestCase("knn", "pca-components", "-1", true)]
+    [TestCase("gbdt", "max-depth", "6", true)]
+    [TestCase("gbdt", "feature-fraction", "0", true)]
+    [TestCase("gbdt", "max-leaves", "1", true)]
     public void HyperparametersAreValidatedByName(string trainer, string name, string value, bool rejected)
     {
         var catalog = new TrainerCatalog().AddBaselines();

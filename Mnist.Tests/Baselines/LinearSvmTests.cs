@@ -61,7 +61,7 @@ public sealed class LinearSvmTests
         var data = new DigitDataView(2, 5, pixels, labels);
         var reports = new List<TrainingProgress>();
         var model = new LinearSvmTrainer(new LinearSvmOptions { C = 10, MaxEpochs = 1000, Tolerance = 1e-3, Multiclass = multiclass })
-            .Fit(data, null, new ListProgress(reports));
+            .Fit(data, null, new SynchronousProgress(reports.Add));
 
         Assert.That(Evaluator.Evaluate(model, data).Accuracy, Is.EqualTo(1.0));
         Assert.That(reports[^1].Stage, Does.Contain(convergedMessage));
@@ -71,24 +71,14 @@ public sealed class LinearSvmTests
     [Test]
     public void SaveThenLoadGivesBitIdenticalProbabilities()
     {
-        var catalog = new TrainerCatalog().AddBaselines();
-        string path = Path.Combine(Path.GetTempPath(), $"svm-{Guid.NewGuid():N}.model");
-        try
-        {
-            ModelFile.Save(_model, path);
-            var loaded = ModelFile.Load(path, catalog);
+        var (loaded, _) = BaselineTestData.SaveAndLoad(_model);
 
-            Assert.That(loaded, Is.TypeOf<LinearSvmModel>());
-            Assert.That(loaded.TrainerName, Is.EqualTo("linear-svm"));
-            Assert.That(loaded.HasCalibratedProbabilities, Is.False);
-            Assert.That(loaded.Hyperparameters, Is.EquivalentTo(_model.Hyperparameters));
-            var test = BaselineTestData.SmallTest;
-            Assert.That(loaded.PredictProbabilities(test), Is.EqualTo(_model.PredictProbabilities(test)).AsCollection);
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        Assert.That(loaded, Is.TypeOf<LinearSvmModel>());
+        Assert.That(loaded.TrainerName, Is.EqualTo("linear-svm"));
+        Assert.That(loaded.HasCalibratedProbabilities, Is.False);
+        Assert.That(loaded.Hyperparameters, Is.EquivalentTo(_model.Hyperparameters));
+        var test = BaselineTestData.SmallTest;
+        Assert.That(loaded.PredictProbabilities(test), Is.EqualTo(_model.PredictProbabilities(test)).AsCollection);
     }
 
     [TestCase(LinearSvmOptions.OneVsRest)]
@@ -165,12 +155,7 @@ public sealed class LinearSvmTests
     [Test]
     public void LoadRejectsATruncatedOrInconsistentPayload()
     {
-        using var stream = new MemoryStream();
-        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
-        {
-            _model.WritePayload(writer);
-        }
-        byte[] payload = stream.ToArray();
+        byte[] payload = BaselineTestData.Payload(_model);
         Assert.That(() => LinearSvmModel.Load(new BinaryReader(new MemoryStream(payload[..^8]))), Throws.InstanceOf<InvalidDataException>());
 
         // A huge feature count must be rejected before allocating.
@@ -178,10 +163,5 @@ public sealed class LinearSvmTests
         Assert.That(BitConverter.ToInt32(payload, featuresOffset), Is.EqualTo(784));
         BitConverter.GetBytes(int.MaxValue).CopyTo(payload, featuresOffset);
         Assert.That(() => LinearSvmModel.Load(new BinaryReader(new MemoryStream(payload))), Throws.InstanceOf<InvalidDataException>());
-    }
-
-    private sealed class ListProgress(List<TrainingProgress> list) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => list.Add(value);
     }
 }

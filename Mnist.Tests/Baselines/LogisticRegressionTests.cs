@@ -20,7 +20,7 @@ public sealed class LogisticRegressionTests
     public void FitOnSmallSubset()
     {
         _reports = [];
-        var progress = new ListProgress(_reports);
+        var progress = new SynchronousProgress(_reports.Add);
         _model = (LogisticRegressionModel)new LogisticRegressionTrainer(SmallOptions)
             .Fit(BaselineTestData.SmallTrain, BaselineTestData.SmallTest.Take(500), progress);
     }
@@ -176,23 +176,13 @@ public sealed class LogisticRegressionTests
     [Test]
     public void SaveThenLoadGivesBitIdenticalProbabilities()
     {
-        var catalog = new TrainerCatalog().AddBaselines();
-        string path = Path.Combine(Path.GetTempPath(), $"logreg-{Guid.NewGuid():N}.model");
-        try
-        {
-            ModelFile.Save(_model, path);
-            var loaded = ModelFile.Load(path, catalog);
+        var (loaded, _) = BaselineTestData.SaveAndLoad(_model);
 
-            Assert.That(loaded, Is.TypeOf<LogisticRegressionModel>());
-            Assert.That(loaded.TrainerName, Is.EqualTo("logreg"));
-            Assert.That(loaded.Hyperparameters, Is.EquivalentTo(_model.Hyperparameters));
-            var test = BaselineTestData.SmallTest;
-            Assert.That(loaded.PredictProbabilities(test), Is.EqualTo(_model.PredictProbabilities(test)).AsCollection);
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        Assert.That(loaded, Is.TypeOf<LogisticRegressionModel>());
+        Assert.That(loaded.TrainerName, Is.EqualTo("logreg"));
+        Assert.That(loaded.Hyperparameters, Is.EquivalentTo(_model.Hyperparameters));
+        var test = BaselineTestData.SmallTest;
+        Assert.That(loaded.PredictProbabilities(test), Is.EqualTo(_model.PredictProbabilities(test)).AsCollection);
     }
 
     [Test]
@@ -224,7 +214,7 @@ public sealed class LogisticRegressionTests
     {
         using var cancellation = new CancellationTokenSource();
         var reports = 0;
-        var progress = new CallbackProgress(_ => { if (++reports == 3) cancellation.Cancel(); });
+        var progress = new SynchronousProgress(_ => { if (++reports == 3) cancellation.Cancel(); });
         Assert.That(() => new LogisticRegressionTrainer(SmallOptions).Fit(BaselineTestData.SmallTrain.Take(1000), null, progress, cancellation.Token),
             Throws.InstanceOf<OperationCanceledException>());
         Assert.That(reports, Is.EqualTo(3));
@@ -233,29 +223,14 @@ public sealed class LogisticRegressionTests
     [Test]
     public void LoadRejectsNonsenseDimensions()
     {
-        using var stream = new MemoryStream();
-        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
-        {
-            _model.WritePayload(writer);
-        }
-        byte[] payload = stream.ToArray();
+        byte[] payload = BaselineTestData.Payload(_model);
         // Class count field: after version (4), the options' JSON string and the feature count (4).
-        int classesOffset = 4 + KernelSvm.KernelSvmTests.PayloadString(LogisticRegressionOptions.Schema.ToJson(_model.Options)).Length + 4;
+        int classesOffset = 4 + BaselineTestData.PayloadString(LogisticRegressionOptions.Schema.ToJson(_model.Options)).Length + 4;
         Assert.That(BitConverter.ToInt32(payload, classesOffset), Is.EqualTo(Classes));
         BitConverter.GetBytes(7).CopyTo(payload, classesOffset);
         Assert.That(() => LogisticRegressionModel.Load(new BinaryReader(new MemoryStream(payload))), Throws.InstanceOf<InvalidDataException>());
 
         BitConverter.GetBytes(-5).CopyTo(payload, classesOffset - 4);
         Assert.That(() => LogisticRegressionModel.Load(new BinaryReader(new MemoryStream(payload))), Throws.InstanceOf<InvalidDataException>());
-    }
-
-    private sealed class ListProgress(List<TrainingProgress> list) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => list.Add(value);
-    }
-
-    private sealed class CallbackProgress(Action<TrainingProgress> action) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => action(value);
     }
 }

@@ -93,12 +93,6 @@ public class NeuralTrainerTests
                 Throws.ArgumentException.With.Message.Contain("Hyperparameter 'schedule' must be one of 'none', 'cosine', 'onecycle', 'plateau', not 'step'"));
         });
     }
-
-    /// <summary>Progress&lt;T&gt; posts to the thread pool; tests want reports in order, on the calling thread.</summary>
-    private sealed class SynchronousProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
-    }
 }
 
 public class RandomAffineTests

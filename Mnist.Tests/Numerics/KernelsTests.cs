@@ -35,6 +35,18 @@ public class KernelsTests
         Assert.That(Kernels.ArgMaxRows(x, columns), Is.EqualTo(ReferenceKernels.ArgMaxRows(x, columns)).AsCollection);
     }
 
+    [Test]
+    public void NormaliseToProbabilities_ScalesToOneIgnoringNegativesAndNaN()
+    {
+        float[] row = [2f, -1f, float.NaN, 6f];
+        Kernels.NormaliseToProbabilities(row);
+        Assert.That(row, Is.EqualTo(new[] { 0.25f, 0f, 0f, 0.75f }).AsCollection);
+
+        float[] nothingPositive = [0f, -3f, float.NaN, -0f];
+        Kernels.NormaliseToProbabilities(nothingPositive);
+        Assert.That(nothingPositive, Is.EqualTo(new[] { 0.25f, 0.25f, 0.25f, 0.25f }).AsCollection);
+    }
+
     [TestCaseSource(nameof(Shapes))]
     public void SoftmaxRows_MatchesReference(int rows, int columns)
     {

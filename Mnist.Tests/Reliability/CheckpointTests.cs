@@ -124,11 +124,6 @@ public sealed class CheckpointTests : TempFolderFixture
             Throws.TypeOf<DataFormatException>().With.Message.Contain("saved training on 300 images"));
     }
 
-    private sealed class SynchronousProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
-    }
-
     private static List<EpochRecord> WithoutTimings(TrainingHistory history) =>
         history.Epochs.Select(e => e with { Seconds = 0, ImagesPerSecond = 0 }).ToList();
 }

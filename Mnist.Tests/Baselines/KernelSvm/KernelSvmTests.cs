@@ -182,24 +182,15 @@ public sealed class KernelSvmTests
     [Test]
     public void SaveThenLoadGivesBitIdenticalProbabilities()
     {
-        string path = Path.Combine(Path.GetTempPath(), $"ksvm-{Guid.NewGuid():N}.model");
-        try
-        {
-            ModelFile.Save(_model, path);
-            var loaded = ModelFile.Load(path, new TrainerCatalog().AddBaselines());
+        var (loaded, fileBytes) = BaselineTestData.SaveAndLoad(_model);
 
-            Assert.That(loaded, Is.TypeOf<KernelSvmModel>());
-            Assert.That(loaded.HasCalibratedProbabilities, Is.False);
-            Assert.That(loaded.Hyperparameters, Is.EquivalentTo(_model.Hyperparameters));
-            var test = BaselineTestData.SmallTest.Take(500);
-            Assert.That(loaded.PredictProbabilities(test), Is.EqualTo(_model.PredictProbabilities(test)).AsCollection);
-            // Support vectors are raw pixels, stored as bytes: S × (784 + 45·4) bytes plus a little.
-            Assert.That(new FileInfo(path).Length, Is.LessThan(_model.SupportVectorCount * (784 + 45 * 4) + 10_000));
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        Assert.That(loaded, Is.TypeOf<KernelSvmModel>());
+        Assert.That(loaded.HasCalibratedProbabilities, Is.False);
+        Assert.That(loaded.Hyperparameters, Is.EquivalentTo(_model.Hyperparameters));
+        var test = BaselineTestData.SmallTest.Take(500);
+        Assert.That(loaded.PredictProbabilities(test), Is.EqualTo(_model.PredictProbabilities(test)).AsCollection);
+        // Support vectors are raw pixels, stored as bytes: S × (784 + 45·4) bytes plus a little.
+        Assert.That(fileBytes, Is.LessThan(_model.SupportVectorCount * (784 + 45 * 4) + 10_000));
     }
 
     [Test]
@@ -228,14 +219,12 @@ public sealed class KernelSvmTests
     [Test]
     public void LoadRejectsNonsenseAndFitHonoursCancellation()
     {
-        using var stream = new MemoryStream();
-        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true)) _model.WritePayload(writer);
-        byte[] payload = stream.ToArray();
+        byte[] payload = BaselineTestData.Payload(_model);
         Assert.That(() => KernelSvmModel.Load(new BinaryReader(new MemoryStream(payload[..^5]))),
             Throws.InstanceOf<InvalidDataException>().Or.InstanceOf<EndOfStreamException>());
 
         // Support-vector count (after version 4, the options' JSON string, pixel count 4) set absurdly high.
-        byte[] options = PayloadString(KernelSvmOptions.Schema.ToJson(_model.Options));
+        byte[] options = BaselineTestData.PayloadString(KernelSvmOptions.Schema.ToJson(_model.Options));
         byte[] corrupt = (byte[])payload.Clone();
         int countOffset = 4 + options.Length + 4;
         Assert.That(BitConverter.ToInt32(corrupt, countOffset), Is.EqualTo(_model.SupportVectorCount));
@@ -244,7 +233,7 @@ public sealed class KernelSvmTests
 
         // A negative γ in the stored options.
         string negative = KernelSvmOptions.Schema.ToJson(_model.Options with { Gamma = 0.5 }).Replace("0.5", "-1", StringComparison.Ordinal);
-        corrupt = [.. payload[..4], .. PayloadString(negative), .. payload[(4 + options.Length)..]];
+        corrupt = [.. payload[..4], .. BaselineTestData.PayloadString(negative), .. payload[(4 + options.Length)..]];
         Assert.That(() => KernelSvmModel.Load(new BinaryReader(new MemoryStream(corrupt))),
             Throws.InstanceOf<InvalidDataException>().With.Message.Contains("'gamma'"));
 
@@ -252,13 +241,5 @@ public sealed class KernelSvmTests
         cancellation.Cancel();
         Assert.That(() => new KernelSvmTrainer().Fit(BaselineTestData.SmallTrain.Take(200), null, null, cancellation.Token),
             Throws.InstanceOf<OperationCanceledException>());
-    }
-
-    /// <summary>A string as BinaryWriter writes it (7-bit length prefix, UTF-8).</summary>
-    internal static byte[] PayloadString(string text)
-    {
-        using var stream = new MemoryStream();
-        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true)) writer.Write(text);
-        return stream.ToArray();
     }
 }

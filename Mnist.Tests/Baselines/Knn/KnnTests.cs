@@ -179,23 +179,14 @@ public sealed class KnnTests
     public void SaveThenLoadGivesBitIdenticalProbabilities(int pcaComponents)
     {
         var model = pcaComponents == 0 ? _model : new KnnTrainer(new KnnOptions { PcaComponents = pcaComponents }).Fit(BaselineTestData.SmallTrain);
-        string path = Path.Combine(Path.GetTempPath(), $"knn-{Guid.NewGuid():N}.model");
-        try
-        {
-            ModelFile.Save(model, path);
-            var loaded = ModelFile.Load(path, new TrainerCatalog().AddBaselines());
+        var (loaded, fileBytes) = BaselineTestData.SaveAndLoad(model);
 
-            Assert.That(loaded, Is.TypeOf<KnnModel>());
-            Assert.That(loaded.Hyperparameters, Is.EquivalentTo(model.Hyperparameters));
-            var test = BaselineTestData.SmallTest.Take(500);
-            Assert.That(loaded.PredictProbabilities(test), Is.EqualTo(model.PredictProbabilities(test)).AsCollection);
-            if (pcaComponents == 0)
-                Assert.That(new FileInfo(path).Length, Is.LessThan(5000 * 784 + 100_000), "raw pixels are stored as bytes");
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        Assert.That(loaded, Is.TypeOf<KnnModel>());
+        Assert.That(loaded.Hyperparameters, Is.EquivalentTo(model.Hyperparameters));
+        var test = BaselineTestData.SmallTest.Take(500);
+        Assert.That(loaded.PredictProbabilities(test), Is.EqualTo(model.PredictProbabilities(test)).AsCollection);
+        if (pcaComponents == 0)
+            Assert.That(fileBytes, Is.LessThan(5000 * 784 + 100_000), "raw pixels are stored as bytes");
     }
 
     [Test]
@@ -223,9 +214,7 @@ public sealed class KnnTests
     public void LoadRejectsTruncatedOrInconsistentPayloads()
     {
         var small = new KnnTrainer().Fit(Quarters(20, 1, 4, seed: 9));
-        using var stream = new MemoryStream();
-        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true)) small.WritePayload(writer);
-        byte[] payload = stream.ToArray();
+        byte[] payload = BaselineTestData.Payload(small);
         Assert.That(() => KnnModel.Load(new BinaryReader(new MemoryStream(payload[..^3]))), Throws.InstanceOf<InvalidDataException>().Or.InstanceOf<EndOfStreamException>());
 
         // Image count (after version, options, pixel count, PCA flag) set absurdly high.
