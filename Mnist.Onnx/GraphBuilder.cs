@@ -26,22 +26,19 @@ internal sealed class GraphBuilder
         return n == 0 ? hint : $"{hint}_{n}";
     }
 
-    /// <summary>A float32 constant of shape <paramref name="dims"/>, stored as raw little-endian bytes.</summary>
-    public string Floats(string hint, ReadOnlySpan<float> values, params long[] dims)
-    {
-        CheckShape(values.Length, dims);
-        var tensor = new TensorProto { Name = Fresh(hint), DataType = (int)TensorProto.Types.DataType.Float };
-        tensor.Dims.AddRange(dims);
-        tensor.RawData = ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values));
-        Graph.Initializer.Add(tensor);
-        return tensor.Name;
-    }
+    /// <summary>A float32 constant of shape <paramref name="dims"/>.</summary>
+    public string Floats(string hint, ReadOnlySpan<float> values, params long[] dims) =>
+        Constant(hint, values, TensorProto.Types.DataType.Float, dims);
 
     /// <summary>An int64 constant of shape <paramref name="dims"/>.</summary>
-    public string Int64s(string hint, ReadOnlySpan<long> values, params long[] dims)
+    public string Int64s(string hint, ReadOnlySpan<long> values, params long[] dims) =>
+        Constant(hint, values, TensorProto.Types.DataType.Int64, dims);
+
+    /// <summary>An initializer of shape <paramref name="dims"/>, its values stored as raw little-endian bytes.</summary>
+    private string Constant<T>(string hint, ReadOnlySpan<T> values, TensorProto.Types.DataType type, long[] dims) where T : unmanaged
     {
         CheckShape(values.Length, dims);
-        var tensor = new TensorProto { Name = Fresh(hint), DataType = (int)TensorProto.Types.DataType.Int64 };
+        var tensor = new TensorProto { Name = Fresh(hint), DataType = (int)type };
         tensor.Dims.AddRange(dims);
         tensor.RawData = ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values));
         Graph.Initializer.Add(tensor);

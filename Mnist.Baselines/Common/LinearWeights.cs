@@ -75,8 +75,8 @@ internal sealed class LinearWeights
     {
         writer.Write(Features);
         writer.Write(Classes);
-        foreach (float w in Weights) writer.Write(w);
-        foreach (float b in Bias) writer.Write(b);
+        ModelPayload.WriteFloats(writer, Weights);
+        ModelPayload.WriteFloats(writer, Bias);
     }
 
     /// <summary>Reads what <see cref="Write"/> wrote; throws <see cref="InvalidDataException"/> on nonsense.</summary>
@@ -89,16 +89,8 @@ internal sealed class LinearWeights
         long remaining = reader.BaseStream.Length - reader.BaseStream.Position;
         if ((long)(features + 1) * classes * sizeof(float) > remaining)
             throw new InvalidDataException($"The payload is too short for {features} × {classes} weights.");
-        var weights = new float[features * classes];
-        for (int i = 0; i < weights.Length; i++) weights[i] = ReadFinite(reader);
-        var bias = new float[classes];
-        for (int i = 0; i < bias.Length; i++) bias[i] = ReadFinite(reader);
+        var weights = ModelPayload.ReadFiniteFloats(reader, features * classes, "weight");
+        var bias = ModelPayload.ReadFiniteFloats(reader, classes, "bias");
         return new LinearWeights(features, weights, bias);
-    }
-
-    private static float ReadFinite(BinaryReader reader)
-    {
-        float value = reader.ReadSingle();
-        return float.IsFinite(value) ? value : throw new InvalidDataException($"Non-finite weight {value}.");
     }
 }

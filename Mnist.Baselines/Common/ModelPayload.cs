@@ -6,7 +6,7 @@ namespace Mnist.Baselines.Common;
 
 /// <summary>
 /// What the baseline models' payloads share: the head (format version, hyperparameters as the schema's JSON,
-/// pixel count) and stored images (k-NN's training set, kernel-svm's support vectors).
+/// pixel count), stored images (k-NN's training set, kernel-svm's support vectors) and arrays of finite numbers.
 /// </summary>
 internal static class ModelPayload
 {
@@ -49,9 +49,7 @@ internal static class ModelPayload
         }
         else
         {
-            // Raw little-endian floats, as BinaryWriter.Write(float) would write them one by one.
-            if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("Model files are little-endian.");
-            writer.Write(MemoryMarshal.AsBytes(values));
+            WriteFloats(writer, values);
         }
     }
 
@@ -73,19 +71,45 @@ internal static class ModelPayload
     /// <summary>Reads <paramref name="count"/> values after <see cref="ReadImagesAsBytes"/>; a non-finite float is refused.</summary>
     public static float[] ReadImages(BinaryReader reader, long count, bool asBytes)
     {
-        var values = new float[count];
         if (asBytes)
         {
             byte[] bytes = reader.ReadBytes((int)count);
             if (bytes.Length != count) throw new EndOfStreamException("The payload ends inside the stored images.");
+            var values = new float[count];
             PixelScale.ToUnit(bytes, values);
             return values;
         }
+        return ReadFiniteFloats(reader, count, "stored image value");
+    }
+
+    /// <summary>Raw little-endian floats, as <see cref="BinaryWriter.Write(float)"/> would write them one by one.</summary>
+    public static void WriteFloats(BinaryWriter writer, ReadOnlySpan<float> values)
+    {
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("Model files are little-endian.");
+        writer.Write(MemoryMarshal.AsBytes(values));
+    }
+
+    /// <summary>Reads <paramref name="count"/> floats written by <see cref="WriteFloats"/>; a non-finite one is refused, named <paramref name="what"/>.</summary>
+    public static float[] ReadFiniteFloats(BinaryReader reader, long count, string what)
+    {
+        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("Model files are little-endian.");
+        var values = new float[count];
         Span<byte> target = MemoryMarshal.AsBytes(values.AsSpan());
-        if (reader.Read(target) != target.Length) throw new EndOfStreamException("The payload ends inside the stored images.");
-        foreach (float v in values)
-            if (!float.IsFinite(v)) throw new InvalidDataException($"Non-finite stored value {v}.");
+        if (reader.Read(target) != target.Length) throw new EndOfStreamException($"The payload ends inside the {what}s.");
+        for (long i = 0; i < values.Length; i++)
+            if (!float.IsFinite(values[i])) throw new InvalidDataException($"Non-finite {what} {values[i]} at {i}.");
+        return values;
+    }
+
+    /// <summary>Reads <paramref name="count"/> doubles (<see cref="BinaryWriter.Write(double)"/>); a non-finite one is refused, named <paramref name="what"/>.</summary>
+    public static double[] ReadFiniteDoubles(BinaryReader reader, int count, string what)
+    {
+        var values = new double[count];
+        for (int i = 0; i < count; i++)
+        {
+            values[i] = reader.ReadDouble();
+            if (!double.IsFinite(values[i])) throw new InvalidDataException($"Non-finite {what} {values[i]} at {i}.");
+        }
         return values;
     }
 }

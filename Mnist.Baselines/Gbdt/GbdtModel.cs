@@ -104,7 +104,7 @@ public sealed class GbdtModel : ITrainedModel
     {
         ModelPayload.WriteHead(writer, PayloadVersion, GbdtOptions.Schema, Options, PixelCount);
         writer.Write(ClassCount);
-        foreach (float score in BaseScores) writer.Write(score);
+        ModelPayload.WriteFloats(writer, BaseScores);
         writer.Write(Rounds);
         foreach (var tree in Trees) tree.Write(writer);
     }
@@ -115,12 +115,7 @@ public sealed class GbdtModel : ITrainedModel
         var (options, pixelCount) = ModelPayload.ReadHead(reader, PayloadVersion, GbdtTrainer.TrainerName, GbdtOptions.Schema, MaxPixels);
         int classes = reader.ReadInt32();
         if (classes != ClassCount) throw new InvalidDataException($"a model of {classes} classes (expected {ClassCount})");
-        var baseScores = new float[ClassCount];
-        for (int c = 0; c < ClassCount; c++)
-        {
-            baseScores[c] = reader.ReadSingle();
-            if (!float.IsFinite(baseScores[c])) throw new InvalidDataException($"base score {c} is not finite");
-        }
+        var baseScores = ModelPayload.ReadFiniteFloats(reader, ClassCount, "base score");
         int rounds = reader.ReadInt32();
         if (rounds < 0 || rounds > MaxRounds) throw new InvalidDataException($"{rounds} rounds is outside 0..{MaxRounds}");
         // Each tree takes at least 12 bytes (two counts and one leaf value).

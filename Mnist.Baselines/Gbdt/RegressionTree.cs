@@ -1,3 +1,5 @@
+using Mnist.Baselines.Common;
+
 namespace Mnist.Baselines.Gbdt;
 
 /// <summary>
@@ -52,7 +54,7 @@ internal sealed class RegressionTree
             writer.Write(Right[k]);
         }
         writer.Write(LeafCount);
-        foreach (float value in LeafValues) writer.Write(value);
+        ModelPayload.WriteFloats(writer, LeafValues);
     }
 
     /// <summary>Reads a tree written by <see cref="Write"/>, checking that it is a well-formed binary tree.</summary>
@@ -80,12 +82,7 @@ internal sealed class RegressionTree
         int leafCount = reader.ReadInt32();
         if (leafCount != internalCount + 1)
             throw new InvalidDataException($"a tree with {internalCount} internal nodes must have {internalCount + 1} leaves, not {leafCount}");
-        var leafValues = new float[leafCount];
-        for (int l = 0; l < leafCount; l++)
-        {
-            leafValues[l] = reader.ReadSingle();
-            if (!float.IsFinite(leafValues[l])) throw new InvalidDataException($"leaf {l} has the non-finite value {leafValues[l]}");
-        }
+        var leafValues = ModelPayload.ReadFiniteFloats(reader, leafCount, "leaf value");
 
         // Each internal node except the root, and each leaf, must be the child of exactly one node.
         var nodeSeen = new bool[internalCount];

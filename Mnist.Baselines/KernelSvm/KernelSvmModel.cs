@@ -170,7 +170,7 @@ public sealed class KernelSvmModel : ITrainedModel
         ModelPayload.WriteHead(writer, PayloadVersion, KernelSvmOptions.Schema, Options, PixelCount);
         writer.Write(SupportVectorCount);
         ModelPayload.WriteImages(writer, _supportVectors);
-        foreach (float c in _coefficients) writer.Write(c);
+        ModelPayload.WriteFloats(writer, _coefficients);
         foreach (double r in _rho) writer.Write(r);
     }
 
@@ -185,20 +185,8 @@ public sealed class KernelSvmModel : ITrainedModel
         if (count < 0 || values > Array.MaxLength || needed > reader.BaseStream.Length - reader.BaseStream.Position)
             throw new InvalidDataException($"The payload is too short for {count} support vectors of {pixelCount} pixels.");
         var supportVectors = ModelPayload.ReadImages(reader, values, asBytes);
-        var coefficients = new float[(long)count * Pairs];
-        for (long i = 0; i < coefficients.Length; i++) coefficients[i] = ReadFinite(reader);
-        var rho = new double[Pairs];
-        for (int p = 0; p < Pairs; p++)
-        {
-            rho[p] = reader.ReadDouble();
-            if (!double.IsFinite(rho[p])) throw new InvalidDataException($"Non-finite offset {rho[p]}.");
-        }
+        var coefficients = ModelPayload.ReadFiniteFloats(reader, (long)count * Pairs, "coefficient");
+        var rho = ModelPayload.ReadFiniteDoubles(reader, Pairs, "offset");
         return new KernelSvmModel(options, pixelCount, supportVectors, coefficients, rho);
-    }
-
-    private static float ReadFinite(BinaryReader reader)
-    {
-        float value = reader.ReadSingle();
-        return float.IsFinite(value) ? value : throw new InvalidDataException($"Non-finite value {value}.");
     }
 }

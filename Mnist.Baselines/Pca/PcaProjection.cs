@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Mnist.Baselines.Common;
 using Mnist.Core.Numerics;
 
 namespace Mnist.Baselines.Pca;
@@ -96,8 +97,8 @@ public sealed class PcaProjection
     {
         writer.Write(Dimensions);
         writer.Write(Components);
-        foreach (float m in Mean) writer.Write(m);
-        foreach (float b in Basis) writer.Write(b);
+        ModelPayload.WriteFloats(writer, Mean);
+        ModelPayload.WriteFloats(writer, Basis);
         foreach (double v in Variances) writer.Write(v);
     }
 
@@ -111,22 +112,9 @@ public sealed class PcaProjection
         long needed = (dims + (long)dims * components) * sizeof(float) + (long)components * sizeof(double);
         if (needed > reader.BaseStream.Length - reader.BaseStream.Position)
             throw new InvalidDataException($"The payload is too short for a {dims} × {components} PCA projection.");
-        var mean = new float[dims];
-        for (int i = 0; i < dims; i++) mean[i] = ReadFinite(reader);
-        var basis = new float[dims * components];
-        for (int i = 0; i < basis.Length; i++) basis[i] = ReadFinite(reader);
-        var variances = new double[components];
-        for (int i = 0; i < components; i++)
-        {
-            variances[i] = reader.ReadDouble();
-            if (!double.IsFinite(variances[i])) throw new InvalidDataException("Non-finite PCA variance.");
-        }
+        var mean = ModelPayload.ReadFiniteFloats(reader, dims, "PCA mean");
+        var basis = ModelPayload.ReadFiniteFloats(reader, (long)dims * components, "PCA basis value");
+        var variances = ModelPayload.ReadFiniteDoubles(reader, components, "PCA variance");
         return new PcaProjection(dims, components, mean, basis, variances);
-    }
-
-    private static float ReadFinite(BinaryReader reader)
-    {
-        float value = reader.ReadSingle();
-        return float.IsFinite(value) ? value : throw new InvalidDataException($"Non-finite PCA value {value}.");
     }
 }

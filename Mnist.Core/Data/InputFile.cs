@@ -19,19 +19,10 @@ internal static class InputFile
         return ReadToEnd(stream, path, maxBytes);
     }
 
+    /// <summary>The file's content, gunzipped when it starts with the gzip magic; an empty file raises <see cref="DataFormatException"/>.</summary>
     public static Stream Open(string path)
     {
-        if (Directory.Exists(path)) throw new DataFormatException(path, "is a folder, not a file");
-        if (!File.Exists(path)) throw new DataFormatException(path, "file not found");
-        FileStream file;
-        try
-        {
-            file = File.OpenRead(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new DataFormatException(path, $"cannot open: {e.Message}", inner: e);
-        }
+        var file = OpenRaw(path);
         if (file.Length == 0)
         {
             file.Dispose();
@@ -43,6 +34,24 @@ internal static class InputFile
         if (read == 2 && head[0] == 0x1f && head[1] == 0x8b)
             return new GZipStream(file, CompressionMode.Decompress);
         return file;
+    }
+
+    /// <summary>
+    /// The file as stored (no decompression): a folder, a missing file or one that cannot be opened (permissions,
+    /// an I/O error) raises <see cref="DataFormatException"/> naming it.
+    /// </summary>
+    public static FileStream OpenRaw(string path)
+    {
+        if (Directory.Exists(path)) throw new DataFormatException(path, "is a folder, not a file");
+        if (!File.Exists(path)) throw new DataFormatException(path, "file not found");
+        try
+        {
+            return File.OpenRead(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new DataFormatException(path, $"cannot open: {e.Message}", inner: e);
+        }
     }
 
     /// <summary>Reads <paramref name="stream"/> to its end, turning a corrupt gzip stream into a data-format error.</summary>

@@ -113,10 +113,17 @@ internal static class ReportFigures
     private static (string Chart, string Caption)? AccuracyChart(ExperimentResults results)
     {
         // One set for every bar: test when any model has test accuracy, else validation, else train.
-        var (set, pick) = results.Models.Any(m => m.TestAccuracy is not null) ? ("test", (Func<ModelResult, double?>)(m => m.TestAccuracy))
-            : results.Models.Any(m => m.ValidationAccuracy is not null) ? ("validation", m => m.ValidationAccuracy)
-            : ("train", m => m.TrainAccuracy);
-        var bars = results.Models.Select((m, i) => pick(m) is double a
+        var split = results.Models.Any(m => m.TestAccuracy is not null) ? DataSplit.Test
+            : results.Models.Any(m => m.ValidationAccuracy is not null) ? DataSplit.Validation
+            : DataSplit.Train;
+        double? Accuracy(ModelResult m) => split switch
+        {
+            DataSplit.Test => m.TestAccuracy,
+            DataSplit.Validation => m.ValidationAccuracy,
+            _ => m.TrainAccuracy,
+        };
+        string set = split.Name();
+        var bars = results.Models.Select((m, i) => Accuracy(m) is double a
             ? new Bar(m.Trainer, a * 100, ValueText: Percent(a), Color: ChartStyle.Color(i))
             : new Bar(m.Trainer, double.NaN, ValueText: "n/a")).ToList();
         var chart = BarChart.Render(bars, new BarChartOptions

@@ -66,18 +66,7 @@ internal static class ChecksummedFile
     /// </summary>
     public static (ChecksummedFileHeader Header, byte[] Payload) Read(string path, ReadOnlySpan<byte> magic, int maxFormatVersion, string kind, int headerHashedFromVersion = 1)
     {
-        if (Directory.Exists(path)) throw new DataFormatException(path, "is a folder, not a file");
-        if (!File.Exists(path)) throw new DataFormatException(path, "file not found");
-        FileStream stream;
-        try
-        {
-            stream = File.OpenRead(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new DataFormatException(path, $"cannot open: {e.Message}", inner: e);
-        }
-        using (stream)
+        using (var stream = InputFile.OpenRaw(path))
         using (var reader = new BinaryReader(stream, Encoding.UTF8))
         {
             try

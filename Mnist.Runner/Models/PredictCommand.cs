@@ -1,6 +1,5 @@
 using Mnist.Core.Numerics;
 using System.CommandLine;
-using System.IO.Compression;
 using Mnist.Core.Data;
 using Mnist.Core.Evaluation;
 using Mnist.Core.Reporting;
@@ -102,27 +101,20 @@ public static class PredictCommand
     /// <summary>The first four (decompressed) bytes as a big-endian number, or -1 when the file is shorter or unreadable as such.</summary>
     private static int IdxMagic(string path)
     {
-        if (!File.Exists(path)) throw new DataFormatException(path, "file not found");
+        using var stream = InputFile.Open(path);
+        Span<byte> head = stackalloc byte[4];
         try
         {
-            using var file = File.OpenRead(path);
-            Span<byte> head = stackalloc byte[4];
-            int read = file.ReadAtLeast(head, 4, throwOnEndOfStream: false);
-            if (read >= 2 && head[0] == 0x1f && head[1] == 0x8b)
-            {
-                file.Position = 0;
-                using var gzip = new GZipStream(file, CompressionMode.Decompress);
-                read = gzip.ReadAtLeast(head, 4, throwOnEndOfStream: false);
-            }
+            int read = stream.ReadAtLeast(head, 4, throwOnEndOfStream: false);
             return read < 4 ? -1 : (head[0] << 24) | (head[1] << 16) | (head[2] << 8) | head[3];
         }
         catch (InvalidDataException)
         {
             return -1; // a corrupt gzip: the CSV reader reports it with the file name
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (IOException e)
         {
-            throw new DataFormatException(path, $"cannot open: {e.Message}", inner: e);
+            throw new DataFormatException(path, $"cannot read: {e.Message}", inner: e);
         }
     }
 
