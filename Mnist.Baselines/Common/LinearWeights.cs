@@ -63,8 +63,7 @@ internal sealed class LinearWeights
     /// <summary>Softmax of the scores: probabilities for a logistic model, a monotone squashing for an SVM.</summary>
     public void SoftmaxScores(DigitDataView data, Span<float> probabilities)
     {
-        if (probabilities.Length < data.Count * Classes)
-            throw new ArgumentException($"Need {data.Count * Classes} probabilities, got a span of {probabilities.Length}.", nameof(probabilities));
+        ProbabilityOutput.Check(data, probabilities);
         var scores = new float[data.Count * Classes];
         Scores(data, scores);
         Kernels.SoftmaxRows(scores, Classes);

@@ -56,7 +56,7 @@ public sealed class GbdtModel : ITrainedModel
     public void PredictProbabilities(DigitDataView data, Span<float> probabilities)
     {
         IncompatibleDataException.ThrowIfPixelCount(PixelCount, data);
-        if (probabilities.Length < data.Count * ClassCount) throw new ArgumentException("The probability buffer is too small.", nameof(probabilities));
+        ProbabilityOutput.Check(data, probabilities);
         var scores = new float[data.Count * ClassCount];
         const int Chunk = 256;
         int chunks = (data.Count + Chunk - 1) / Chunk;

@@ -157,9 +157,7 @@ public sealed class KernelSvmModel : ITrainedModel
 
     public void PredictProbabilities(DigitDataView data, Span<float> probabilities)
     {
-        ArgumentNullException.ThrowIfNull(data);
-        if (probabilities.Length < data.Count * Classes)
-            throw new ArgumentException($"Need {data.Count * Classes} probabilities, got a span of {probabilities.Length}.", nameof(probabilities));
+        ProbabilityOutput.Check(data, probabilities);
         float[] scores = Scores(data);
         Kernels.SoftmaxRows(scores, Classes);
         scores.CopyTo(probabilities);

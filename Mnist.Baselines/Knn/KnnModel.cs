@@ -82,9 +82,7 @@ public sealed class KnnModel : ITrainedModel
 
     public void PredictProbabilities(DigitDataView data, Span<float> probabilities)
     {
-        ArgumentNullException.ThrowIfNull(data);
-        if (probabilities.Length < data.Count * Classes)
-            throw new ArgumentException($"Need {data.Count * Classes} probabilities, got a span of {probabilities.Length}.", nameof(probabilities));
+        ProbabilityOutput.Check(data, probabilities);
         var (indices, distances) = Neighbours(data);
         int k = Options.K;
         bool weighted = Options.Weighting == KnnOptions.Distance;

@@ -70,7 +70,7 @@ public sealed class MlNetModel : ITrainedModel
     {
         const int classes = DigitDataView.ClassCount;
         IncompatibleDataException.ThrowIfPixelCount(_pixelCount, data);
-        if (probabilities.Length < data.Count * classes) throw new ArgumentException("The probability buffer is too small.", nameof(probabilities));
+        ProbabilityOutput.Check(data, probabilities);
         var scored = Transformer.Transform(data);
         var scoreColumn = scored.Schema["Score"];
         using var cursor = scored.GetRowCursor([scoreColumn]);

@@ -41,33 +41,20 @@ public static class ResumeSettings
     /// <summary>DIR/results.json of an interrupted run of <paramref name="kind"/>: its configuration, data folder and config file.</summary>
     private static (Dictionary<string, JsonElement> Configuration, string DataFolder, string? ConfigFile) ReadInterrupted(string folder, string kind)
     {
-        if (!Directory.Exists(folder)) throw new UsageException($"--resume {folder}: no such folder");
-        string path = Path.Combine(folder, ResultsJsonWriter.FileName);
-        if (!File.Exists(path)) throw new UsageException($"--resume {folder}: no {ResultsJsonWriter.FileName} there, so no interrupted run to continue");
-        try
+        return RecordedResults.Read(folder, $"--resume {folder}: no such folder",
+            $"--resume {folder}: no {ResultsJsonWriter.FileName} there, so no interrupted run to continue", "not valid JSON", (path, root) =>
         {
-            using var document = JsonDocument.Parse(File.ReadAllText(path));
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object) throw new UsageException($"{path}: not a results file");
-            string? runKind = root.TryGetProperty("kind", out var k) && k.ValueKind == JsonValueKind.String ? k.GetString() : null;
+            string? runKind = RecordedResults.String(root, "kind");
             if (runKind != kind) throw new UsageException($"{path}: a '{runKind}' run, not '{kind}'; resume it with 'mnist {runKind}'");
             if (!(root.TryGetProperty("interrupted", out var i) && i.ValueKind == JsonValueKind.True))
                 throw new UsageException($"{path}: that run finished; there is nothing to resume (use --out for a new run)");
             if (!root.TryGetProperty("configuration", out var c) || c.ValueKind != JsonValueKind.Object)
                 throw new UsageException($"{path}: no 'configuration' to resume with");
-            string? data = root.TryGetProperty("dataFolder", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
+            string? data = RecordedResults.String(root, "dataFolder");
             if (data is null) throw new UsageException($"{path}: no 'dataFolder' to resume with");
-            string? configFile = root.TryGetProperty("configFile", out var cf) && cf.ValueKind == JsonValueKind.String ? cf.GetString() : null;
+            string? configFile = RecordedResults.String(root, "configFile");
             return (c.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone(), StringComparer.Ordinal), data, configFile);
-        }
-        catch (JsonException e)
-        {
-            throw new UsageException($"{path}: not valid JSON ({e.Message.Replace('\n', ' ')})");
-        }
-        catch (IOException e)
-        {
-            throw new UsageException($"{path}: cannot read ({e.Message})");
-        }
+        });
     }
 
     /// <summary>Every option given on the command line (or by --config) must equal the interrupted run's value.</summary>

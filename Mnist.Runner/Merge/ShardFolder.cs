@@ -67,19 +67,14 @@ internal static class ShardFolder
     /// <summary>Reads one shard folder; anything that is not a shard's results.json is a <see cref="UsageException"/> naming it.</summary>
     public static ShardFile Read(string folder)
     {
-        if (!Directory.Exists(folder)) throw new UsageException($"{folder}: no such folder");
-        string path = Path.Combine(folder, ResultsJsonWriter.FileName);
-        if (!File.Exists(path)) throw new UsageException($"{folder}: not a shard folder (no {ResultsJsonWriter.FileName}; did that shard fail?)");
-        try
+        return RecordedResults.Read(folder, $"{folder}: no such folder",
+            $"{folder}: not a shard folder (no {ResultsJsonWriter.FileName}; did that shard fail?)", "not a shard's results", (path, root) =>
         {
-            using var document = JsonDocument.Parse(File.ReadAllText(path));
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object) throw new UsageException($"{path}: not a results file");
-            string? kind = String(root, "kind");
+            string? kind = RecordedResults.String(root, "kind");
             if (!root.TryGetProperty("shard", out var block) || block.ValueKind != JsonValueKind.Object)
                 throw new UsageException($"{folder}: not a shard folder (its {ResultsJsonWriter.FileName} is a whole '{kind}' run, not a shard of one)");
             if (kind is not ("grid" or "cv")) throw new UsageException($"{path}: a shard of '{kind}', which merge does not know (grid, cv)");
-            string dataFolder = String(root, "dataFolder") ?? throw new UsageException($"{path}: no 'dataFolder'");
+            string dataFolder = RecordedResults.String(root, "dataFolder") ?? throw new UsageException($"{path}: no 'dataFolder'");
             if (!root.TryGetProperty("configuration", out var configuration) || configuration.ValueKind != JsonValueKind.Object)
                 throw new UsageException($"{path}: no 'configuration'");
             var shard = block.Deserialize<ShardResult>(ResultsJsonWriter.Options) ?? throw new UsageException($"{path}: an empty 'shard' block");
@@ -93,19 +88,8 @@ internal static class ShardFolder
             // Hyperparameters read back as JsonElement; turned into the plain values a fit reports (and writes back identically).
             var trials = shard.Trials.Select(t => t with { Hyperparameters = PlainValues(t.Hyperparameters) }).ToList();
             return new ShardFile(folder, kind, dataFolder, configuration.Clone(), shard with { Trials = trials });
-        }
-        catch (Exception e) when (e is JsonException or InvalidDataException or NotSupportedException)
-        {
-            throw new UsageException($"{path}: not a shard's results ({e.Message.Replace('\n', ' ')})");
-        }
-        catch (IOException e)
-        {
-            throw new UsageException($"{path}: cannot read ({e.Message})");
-        }
+        });
     }
-
-    private static string? String(JsonElement root, string name) =>
-        root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
     /// <summary>JSON values as a fit reports them: whole numbers as int (or long), other numbers as double, booleans, text.</summary>
     private static IReadOnlyDictionary<string, object> PlainValues(IReadOnlyDictionary<string, object> values) =>
