@@ -7,6 +7,8 @@ namespace Mnist.Benchmarks;
 /// <summary>`-- quick --kernel`: throughput of the bare 6×64 AVX-512 micro-kernel on cache-resident data, for tuning.</summary>
 internal static unsafe class KernelProbe
 {
+    private const int Calls = 2000;
+
     public static void Run()
     {
         foreach (int kc in new[] { 64, 128, 256, 512 })
@@ -16,35 +18,26 @@ internal static unsafe class KernelProbe
             float* c = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc(6 * 64 * 4, 64);
             for (int i = 0; i < 6 * kc; i++) a[i] = 1e-3f * i;
             for (int i = 0; i < 64 * kc; i++) b[i] = 1e-3f * i;
-            double best = double.MaxValue;
-            const int calls = 2000;
-            for (int rep = 0; rep < 50; rep++)
-            {
-                long t0 = Stopwatch.GetTimestamp();
-                for (int i = 0; i < calls; i++)
-                    GemmKernels<Avx512Ops, Vector512<float>>.Tile<C6, C4>(kc, a, kc, 1, b, 64, c, 64, 16, new TileScale(1f, 0f));
-                best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalSeconds);
-            }
-            Console.WriteLine($"kernel 6x64 kc={kc,4}: {2.0 * 6 * 64 * kc * calls / best / 1e9:F1} GFLOP/s");
-            best = double.MaxValue;
-            for (int rep = 0; rep < 50; rep++)
-            {
-                long t0 = Stopwatch.GetTimestamp();
-                for (int i = 0; i < calls; i++)
-                    GemmKernels<Avx512Ops, Vector512<float>>.Tile<C6, C2>(kc, a, kc, 1, b, 32, c, 64, 16, new TileScale(1f, 0f));
-                best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalSeconds);
-            }
-            Console.WriteLine($"kernel 6x32 kc={kc,4}: {2.0 * 6 * 32 * kc * calls / best / 1e9:F1} GFLOP/s");
-            best = double.MaxValue;
-            for (int rep = 0; rep < 50; rep++)
-            {
-                long t0 = Stopwatch.GetTimestamp();
-                for (int i = 0; i < calls; i++)
-                    GemmKernels<Avx512Ops, Vector512<float>>.Tile<C4, C4>(kc, a, kc, 1, b, 64, c, 64, 16, new TileScale(1f, 0f));
-                best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalSeconds);
-            }
-            Console.WriteLine($"kernel 4x64 kc={kc,4}: {2.0 * 4 * 64 * kc * calls / best / 1e9:F1} GFLOP/s");
+            Report<C6, C4>(kc, a, b, c);
+            Report<C6, C2>(kc, a, b, c);
+            Report<C4, C4>(kc, a, b, c);
         }
+    }
+
+    /// <summary>The best of 50 timings of <see cref="Calls"/> calls of one TM × (TN vectors) tile, in GFLOP/s.</summary>
+    private static void Report<TM, TN>(int kc, float* a, float* b, float* c) where TM : struct, IConstant where TN : struct, IConstant
+    {
+        int columns = TN.Value * 16;
+        var scale = new TileScale(1f, 0f);
+        double best = double.MaxValue;
+        for (int rep = 0; rep < 50; rep++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            for (int i = 0; i < Calls; i++)
+                GemmKernels<Avx512Ops, Vector512<float>>.Tile<TM, TN>(kc, a, kc, 1, b, columns, c, 64, 16, scale);
+            best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalSeconds);
+        }
+        Console.WriteLine($"kernel {TM.Value}x{columns} kc={kc,4}: {2.0 * TM.Value * columns * kc * Calls / best / 1e9:F1} GFLOP/s");
     }
 }
 

@@ -97,7 +97,7 @@ internal static class ModelPayload
         Span<byte> target = MemoryMarshal.AsBytes(values.AsSpan());
         if (reader.Read(target) != target.Length) throw new EndOfStreamException($"The payload ends inside the {what}s.");
         for (long i = 0; i < values.Length; i++)
-            if (!float.IsFinite(values[i])) throw new InvalidDataException($"Non-finite {what} {values[i]} at {i}.");
+            if (!float.IsFinite(values[i])) throw new InvalidDataException($"{what} {i} is non-finite ({values[i]}).");
         return values;
     }
 
@@ -108,7 +108,7 @@ internal static class ModelPayload
         for (int i = 0; i < count; i++)
         {
             values[i] = reader.ReadDouble();
-            if (!double.IsFinite(values[i])) throw new InvalidDataException($"Non-finite {what} {values[i]} at {i}.");
+            if (!double.IsFinite(values[i])) throw new InvalidDataException($"{what} {i} is non-finite ({values[i]}).");
         }
         return values;
     }
