@@ -38,6 +38,17 @@ public abstract class SchemaTrainer<TOptions> : ITrainer where TOptions : class
         return FitChecked(train, validation, progress, cancellationToken);
     }
 
+    /// <summary>
+    /// The history of a trainer without epochs (k-NN, kernel-svm): one record for the whole fit of
+    /// <paramref name="images"/> images in <paramref name="seconds"/>, with the validation accuracy when scored.
+    /// </summary>
+    private protected static TrainingHistory SingleFitHistory(int images, double seconds, double? validationAccuracy = null)
+    {
+        var history = new TrainingHistory();
+        history.Add(new EpochRecord(1, 0, null, null, validationAccuracy, 0, seconds, seconds > 0 ? images / seconds : 0));
+        return history;
+    }
+
     /// <summary>The fit proper: <paramref name="train"/> is labelled and not empty; <paramref name="validation"/> is null or labelled, not empty and of the same image size.</summary>
     private protected abstract ITrainedModel FitChecked(DigitDataView train, DigitDataView? validation, IProgress<TrainingProgress>? progress,
         CancellationToken cancellationToken);

@@ -72,10 +72,7 @@ public sealed class KernelSvmTrainer(KernelSvmOptions options) : SchemaTrainer<K
             progress?.Report(new TrainingProgress(0.97, $"scoring {validation.Count} validation images"));
             validationAccuracy = Core.Evaluation.Evaluator.Evaluate(model, validation).Accuracy;
         }
-        double total = clock.Elapsed.TotalSeconds;
-        var history = new TrainingHistory();
-        history.Add(new EpochRecord(1, 0, null, null, validationAccuracy, 0, total, total > 0 ? n / total : 0));
-        model.History = history;
+        var history = model.History = SingleFitHistory(n, clock.Elapsed.TotalSeconds, validationAccuracy);
         int unconverged = results.Count(r => !r.Converged);
         progress?.Report(new TrainingProgress(1.0,
             $"{pairs.Count} binary SVMs, {model.SupportVectorCount} distinct support vectors, {results.Sum(r => r.Iterations)} SMO steps" +

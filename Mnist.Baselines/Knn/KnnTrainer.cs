@@ -47,10 +47,7 @@ public sealed class KnnTrainer(KnnOptions options) : SchemaTrainer<KnnOptions>(T
         cancellationToken.ThrowIfCancellationRequested();
         var model = new KnnModel(Options, d, pca, reference, labels);
 
-        double seconds = clock.Elapsed.TotalSeconds;
-        var history = new TrainingHistory();
-        history.Add(new EpochRecord(1, 0, null, null, null, 0, seconds, seconds > 0 ? n / seconds : 0));
-        model.History = history;
+        var history = model.History = SingleFitHistory(n, clock.Elapsed.TotalSeconds);
         progress?.Report(new TrainingProgress(1.0, $"stored {n} training images ({(pca is null ? $"{d} pixels" : $"{pca.Components} PCA components")})", history.Epochs[0]));
         return model;
     }

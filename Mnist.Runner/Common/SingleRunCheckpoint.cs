@@ -34,12 +34,17 @@ public static class SingleRunCheckpoint
         return checkpoint;
     }
 
-    /// <summary>Runs the fit; on cancellation, the one-line message saying what was kept (exit 130).</summary>
-    public static T Fit<T>(ITrainer trainer, TrainingCheckpoint? checkpoint, CancellationToken cancel, Func<T> fit)
+    /// <summary>
+    /// Fits and evaluates <paramref name="trainer"/> on <paramref name="data"/> with its progress line, saving to (and
+    /// resuming from) <paramref name="checkpoint"/>; on cancellation, the one-line message saying what was kept (exit 130).
+    /// </summary>
+    public static FittedModel FitAndEvaluate(RunnerEnvironment environment, ITrainer trainer, TrainingCheckpoint? checkpoint, ExperimentData data)
     {
+        var cancel = environment.Cancellation;
         try
         {
-            return fit();
+            return Compare.FitProgress.Run(environment.Console, environment.LiveProgress, [trainer.Name],
+                sinks => ModelFitting.FitAndEvaluate(trainer, sinks[0], data.Train, data.Validation, data.Test, cancel, checkpoint));
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {

@@ -74,8 +74,7 @@ public static class KaggleCommand
         var data = ExperimentData.Split(Path.GetDirectoryName(trainPath)!, "kaggle-csv", [trainPath, testPath], allTrain, test, validationFraction, seed).CheckTrainers([trainer]);
         console.WriteLine(data.Describe(seed, threads));
 
-        var fitted = SingleRunCheckpoint.Fit(trainer, checkpoint, cancel, () => FitProgress.Run(console, environment.LiveProgress, [name],
-            sinks => ModelFitting.FitAndEvaluate(trainer, sinks[0], data.Train, data.Validation, data.Test, cancel, checkpoint)));
+        var fitted = SingleRunCheckpoint.FitAndEvaluate(environment, trainer, checkpoint, data);
         int[] labels = fitted.TestPredicted!;
         var classCounts = new int[DigitDataView.ClassCount];
         foreach (int label in labels) classCounts[label]++;

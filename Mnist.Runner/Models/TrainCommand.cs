@@ -50,8 +50,7 @@ public static class TrainCommand
             var loaded = ExperimentData.Load(dataFolder, parseResult.GetValue(trainLimit), parseResult.GetValue(testLimit), fraction, runSeed).CheckTrainers([created]);
             environment.Cancellation.ThrowIfCancellationRequested();
             environment.Console.WriteLine(loaded.Describe(runSeed, threadCount));
-            var fitted = SingleRunCheckpoint.Fit(created, checkpoint, environment.Cancellation, () => FitProgress.Run(environment.Console, environment.LiveProgress, [name],
-                sinks => ModelFitting.FitAndEvaluate(created, sinks[0], loaded.Train, loaded.Validation, loaded.Test, environment.Cancellation, checkpoint)));
+            var fitted = SingleRunCheckpoint.FitAndEvaluate(environment, created, checkpoint, loaded);
 
             var summary = ExperimentRecord.Create("train", Invocation.From(parseResult, set, environment), runSeed, threadCount, loaded,
                 [fitted.Result], fraction, parseResult.GetValue(trainLimit), parseResult.GetValue(testLimit));
