@@ -4,14 +4,20 @@ namespace Mnist.Cnn;
 
 /// <summary>
 /// A stack of layers applied in order (Keras' Sequential). It owns one activation and one gradient
-/// buffer per layer, sized for the largest batch seen, so training allocates nothing per batch.
+/// buffer per step, sized for the largest batch seen, so training allocates nothing per batch.
 /// </summary>
-/// <remarks>It is also every backend's store of weights (<see cref="Networks.INetwork.Host"/>) and the own backend's network.</remarks>
+/// <remarks>
+/// It is also every backend's store of weights (<see cref="Networks.INetwork.Host"/>) and the own backend's network.
+/// What runs are its <see cref="Steps"/>: one per layer, unless a backend scheduled fused runs of layers
+/// (<see cref="Schedule"/>); a view step (<see cref="Layer.IsView"/>) after the first shares its input's buffer and is skipped.
+/// </remarks>
 public sealed class Sequential : Networks.INetwork
 {
     private readonly Layer[] _layers;
+    private SequentialStep[] _steps = [];
     private float[][] _activations = [];
     private float[][] _gradients = [];
+    private bool[] _aliased = []; // per step: a view sharing the previous step's activation buffer
     private int _capacity;
 
     public Sequential(TensorShape input, params Layer[] layers)
@@ -28,6 +34,9 @@ public sealed class Sequential : Networks.INetwork
     public TensorShape OutputShape => _layers[^1].OutputShape;
     public bool IsBuilt { get; private set; }
 
+    /// <summary>What Forward and Backward run, in order.</summary>
+    internal IReadOnlyList<SequentialStep> Steps => _steps;
+
     public IEnumerable<Parameter> Parameters => _layers.SelectMany(l => l.Parameters);
     public long ParameterCount => Parameters.Sum(p => (long)p.Length);
 
@@ -42,7 +51,28 @@ public sealed class Sequential : Networks.INetwork
             shape = layer.OutputShape;
         }
         IsBuilt = true;
+        Schedule(_layers.Select((layer, i) => new SequentialStep(layer, i, 1)).ToArray());
         return this;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="steps"/> instead of the layers one by one: consecutive runs covering every layer in order, each
+    /// computing what its layers compute together (e.g. a fused BatchNorm + ReLU), over the same parameters.
+    /// </summary>
+    internal void Schedule(IReadOnlyList<SequentialStep> steps)
+    {
+        if (!IsBuilt) throw new InvalidOperationException("Build the model first.");
+        int next = 0;
+        foreach (var step in steps)
+        {
+            if (step.First != next || step.Count < 1 || step.First + step.Count > _layers.Length
+                || step.Layer.InputShape != _layers[step.First].InputShape || step.Layer.OutputShape != _layers[step.First + step.Count - 1].OutputShape)
+                throw new ArgumentException($"Step {step.Layer.Describe()} does not continue the layers at {next}.", nameof(steps));
+            next += step.Count;
+        }
+        if (next != _layers.Length) throw new ArgumentException("The steps do not cover every layer.", nameof(steps));
+        _steps = [.. steps];
+        _capacity = 0;
     }
 
     /// <summary>One line per layer: "Conv2D 32 5×5 same → 28×28×32 (832 parameters)".</summary>
@@ -53,9 +83,18 @@ public sealed class Sequential : Networks.INetwork
     {
         if (!IsBuilt) throw new InvalidOperationException("Build the model first.");
         if (batch <= _capacity) return;
-        _activations = _layers.Select(l => new float[batch * l.OutputShape.Size]).ToArray();
-        _gradients = _layers.Select(l => new float[batch * l.InputShape.Size]).ToArray();
+        int n = _steps.Length;
+        _aliased = _steps.Select((s, i) => i > 0 && s.Layer.IsView).ToArray();
+        _activations = new float[n][];
+        _gradients = new float[n][];
+        for (int i = 0; i < n; i++)
+        {
+            var layer = _steps[i].Layer;
+            _activations[i] = _aliased[i] ? _activations[i - 1] : new float[batch * layer.OutputShape.Size];
+            _gradients[i] = _aliased[i] ? [] : new float[batch * layer.InputShape.Size];
+        }
         foreach (var layer in _layers) layer.EnsureCapacity(batch);
+        foreach (var step in _steps) step.Layer.EnsureCapacity(batch);
         _capacity = batch;
     }
 
@@ -64,10 +103,11 @@ public sealed class Sequential : Networks.INetwork
     {
         EnsureCapacity(batch);
         ReadOnlySpan<float> current = input[..(batch * InputShape.Size)];
-        for (int i = 0; i < _layers.Length; i++)
+        for (int i = 0; i < _steps.Length; i++)
         {
-            _layers[i].Forward(current, _activations[i], batch, training);
-            current = _activations[i].AsSpan(0, batch * _layers[i].OutputShape.Size);
+            var layer = _steps[i].Layer;
+            if (!_aliased[i]) layer.Forward(current, _activations[i], batch, training);
+            current = _activations[i].AsSpan(0, batch * layer.OutputShape.Size);
         }
         return current;
     }
@@ -76,12 +116,17 @@ public sealed class Sequential : Networks.INetwork
     public void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, int batch)
     {
         ReadOnlySpan<float> gradient = outputGradient;
-        for (int i = _layers.Length - 1; i >= 0; i--)
+        for (int i = _steps.Length - 1; i >= 0; i--)
         {
-            ReadOnlySpan<float> layerInput = i == 0 ? input : _activations[i - 1].AsSpan(0, batch * _layers[i].InputShape.Size);
-            Span<float> inputGradient = i == 0 ? [] : _gradients[i].AsSpan(0, batch * _layers[i].InputShape.Size);
-            _layers[i].Backward(layerInput, _activations[i].AsSpan(0, batch * _layers[i].OutputShape.Size), gradient, inputGradient, batch);
+            if (_aliased[i]) continue; // the gradient of a view is its output's
+            var layer = _steps[i].Layer;
+            ReadOnlySpan<float> layerInput = i == 0 ? input : _activations[i - 1].AsSpan(0, batch * layer.InputShape.Size);
+            Span<float> inputGradient = i == 0 ? [] : _gradients[i].AsSpan(0, batch * layer.InputShape.Size);
+            layer.Backward(layerInput, _activations[i].AsSpan(0, batch * layer.OutputShape.Size), gradient, inputGradient, batch);
             gradient = inputGradient;
         }
     }
 }
+
+/// <summary>What one step of a <see cref="Sequential"/> runs: <paramref name="Layer"/> computes layers First … First + Count − 1.</summary>
+internal readonly record struct SequentialStep(Layer Layer, int First, int Count);

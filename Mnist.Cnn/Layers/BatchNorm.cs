@@ -10,7 +10,8 @@ namespace Mnist.Cnn.Layers;
 /// <remarks>
 /// Channel sums are taken in fixed blocks of positions (float within a block, double across blocks, in
 /// block order), so the statistics are the same for any thread count. Backward recomputes x̂ from the
-/// input instead of storing it: dx = a·dy + b·x + c per channel.
+/// input instead of storing it: dx = a·dy + b·x + c per channel. The own backend runs a BatchNorm followed by a
+/// ReLU as one <see cref="BatchNormRelu"/>: the same passes with the clamp, and the ReLU's mask, folded in.
 /// </remarks>
 public sealed class BatchNorm(double momentum = 0.99, double epsilon = 1e-3) : Layer
 {
@@ -22,7 +23,8 @@ public sealed class BatchNorm(double momentum = 0.99, double epsilon = 1e-3) : L
     private float[] _runningVariance = [];
     private float[] _mean = [];        // of the last training batch
     private float[] _inverseStd = [];  // of the last training batch
-    private float[] _scale = [], _shift = [], _xCoefficient = []; // per-channel affine coefficients of the current pass
+    private float[] _scale = [], _shift = [];  // per-channel y = x·scale + shift of the last forward (the fused ReLU's mask in backward)
+    private float[] _dyCoefficient = [], _constant = [], _xCoefficient = []; // per-channel dx = dy·a + x·b + c of the backward
     private double[] _partialsA = [], _partialsB = []; // per block × channel
 
     public double Momentum { get; } = momentum;
@@ -46,6 +48,8 @@ public sealed class BatchNorm(double momentum = 0.99, double epsilon = 1e-3) : L
         _inverseStd = new float[channels];
         _scale = new float[channels];
         _shift = new float[channels];
+        _dyCoefficient = new float[channels];
+        _constant = new float[channels];
         _xCoefficient = new float[channels];
     }
 
@@ -59,7 +63,11 @@ public sealed class BatchNorm(double momentum = 0.99, double epsilon = 1e-3) : L
 
     private int Blocks(int batch) => (batch * InputShape.Height * InputShape.Width + BlockPositions - 1) / BlockPositions;
 
-    public override void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, bool training)
+    public override void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, bool training) =>
+        Forward(input, output, batch, training, relu: false);
+
+    /// <summary>The forward, followed by y = max(y, 0) in the same pass when <paramref name="relu"/>.</summary>
+    internal void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, bool training, bool relu)
     {
         int channels = InputShape.Channels;
         int positions = batch * InputShape.Height * InputShape.Width;
@@ -88,15 +96,23 @@ public sealed class BatchNorm(double momentum = 0.99, double epsilon = 1e-3) : L
         float[] scale = _scale, shift = _shift;
         // y = x·scale + shift, with scale = γ·invStd and shift = β − mean·scale.
         BatchParallel.For(positions, input, default, output, (x, _, y, start, end) =>
-            ChannelKernels.Affine(x[(start * channels)..(end * channels)], scale, shift, default, default, y[(start * channels)..(end * channels)]));
+            ChannelKernels.Affine(x[(start * channels)..(end * channels)], scale, shift, default, default, y[(start * channels)..(end * channels)], clamp: relu));
     }
 
-    public override void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
+    public override void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch) =>
+        Backward(input, outputGradient, inputGradient, batch, relu: false);
+
+    /// <summary>
+    /// The backward; when <paramref name="relu"/>, <paramref name="outputGradient"/> is that of a ReLU after this layer, whose
+    /// mask (x·scale + shift &gt; 0, with the last forward's coefficients) is applied as dy is read.
+    /// </summary>
+    internal void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch, bool relu)
     {
         int channels = InputShape.Channels;
         int positions = batch * InputShape.Height * InputShape.Width;
+        float[] maskScale = relu ? _scale : [], maskShift = relu ? _shift : [];
         // A = Σ dy, B = Σ dy·x per channel; dβ = A, dγ = invStd·(B − mean·A).
-        BlockSums(outputGradient, input, positions, channels);
+        BlockSums(outputGradient, input, positions, channels, maskScale, maskShift);
         Span<float> dGamma = _gamma.Gradient, dBeta = _beta.Gradient;
         for (int c = 0; c < channels; c++)
         {
@@ -111,21 +127,21 @@ public sealed class BatchNorm(double momentum = 0.99, double epsilon = 1e-3) : L
         {
             double s = _gamma.Value[c] * _inverseStd[c];
             double b = -s * _inverseStd[c] * dGamma[c] / positions;
-            _scale[c] = (float)s;
-            _shift[c] = (float)(-s * dBeta[c] / positions - b * _mean[c]);
+            _dyCoefficient[c] = (float)s;
+            _constant[c] = (float)(-s * dBeta[c] / positions - b * _mean[c]);
             _xCoefficient[c] = (float)b;
         }
-        float[] scale = _scale, shift = _shift, xCoefficients = _xCoefficient;
+        float[] dyCoefficients = _dyCoefficient, constants = _constant, xCoefficients = _xCoefficient;
         BatchParallel.For(positions, outputGradient, input, inputGradient, (dy, x, dx, start, end) =>
-            ChannelKernels.Affine(dy[(start * channels)..(end * channels)], scale, shift, x[(start * channels)..(end * channels)], xCoefficients,
-                dx[(start * channels)..(end * channels)]));
+            ChannelKernels.Affine(dy[(start * channels)..(end * channels)], dyCoefficients, constants, x[(start * channels)..(end * channels)], xCoefficients,
+                dx[(start * channels)..(end * channels)], maskScale: maskScale, maskShift: maskShift));
     }
 
     /// <summary>
-    /// Per block of positions and channel: A = Σ u and, when <paramref name="v"/> is given, B = Σ u·v.
-    /// Written to the partial arrays, block-major.
+    /// Per block of positions and channel: A = Σ u and, when <paramref name="v"/> is given, B = Σ u·v (u masked as
+    /// <see cref="ChannelKernels.Sums"/> does when a mask is given). Written to the partial arrays, block-major.
     /// </summary>
-    private void BlockSums(ReadOnlySpan<float> u, ReadOnlySpan<float> v, int positions, int channels)
+    private void BlockSums(ReadOnlySpan<float> u, ReadOnlySpan<float> v, int positions, int channels, float[] maskScale, float[] maskShift)
     {
         int blocks = (positions + BlockPositions - 1) / BlockPositions;
         double[] partialsA = _partialsA, partialsB = _partialsB;
@@ -138,7 +154,7 @@ public sealed class BatchNorm(double momentum = 0.99, double epsilon = 1e-3) : L
             {
                 int first = block * BlockPositions, last = Math.Min(positions, first + BlockPositions);
                 ChannelKernels.Sums(uu[(first * channels)..(last * channels)], withV ? vv[(first * channels)..(last * channels)] : default,
-                    default, channels, sumA, sumB);
+                    default, channels, sumA, sumB, maskScale, maskShift);
                 for (int c = 0; c < channels; c++)
                 {
                     partialsA[block * channels + c] = sumA[c];

@@ -19,6 +19,9 @@ public abstract class Layer
     /// <summary>A short description for summaries, e.g. "Conv2D 32 5×5 same".</summary>
     public abstract string Describe();
 
+    /// <summary>Whether the output is the input's memory as it is (a reshape): a <see cref="Sequential"/> then neither copies nor runs it.</summary>
+    internal virtual bool IsView => false;
+
     /// <summary>Trainable parameters (empty for parameter-free layers).</summary>
     public virtual IReadOnlyList<Parameter> Parameters => [];
 
