@@ -1,15 +1,19 @@
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Mnist.Cnn.Layers;
 
 /// <summary>Max pooling over non-overlapping pool×pool windows (stride = pool; a trailing odd row/column is dropped, as in Keras).</summary>
 /// <remarks>
-/// Channels-last lets a window be compared a whole vector of channels at a time; the index of each
-/// winner (the first maximum in window order) is kept for the backward pass. Samples run in parallel.
+/// Channels-last lets a window be compared a whole vector of channels at a time; the winner of each output (the first
+/// maximum in window order) is kept as its place in the window, two bytes per output, for the backward pass, which
+/// then writes every input gradient once (the winner's dy, zeros around it) instead of clearing and scattering.
+/// Samples run in parallel.
 /// </remarks>
 public sealed class MaxPool2D(int pool = 2) : Layer
 {
-    private int[] _argMax = []; // per output element: the input index (within the sample) that won
+    private ushort[] _winners = []; // per output element: the winner's place in its window, py·Pool + px
+    private int[] _offsets = [];    // per place in a window: its distance in the image from the window's first element
 
     public int Pool { get; } = pool > 0 ? pool : throw new ArgumentOutOfRangeException(nameof(pool));
     public override string Describe() => $"MaxPool2D {Pool}×{Pool}";
@@ -17,69 +21,77 @@ public sealed class MaxPool2D(int pool = 2) : Layer
     protected override TensorShape ComputeOutputShape(TensorShape input)
     {
         if (input.Height < Pool || input.Width < Pool) throw new ArgumentException($"A {Pool}×{Pool} pool does not fit a {input} input.");
+        if (Pool > 256) throw new ArgumentException($"A {Pool}×{Pool} pool is larger than 256×256.");
         return new TensorShape(input.Height / Pool, input.Width / Pool, input.Channels);
+    }
+
+    protected override void Initialize(Random random)
+    {
+        _offsets = new int[Pool * Pool];
+        for (int k = 0; k < _offsets.Length; k++) _offsets[k] = (k / Pool * InputShape.Width + k % Pool) * InputShape.Channels;
     }
 
     public override void EnsureCapacity(int maxBatch)
     {
-        if (_argMax.Length < maxBatch * OutputShape.Size) _argMax = new int[maxBatch * OutputShape.Size];
+        if (_winners.Length < maxBatch * OutputShape.Size) _winners = new ushort[maxBatch * OutputShape.Size];
     }
 
     public override void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, bool training)
     {
         EnsureCapacity(batch);
         int inSize = InputShape.Size, outSize = OutputShape.Size;
-        int[] argMax = _argMax;
+        ushort[] winners = _winners;
         BatchParallel.For(batch, input, default, output, (x, _, y, start, end) =>
         {
             for (int b = start; b < end; b++)
-                PoolImage(x.Slice(b * inSize, inSize), y.Slice(b * outSize, outSize), argMax.AsSpan(b * outSize, outSize));
+                PoolImage(x.Slice(b * inSize, inSize), y.Slice(b * outSize, outSize), winners.AsSpan(b * outSize, outSize));
         });
     }
 
-    private void PoolImage(ReadOnlySpan<float> image, Span<float> pooled, Span<int> winners)
+    /// <summary>Where the first element of output (oy, ox)'s window is in the image, channel 0.</summary>
+    private int WindowStart(int oy, int ox) => (oy * Pool * InputShape.Width + ox * Pool) * InputShape.Channels;
+
+    private int VectorChannels => Avx512F.IsSupported ? InputShape.Channels - InputShape.Channels % Vector512<float>.Count : 0;
+
+    private void PoolImage(ReadOnlySpan<float> image, Span<float> pooled, Span<ushort> winners)
     {
-        int width = InputShape.Width, channels = InputShape.Channels;
-        int outHeight = OutputShape.Height, outWidth = OutputShape.Width;
-        int vectorChannels = Vector512.IsHardwareAccelerated ? channels - channels % Vector512<float>.Count : 0;
+        int channels = InputShape.Channels, window = Pool * Pool;
+        int outHeight = OutputShape.Height, outWidth = OutputShape.Width, vectorChannels = VectorChannels;
+        ReadOnlySpan<int> offsets = _offsets;
         for (int oy = 0; oy < outHeight; oy++)
             for (int ox = 0; ox < outWidth; ox++)
             {
                 int outBase = (oy * outWidth + ox) * channels;
-                int first = (oy * Pool * width + ox * Pool) * channels;
+                int first = WindowStart(oy, ox);
                 for (int c = 0; c < vectorChannels; c += Vector512<float>.Count)
                 {
                     var best = Vector512.Create(image.Slice(first + c, Vector512<float>.Count));
-                    var bestIndex = Vector512.Create(first + c) + Vector512<int>.Indices;
-                    for (int py = 0; py < Pool; py++)
-                        for (int px = 0; px < Pool; px++)
-                        {
-                            if (py == 0 && px == 0) continue;
-                            int index = ((oy * Pool + py) * width + ox * Pool + px) * channels + c;
-                            var candidate = Vector512.Create(image.Slice(index, Vector512<float>.Count));
-                            var greater = Vector512.GreaterThan(candidate, best);
-                            best = Vector512.ConditionalSelect(greater, candidate, best);
-                            bestIndex = Vector512.ConditionalSelect(greater.AsInt32(), Vector512.Create(index) + Vector512<int>.Indices, bestIndex);
-                        }
+                    var bestPlace = Vector512<uint>.Zero;
+                    for (int k = 1; k < window; k++)
+                    {
+                        var candidate = Vector512.Create(image.Slice(first + offsets[k] + c, Vector512<float>.Count));
+                        var greater = Vector512.GreaterThan(candidate, best);
+                        best = Vector512.ConditionalSelect(greater, candidate, best);
+                        bestPlace = Vector512.ConditionalSelect(greater.AsUInt32(), Vector512.Create((uint)k), bestPlace);
+                    }
                     best.CopyTo(pooled.Slice(outBase + c, Vector512<float>.Count));
-                    bestIndex.CopyTo(winners.Slice(outBase + c, Vector512<int>.Count));
+                    Avx512F.ConvertToVector256UInt16(bestPlace).CopyTo(winners.Slice(outBase + c, Vector512<float>.Count));
                 }
                 for (int c = vectorChannels; c < channels; c++)
                 {
                     float best = image[first + c];
-                    int bestIndex = first + c;
-                    for (int py = 0; py < Pool; py++)
-                        for (int px = 0; px < Pool; px++)
+                    int bestPlace = 0;
+                    for (int k = 1; k < window; k++)
+                    {
+                        float candidate = image[first + offsets[k] + c];
+                        if (candidate > best)
                         {
-                            int index = ((oy * Pool + py) * width + ox * Pool + px) * channels + c;
-                            if (image[index] > best)
-                            {
-                                best = image[index];
-                                bestIndex = index;
-                            }
+                            best = candidate;
+                            bestPlace = k;
                         }
+                    }
                     pooled[outBase + c] = best;
-                    winners[outBase + c] = bestIndex;
+                    winners[outBase + c] = (ushort)bestPlace;
                 }
             }
     }
@@ -88,18 +100,37 @@ public sealed class MaxPool2D(int pool = 2) : Layer
     {
         if (inputGradient.IsEmpty) return;
         int inSize = InputShape.Size, outSize = OutputShape.Size;
-        int[] argMax = _argMax;
+        ushort[] winners = _winners;
         // The gradient flows only to the input that won each window.
         BatchParallel.For(batch, outputGradient, default, inputGradient, (dy, _, dx, start, end) =>
         {
             for (int b = start; b < end; b++)
-            {
-                Span<float> dInput = dx.Slice(b * inSize, inSize);
-                dInput.Clear();
-                ReadOnlySpan<float> dOutput = dy.Slice(b * outSize, outSize);
-                ReadOnlySpan<int> winners = argMax.AsSpan(b * outSize, outSize);
-                for (int o = 0; o < outSize; o++) dInput[winners[o]] += dOutput[o];
-            }
+                UnpoolImage(dy.Slice(b * outSize, outSize), winners.AsSpan(b * outSize, outSize), dx.Slice(b * inSize, inSize));
         });
+    }
+
+    /// <summary>Every input gradient of one image, written once: dy at each window's winner, 0 elsewhere (and in a dropped trailing row or column).</summary>
+    private void UnpoolImage(ReadOnlySpan<float> dy, ReadOnlySpan<ushort> winners, Span<float> dx)
+    {
+        int channels = InputShape.Channels, window = Pool * Pool;
+        int outHeight = OutputShape.Height, outWidth = OutputShape.Width, vectorChannels = VectorChannels;
+        ReadOnlySpan<int> offsets = _offsets;
+        if (outHeight * Pool != InputShape.Height || outWidth * Pool != InputShape.Width) dx.Clear();
+        for (int oy = 0; oy < outHeight; oy++)
+            for (int ox = 0; ox < outWidth; ox++)
+            {
+                int outBase = (oy * outWidth + ox) * channels, first = WindowStart(oy, ox);
+                for (int c = 0; c < vectorChannels; c += Vector512<float>.Count)
+                {
+                    var gradient = Vector512.Create(dy.Slice(outBase + c, Vector512<float>.Count));
+                    var place = Avx512F.ConvertToVector512UInt32(Vector256.Create(winners.Slice(outBase + c, Vector512<float>.Count)));
+                    for (int k = 0; k < window; k++)
+                        (Vector512.Equals(place, Vector512.Create((uint)k)).AsSingle() & gradient)
+                            .CopyTo(dx.Slice(first + offsets[k] + c, Vector512<float>.Count));
+                }
+                for (int c = vectorChannels; c < channels; c++)
+                    for (int k = 0; k < window; k++)
+                        dx[first + offsets[k] + c] = winners[outBase + c] == k ? dy[outBase + c] : 0f;
+            }
     }
 }
