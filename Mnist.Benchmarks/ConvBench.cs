@@ -10,10 +10,11 @@ using Mnist.Core.Numerics;
 namespace Mnist.Benchmarks;
 
 /// <summary>
-/// `-- conv [--threads N] [--batch B] [--reps R] [--kernels | --step] [--cpu-time]`: the cnn's speed on synthetic 28×28 batches, best of R.
+/// `-- conv [--threads N] [--batch B] [--reps R] [--kernels | --step] [--cpu-time] [--unfused]`: the cnn's speed on synthetic 28×28 batches, best of R.
 /// 1. Each convolution product of the cnn's four layers, the direct kernels (<see cref="Convolution"/>) alternated
 ///    in one process with the im2col + GEMM lowering they replaced (<see cref="LoweredConvolution"/>).
-/// 2. One training step of the cnn (forward, loss, backward, Adam), layer by layer, and images/s without augmentation.
+/// 2. One training step of the cnn (forward, loss, backward, Adam), step by step as the own backend schedules it (fused
+///    BatchNorm + ReLU (+ MaxPool) steps; with --unfused, every layer on its own), and images/s without augmentation.
 /// 3. The default augmentation (<see cref="RandomAffine"/>) of one batch, as a share of a step.
 /// </summary>
 internal static class ConvBench
@@ -37,7 +38,7 @@ internal static class ConvBench
         if (kernels) KernelTable(batch, reps, peak);
         if (!step) return;
         Console.WriteLine();
-        double stepSeconds = StepTable(batch, reps, peak);
+        double stepSeconds = StepTable(batch, reps, peak, fuse: !args.Contains("--unfused"));
         Console.WriteLine();
         AugmentationRow(batch, reps, stepSeconds);
     }
@@ -143,9 +144,9 @@ internal static class ConvBench
 
     // ---------------------------------------------------------------- 2. one training step
 
-    private static double StepTable(int batch, int reps, double peak)
+    private static double StepTable(int batch, int reps, double peak, bool fuse)
     {
-        var model = Mnist.Cnn.Backends.Own.OwnBackend.Build(Architectures.Cnn(), seed: 1);
+        var model = Mnist.Cnn.Backends.Own.OwnBackend.Build(Architectures.Cnn(), seed: 1, fuse);
         // As Sequential runs them: fused steps, and views (Flatten) sharing their input's buffer, not run.
         var steps = model.Steps;
         var layers = steps.Select(s => s.Layer).ToArray();

@@ -9,7 +9,7 @@ using Mnist.Core.Numerics;
 namespace Mnist.Tests.Cnn;
 
 /// <summary>
-/// The own backend's schedule (BatchNorm + ReLU fused into one step, Flatten as a view) computes exactly what the
+/// The own backend's schedule (BatchNorm + ReLU, and a MaxPool after them, fused into one step; Flatten as a view) computes exactly what the
 /// layers compute one by one: the same logits, gradients, running statistics and weights after Adam steps, bit for
 /// bit; and it stays bit-identical across thread counts.
 /// </summary>
@@ -17,8 +17,11 @@ public class FusedStepsTests
 {
     private const int Batch = 19, Classes = 10;
 
-    /// <summary>The cnn's pattern on a 12×12 image: BatchNorm + ReLU after convolutions (32 and 20 channels: whole and ragged vectors) and after a dense layer.</summary>
-    private static NetworkSpec Spec() => new(new TensorShape(12, 12, 1),
+    /// <summary>
+    /// The cnn's pattern on a 13×13 image: BatchNorm + ReLU + MaxPool after convolutions (32 and 20 channels: whole and ragged
+    /// vectors; odd sizes, so each pool drops a row and a column), BatchNorm + ReLU after a dense layer.
+    /// </summary>
+    private static NetworkSpec Spec() => new(new TensorShape(13, 13, 1),
         new Conv2DSpec(32, 5), new BatchNormSpec(), new ReluSpec(), new MaxPoolSpec(2), new DropoutSpec(0.25),
         new Conv2DSpec(20, 3), new BatchNormSpec(), new ReluSpec(), new MaxPoolSpec(2), new DropoutSpec(0.25),
         new FlattenSpec(), new DenseSpec(24), new BatchNormSpec(), new ReluSpec(), new DropoutSpec(0.5),
@@ -30,8 +33,8 @@ public class FusedStepsTests
         var model = OwnBackend.Build(Spec(), seed: 1);
         Assert.That(model.Layers, Has.Count.EqualTo(Spec().Layers.Count), "the layers stay the spec's");
         string[] steps = model.Steps.Select(s => $"{s.First}:{s.Count}:{s.Layer.Describe()}").ToArray();
-        Assert.That(steps, Does.Contain("1:2:BatchNorm+ReLU").And.Contain("6:2:BatchNorm+ReLU").And.Contain("12:2:BatchNorm+ReLU"));
-        Assert.That(model.Steps, Has.Count.EqualTo(Spec().Layers.Count - 3));
+        Assert.That(steps, Does.Contain("1:3:BatchNorm+ReLU+MaxPool2D 2×2").And.Contain("6:3:BatchNorm+ReLU+MaxPool2D 2×2").And.Contain("12:2:BatchNorm+ReLU"));
+        Assert.That(model.Steps, Has.Count.EqualTo(Spec().Layers.Count - 5));
         Assert.That(model.Steps.Single(s => s.Layer is Flatten).Layer.IsView);
         Assert.That(OwnBackend.Build(Spec(), seed: 1, fuse: false).Steps, Has.Count.EqualTo(Spec().Layers.Count));
     }
@@ -46,7 +49,7 @@ public class FusedStepsTests
         {
             var model = OwnBackend.Build(Spec(), seed: 5, fuse);
             var random = new Random(8);
-            var input = Enumerable.Range(0, Batch * 144).Select(_ => (float)random.NextDouble()).ToArray();
+            var input = Enumerable.Range(0, Batch * 169).Select(_ => (float)random.NextDouble()).ToArray();
             var labels = Enumerable.Range(0, Batch).Select(_ => random.Next(Classes)).ToArray();
             var logitGradient = new float[Batch * Classes];
             var optimizer = new Adam(5e-3);

@@ -8,8 +8,8 @@ internal static class OwnBackend
 {
     /// <summary>
     /// The layers for <paramref name="spec"/>, shapes fixed and parameters initialised from <paramref name="seed"/>; with
-    /// <paramref name="fuse"/>, scheduled to run a BatchNorm followed by a ReLU as one <see cref="BatchNormRelu"/> (the same
-    /// values, fewer passes over memory). The layers, parameters and state are the spec's either way.
+    /// <paramref name="fuse"/>, scheduled to run a BatchNorm followed by a ReLU (and a MaxPool after that, if any) as one
+    /// <see cref="BatchNormRelu"/> (the same values, fewer passes over memory). The layers, parameters and state are the spec's either way.
     /// </summary>
     public static Sequential Build(NetworkSpec spec, int seed, bool fuse = true)
     {
@@ -25,8 +25,9 @@ internal static class OwnBackend
         {
             if (layers[i] is BatchNorm norm && i + 1 < layers.Count && layers[i + 1] is Relu)
             {
-                steps.Add(new SequentialStep(new BatchNormRelu(norm), i, 2));
-                i++;
+                var pool = i + 2 < layers.Count ? layers[i + 2] as MaxPool2D : null;
+                steps.Add(new SequentialStep(new BatchNormRelu(norm, pool), i, pool is null ? 2 : 3));
+                i += pool is null ? 1 : 2;
             }
             else
             {
