@@ -147,7 +147,8 @@ internal static class ConvBench
     private static double StepTable(int batch, int reps, double peak, bool fuse)
     {
         var model = Mnist.Cnn.Backends.Own.OwnBackend.Build(Architectures.Cnn(), seed: 1, fuse);
-        // As Sequential runs them: fused steps, and views (Flatten) sharing their input's buffer, not run.
+        // Step by step through the model's own buffers, as Forward and Backward run them: fused steps, views (Flatten)
+        // sharing their input's buffer and not run, backward passes in place where a step allows it.
         var steps = model.Steps;
         var layers = steps.Select(s => s.Layer).ToArray();
         var random = new Random(2);
@@ -155,12 +156,8 @@ internal static class ConvBench
         var labels = Enumerable.Range(0, batch).Select(_ => random.Next(10)).ToArray();
         int n = layers.Length;
         var view = layers.Select((l, i) => i > 0 && l.IsView).ToArray();
-        var activations = new float[n][];
-        for (int i = 0; i < n; i++) activations[i] = view[i] ? activations[i - 1] : new float[batch * layers[i].OutputShape.Size];
-        var gradients = layers.Select(l => new float[batch * l.InputShape.Size]).ToArray();
         var logitGradient = new float[batch * 10];
-        foreach (var layer in model.Layers) layer.EnsureCapacity(batch);
-        foreach (var layer in layers) layer.EnsureCapacity(batch);
+        model.EnsureCapacity(batch);
         var defaults = NeuralNetworkCatalog.CnnDefaults;
         var optimizer = Optimizer.Create(defaults.Optimizer, defaults.LearningRate, defaults.Momentum, defaults.WeightDecay);
         var parameters = model.Parameters.ToList();
@@ -175,20 +172,18 @@ internal static class ConvBench
             for (int i = 0; i < n; i++)
             {
                 double t = Now();
-                if (!view[i]) layers[i].Forward(current, activations[i], batch, training: true);
+                current = model.ForwardStep(i, current, batch, training: true);
                 if (r >= 0) forward[i] = Math.Min(forward[i], (Now() - t));
-                current = activations[i];
             }
             double lossStart = Now();
-            SoftmaxCrossEntropy.Compute(activations[^1], labels, 10, defaults.LabelSmoothing, logitGradient);
+            SoftmaxCrossEntropy.Compute(current, labels, 10, defaults.LabelSmoothing, logitGradient);
             if (r >= 0) loss = Math.Min(loss, (Now() - lossStart));
             ReadOnlySpan<float> gradient = logitGradient;
             for (int i = n - 1; i >= 0; i--)
             {
                 double t = Now();
-                if (!view[i]) layers[i].Backward(i == 0 ? input : activations[i - 1], activations[i], gradient, i == 0 ? [] : gradients[i], batch);
+                gradient = model.BackwardStep(i, input, gradient, batch);
                 if (r >= 0) backward[i] = Math.Min(backward[i], (Now() - t));
-                if (!view[i]) gradient = i == 0 ? [] : gradients[i];
             }
             double updateStart = Now();
             optimizer.Step(parameters);

@@ -9,7 +9,8 @@ namespace Mnist.Cnn;
 /// <remarks>
 /// It is also every backend's store of weights (<see cref="Networks.INetwork.Host"/>) and the own backend's network.
 /// What runs are its <see cref="Steps"/>: one per layer, unless a backend scheduled fused runs of layers
-/// (<see cref="Schedule"/>); a view step (<see cref="Layer.IsView"/>) after the first shares its input's buffer and is skipped.
+/// (<see cref="Schedule"/>); a view step (<see cref="Layer.IsView"/>) after the first shares its input's buffer and is skipped,
+/// and a step whose backward works in place (<see cref="Layer.GradientInPlace"/>) overwrites its output gradient with its input's.
 /// </remarks>
 public sealed class Sequential : Networks.INetwork
 {
@@ -18,6 +19,7 @@ public sealed class Sequential : Networks.INetwork
     private float[][] _activations = [];
     private float[][] _gradients = [];
     private bool[] _aliased = []; // per step: a view sharing the previous step's activation buffer
+    private float[][] _gradientTargets = []; // per step: where its input gradient goes (its output gradient's buffer when it works in place)
     private int _capacity;
 
     public Sequential(TensorShape input, params Layer[] layers)
@@ -91,7 +93,17 @@ public sealed class Sequential : Networks.INetwork
         {
             var layer = _steps[i].Layer;
             _activations[i] = _aliased[i] ? _activations[i - 1] : new float[batch * layer.OutputShape.Size];
-            _gradients[i] = _aliased[i] ? [] : new float[batch * layer.InputShape.Size];
+        }
+        // Backward from the last step: the buffer holding the current output gradient (null: the caller's, never written).
+        _gradientTargets = new float[n][];
+        float[]? source = null;
+        for (int i = n - 1; i >= 0; i--)
+        {
+            var layer = _steps[i].Layer;
+            _gradients[i] = [];
+            if (_aliased[i]) continue;
+            if (!(layer.GradientInPlace && source is not null)) _gradients[i] = new float[batch * layer.InputShape.Size];
+            _gradientTargets[i] = source = _gradients[i].Length > 0 ? _gradients[i] : source!;
         }
         foreach (var layer in _layers) layer.EnsureCapacity(batch);
         foreach (var step in _steps) step.Layer.EnsureCapacity(batch);
@@ -103,28 +115,37 @@ public sealed class Sequential : Networks.INetwork
     {
         EnsureCapacity(batch);
         ReadOnlySpan<float> current = input[..(batch * InputShape.Size)];
-        for (int i = 0; i < _steps.Length; i++)
-        {
-            var layer = _steps[i].Layer;
-            if (!_aliased[i]) layer.Forward(current, _activations[i], batch, training);
-            current = _activations[i].AsSpan(0, batch * layer.OutputShape.Size);
-        }
+        for (int i = 0; i < _steps.Length; i++) current = ForwardStep(i, current, batch, training);
         return current;
+    }
+
+    /// <summary>Runs step <paramref name="i"/> on its input (the previous step's output); returns its output. After <see cref="EnsureCapacity"/>.</summary>
+    internal ReadOnlySpan<float> ForwardStep(int i, ReadOnlySpan<float> input, int batch, bool training)
+    {
+        var layer = _steps[i].Layer;
+        if (!_aliased[i]) layer.Forward(input, _activations[i], batch, training);
+        return _activations[i].AsSpan(0, batch * layer.OutputShape.Size);
     }
 
     /// <summary>Back-propagates d(loss)/d(output) through every layer, filling each parameter's gradient. Call right after <see cref="Forward"/> in training mode.</summary>
     public void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, int batch)
     {
         ReadOnlySpan<float> gradient = outputGradient;
-        for (int i = _steps.Length - 1; i >= 0; i--)
-        {
-            if (_aliased[i]) continue; // the gradient of a view is its output's
-            var layer = _steps[i].Layer;
-            ReadOnlySpan<float> layerInput = i == 0 ? input : _activations[i - 1].AsSpan(0, batch * layer.InputShape.Size);
-            Span<float> inputGradient = i == 0 ? [] : _gradients[i].AsSpan(0, batch * layer.InputShape.Size);
-            layer.Backward(layerInput, _activations[i].AsSpan(0, batch * layer.OutputShape.Size), gradient, inputGradient, batch);
-            gradient = inputGradient;
-        }
+        for (int i = _steps.Length - 1; i >= 0; i--) gradient = BackwardStep(i, input, gradient, batch);
+    }
+
+    /// <summary>
+    /// Back-propagates step <paramref name="i"/>'s output gradient (from step i + 1, or the caller's for the last step);
+    /// returns its input gradient (empty for the first step). <paramref name="input"/> is the network's input.
+    /// </summary>
+    internal ReadOnlySpan<float> BackwardStep(int i, ReadOnlySpan<float> input, ReadOnlySpan<float> gradient, int batch)
+    {
+        if (_aliased[i]) return gradient; // the gradient of a view is its output's
+        var layer = _steps[i].Layer;
+        ReadOnlySpan<float> layerInput = i == 0 ? input : _activations[i - 1].AsSpan(0, batch * layer.InputShape.Size);
+        Span<float> inputGradient = i == 0 ? [] : _gradientTargets[i].AsSpan(0, batch * layer.InputShape.Size);
+        layer.Backward(layerInput, _activations[i].AsSpan(0, batch * layer.OutputShape.Size), gradient, inputGradient, batch);
+        return inputGradient;
     }
 }
 

@@ -34,6 +34,9 @@ public sealed class BatchNorm(double momentum = 0.99, double epsilon = 1e-3) : L
     public override IReadOnlyList<Parameter> Parameters => [_gamma, _beta];
     public override IReadOnlyList<float[]> State => [_runningMean, _runningVariance];
 
+    /// <summary>The dγ/dβ sums read all of dy before the dx pass writes it, element by element.</summary>
+    internal override bool GradientInPlace => true;
+
     protected override TensorShape ComputeOutputShape(TensorShape input) => input;
 
     protected override void Initialize(Random random)

@@ -23,6 +23,9 @@ internal sealed class BatchNormRelu : Layer
 
     public override string Describe() => _pool is null ? "BatchNorm+ReLU" : $"BatchNorm+ReLU+{_pool.Describe()}";
 
+    /// <summary>As the norm's, when no pool changes the size.</summary>
+    internal override bool GradientInPlace => _pool is null;
+
     protected override TensorShape ComputeOutputShape(TensorShape input) => _pool?.OutputShape ?? input;
 
     public override void EnsureCapacity(int maxBatch)

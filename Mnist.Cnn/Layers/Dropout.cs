@@ -21,6 +21,8 @@ public sealed class Dropout(double rate) : Layer
     public double Rate { get; } = rate is >= 0 and < 1 ? rate : throw new ArgumentOutOfRangeException(nameof(rate));
     public override string Describe() => $"Dropout {Rate:0.##}";
 
+    internal override bool GradientInPlace => true;
+
     protected override TensorShape ComputeOutputShape(TensorShape input) => input;
 
     protected override void Initialize(Random random) => _seed = random.Next();

@@ -22,6 +22,12 @@ public abstract class Layer
     /// <summary>Whether the output is the input's memory as it is (a reshape): a <see cref="Sequential"/> then neither copies nor runs it.</summary>
     internal virtual bool IsView => false;
 
+    /// <summary>
+    /// Whether Backward may be given the output gradient's own memory as the input gradient (same size; every dy is read
+    /// before the dx at its place is written), which spares a buffer and the reads a fresh one costs the cache.
+    /// </summary>
+    internal virtual bool GradientInPlace => false;
+
     /// <summary>Trainable parameters (empty for parameter-free layers).</summary>
     public virtual IReadOnlyList<Parameter> Parameters => [];
 

@@ -41,7 +41,8 @@ public class FusedStepsTests
 
     private sealed record Run(float[] Logits, float[] Gradients, float[] Weights, float[] State, float[] Inference);
 
-    private static Run Train(bool fuse, int threads)
+    /// <summary>Three training steps of <see cref="Spec"/>; with <paramref name="separateBuffers"/>, the layers one by one over buffers of their own (no Sequential, nothing in place).</summary>
+    private static Run Train(bool fuse, int threads, bool separateBuffers = false)
     {
         int saved = ComputeSettings.Threads;
         ComputeSettings.Threads = threads;
@@ -55,11 +56,34 @@ public class FusedStepsTests
             var optimizer = new Adam(5e-3);
             var parameters = model.Parameters.ToList();
             float[] logits = [];
+            var layers = model.Layers;
+            var activations = layers.Select(l => new float[Batch * l.OutputShape.Size]).ToArray();
+            var gradients = layers.Select(l => new float[Batch * l.InputShape.Size]).ToArray();
             for (int step = 0; step < 3; step++)
             {
-                logits = model.Forward(input, Batch, training: true).ToArray();
-                SoftmaxCrossEntropy.Compute(logits, labels, Classes, 0, logitGradient);
-                model.Backward(input, logitGradient, Batch);
+                if (separateBuffers)
+                {
+                    ReadOnlySpan<float> current = input;
+                    for (int i = 0; i < layers.Count; i++)
+                    {
+                        layers[i].Forward(current, activations[i], Batch, training: true);
+                        current = activations[i];
+                    }
+                    logits = activations[^1];
+                    SoftmaxCrossEntropy.Compute(logits, labels, Classes, 0, logitGradient);
+                    ReadOnlySpan<float> gradient = logitGradient;
+                    for (int i = layers.Count - 1; i >= 0; i--)
+                    {
+                        layers[i].Backward(i == 0 ? input : activations[i - 1], activations[i], gradient, i == 0 ? [] : gradients[i], Batch);
+                        gradient = i == 0 ? [] : gradients[i];
+                    }
+                }
+                else
+                {
+                    logits = model.Forward(input, Batch, training: true).ToArray();
+                    SoftmaxCrossEntropy.Compute(logits, labels, Classes, 0, logitGradient);
+                    model.Backward(input, logitGradient, Batch);
+                }
                 if (step < 2) optimizer.Step(parameters);
             }
             return new Run(logits, parameters.SelectMany(p => p.Gradient).ToArray(), parameters.SelectMany(p => p.Value).ToArray(),
@@ -87,6 +111,11 @@ public class FusedStepsTests
         Assert.That(layers.Gradients.Count(g => g != 0), Is.GreaterThan(layers.Gradients.Length / 2), "gradients flow");
         AssertSame(Train(fuse: true, threads: 2), layers, "fused");
     }
+
+    /// <summary>Sequential's buffer plan (views, gradients overwritten in place) against every layer run on buffers of its own.</summary>
+    [Test]
+    public void TheSequentialBufferPlanComputesWhatSeparateBuffersDo() =>
+        AssertSame(Train(fuse: false, threads: 2), Train(fuse: false, threads: 2, separateBuffers: true), "in place");
 
     [Test]
     public void FusedTrainingIsTheSameForAnyThreadCount()
