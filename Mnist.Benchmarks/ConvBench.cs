@@ -10,10 +10,11 @@ using Mnist.Core.Numerics;
 namespace Mnist.Benchmarks;
 
 /// <summary>
-/// `-- conv [--threads N] [--batch B] [--reps R] [--kernels | --step] [--cpu-time]`: the cnn's speed on synthetic 28×28 batches, best of R.
+/// `-- conv [--threads N] [--batch B] [--reps R] [--kernels | --step] [--cpu-time] [--unfused]`: the cnn's speed on synthetic 28×28 batches, best of R.
 /// 1. Each convolution product of the cnn's four layers, the direct kernels (<see cref="Convolution"/>) alternated
 ///    in one process with the im2col + GEMM lowering they replaced (<see cref="LoweredConvolution"/>).
-/// 2. One training step of the cnn (forward, loss, backward, Adam), layer by layer, and images/s without augmentation.
+/// 2. One training step of the cnn (forward, loss, backward, Adam), step by step as the own backend schedules it (fused
+///    BatchNorm + ReLU (+ MaxPool) steps; with --unfused, every layer on its own), and images/s without augmentation.
 /// 3. The default augmentation (<see cref="RandomAffine"/>) of one batch, as a share of a step.
 /// </summary>
 internal static class ConvBench
@@ -37,7 +38,7 @@ internal static class ConvBench
         if (kernels) KernelTable(batch, reps, peak);
         if (!step) return;
         Console.WriteLine();
-        double stepSeconds = StepTable(batch, reps, peak);
+        double stepSeconds = StepTable(batch, reps, peak, fuse: !args.Contains("--unfused"));
         Console.WriteLine();
         AugmentationRow(batch, reps, stepSeconds);
     }
@@ -143,22 +144,24 @@ internal static class ConvBench
 
     // ---------------------------------------------------------------- 2. one training step
 
-    private static double StepTable(int batch, int reps, double peak)
+    private static double StepTable(int batch, int reps, double peak, bool fuse)
     {
-        var model = Mnist.Cnn.Backends.Own.OwnBackend.Build(Architectures.Cnn(), seed: 1);
-        var layers = model.Layers;
+        var model = Mnist.Cnn.Backends.Own.OwnBackend.Build(Architectures.Cnn(), seed: 1, fuse);
+        // Step by step through the model's own buffers, as Forward and Backward run them: fused steps, views (Flatten)
+        // sharing their input's buffer and not run, backward passes in place where a step allows it.
+        var steps = model.Steps;
+        var layers = steps.Select(s => s.Layer).ToArray();
         var random = new Random(2);
         var input = Enumerable.Range(0, batch * 784).Select(_ => (float)random.NextDouble()).ToArray();
         var labels = Enumerable.Range(0, batch).Select(_ => random.Next(10)).ToArray();
-        var activations = layers.Select(l => new float[batch * l.OutputShape.Size]).ToArray();
-        var gradients = layers.Select(l => new float[batch * l.InputShape.Size]).ToArray();
+        int n = layers.Length;
+        var view = layers.Select((l, i) => i > 0 && l.IsView).ToArray();
         var logitGradient = new float[batch * 10];
-        foreach (var layer in layers) layer.EnsureCapacity(batch);
+        model.EnsureCapacity(batch);
         var defaults = NeuralNetworkCatalog.CnnDefaults;
         var optimizer = Optimizer.Create(defaults.Optimizer, defaults.LearningRate, defaults.Momentum, defaults.WeightDecay);
         var parameters = model.Parameters.ToList();
 
-        int n = layers.Count;
         var forward = Enumerable.Repeat(double.MaxValue, n).ToArray();
         var backward = Enumerable.Repeat(double.MaxValue, n).ToArray();
         double loss = double.MaxValue, update = double.MaxValue, step = double.MaxValue;
@@ -169,20 +172,18 @@ internal static class ConvBench
             for (int i = 0; i < n; i++)
             {
                 double t = Now();
-                layers[i].Forward(current, activations[i], batch, training: true);
+                current = model.ForwardStep(i, current, batch, training: true);
                 if (r >= 0) forward[i] = Math.Min(forward[i], (Now() - t));
-                current = activations[i];
             }
             double lossStart = Now();
-            SoftmaxCrossEntropy.Compute(activations[^1], labels, 10, defaults.LabelSmoothing, logitGradient);
+            SoftmaxCrossEntropy.Compute(current, labels, 10, defaults.LabelSmoothing, logitGradient);
             if (r >= 0) loss = Math.Min(loss, (Now() - lossStart));
             ReadOnlySpan<float> gradient = logitGradient;
             for (int i = n - 1; i >= 0; i--)
             {
                 double t = Now();
-                layers[i].Backward(i == 0 ? input : activations[i - 1], activations[i], gradient, i == 0 ? [] : gradients[i], batch);
+                gradient = model.BackwardStep(i, input, gradient, batch);
                 if (r >= 0) backward[i] = Math.Min(backward[i], (Now() - t));
-                gradient = i == 0 ? [] : gradients[i];
             }
             double updateStart = Now();
             optimizer.Step(parameters);
@@ -199,12 +200,17 @@ internal static class ConvBench
         Console.WriteLine("| layer | forward ms | backward ms | share |");
         Console.WriteLine("|---|--:|--:|--:|");
         for (int i = 0; i < n; i++)
-            Console.WriteLine($"| {i + 1}. {layers[i].Describe()} | {forward[i] * 1e3:F2} | {backward[i] * 1e3:F2} | {100 * (forward[i] + backward[i]) / sumParts:F1}% |");
+        {
+            // Layer numbers are the spec's: "2–3. BatchNorm+ReLU" is layers 2 and 3 run as one fused step.
+            string number = steps[i].Count == 1 ? $"{steps[i].First + 1}" : $"{steps[i].First + 1}–{steps[i].First + steps[i].Count}";
+            string name = layers[i].Describe() + (view[i] ? " (view, not run)" : "");
+            Console.WriteLine($"| {number}. {name} | {forward[i] * 1e3:F2} | {backward[i] * 1e3:F2} | {100 * (forward[i] + backward[i]) / sumParts:F1}% |");
+        }
         Console.WriteLine($"| loss | {loss * 1e3:F2} | | {100 * loss / sumParts:F1}% |");
         Console.WriteLine($"| optimizer ({defaults.Optimizer}) | | {update * 1e3:F2} | {100 * update / sumParts:F1}% |");
         // ≈ 194 MFLOP per training image: forward, weight gradient and (but for the first layer) input gradient.
         double flops = 0;
-        foreach (var layer in layers)
+        foreach (var layer in model.Layers)
         {
             double forwardFlops = layer switch
             {
@@ -212,7 +218,7 @@ internal static class ConvBench
                 Dense => 2.0 * layer.InputShape.Size * layer.OutputShape.Size,
                 _ => 0,
             };
-            flops += forwardFlops * (ReferenceEquals(layer, layers[0]) ? 2 : 3);
+            flops += forwardFlops * (ReferenceEquals(layer, model.Layers[0]) ? 2 : 3);
         }
         Console.WriteLine();
         Console.WriteLine($"step {step * 1e3:F1} ms → {batch / step:F0} images/s without augmentation; {flops / 1e6:F0} MFLOP per image → {flops * batch / step / 1e9:F0} GFLOP/s, {100 * flops * batch / step / 1e9 / peak:F0}% of peak");

@@ -10,7 +10,8 @@ namespace Mnist.Cnn.Layers;
 /// <remarks>
 /// Channel sums are taken in fixed blocks of positions (float within a block, double across blocks, in
 /// block order), so the statistics are the same for any thread count. Backward recomputes x̂ from the
-/// input instead of storing it: dx = a·dy + b·x + c per channel.
+/// input instead of storing it: dx = a·dy + b·x + c per channel. The own backend runs a BatchNorm followed by a
+/// ReLU as one <see cref="BatchNormRelu"/>: the same passes with the clamp, and the ReLU's mask, folded in.
 /// </remarks>
 public sealed class BatchNorm(double momentum = 0.99, double epsilon = 1e-3) : Layer
 {
@@ -22,14 +23,19 @@ public sealed class BatchNorm(double momentum = 0.99, double epsilon = 1e-3) : L
     private float[] _runningVariance = [];
     private float[] _mean = [];        // of the last training batch
     private float[] _inverseStd = [];  // of the last training batch
-    private float[] _scale = [], _shift = [], _xCoefficient = []; // per-channel affine coefficients of the current pass
+    private float[] _scale = [], _shift = [];  // per-channel y = x·scale + shift of the last forward (the fused ReLU's mask in backward)
+    private float[] _dyCoefficient = [], _constant = [], _xCoefficient = []; // per-channel dx = dy·a + x·b + c of the backward
     private double[] _partialsA = [], _partialsB = []; // per block × channel
+    private float[][] _scratch = []; // per worker, when a pool follows: normalised rows (forward) or an unpooled block of dy (backward)
 
     public double Momentum { get; } = momentum;
     public double Epsilon { get; } = epsilon;
     public override string Describe() => "BatchNorm";
     public override IReadOnlyList<Parameter> Parameters => [_gamma, _beta];
     public override IReadOnlyList<float[]> State => [_runningMean, _runningVariance];
+
+    /// <summary>The dγ/dβ sums read all of dy before the dx pass writes it, element by element.</summary>
+    internal override bool GradientInPlace => true;
 
     protected override TensorShape ComputeOutputShape(TensorShape input) => input;
 
@@ -46,6 +52,8 @@ public sealed class BatchNorm(double momentum = 0.99, double epsilon = 1e-3) : L
         _inverseStd = new float[channels];
         _scale = new float[channels];
         _shift = new float[channels];
+        _dyCoefficient = new float[channels];
+        _constant = new float[channels];
         _xCoefficient = new float[channels];
     }
 
@@ -59,7 +67,15 @@ public sealed class BatchNorm(double momentum = 0.99, double epsilon = 1e-3) : L
 
     private int Blocks(int batch) => (batch * InputShape.Height * InputShape.Width + BlockPositions - 1) / BlockPositions;
 
-    public override void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, bool training)
+    public override void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, bool training) =>
+        Forward(input, output, batch, training, relu: false);
+
+    /// <summary>
+    /// The forward, followed in the same pass by y = max(y, 0) when <paramref name="relu"/>, and then by <paramref name="pool"/>
+    /// (whose input this layer's output is): <paramref name="output"/> is then the pooled output, and the normalised rows
+    /// of each row of windows only pass through a worker's scratch buffer.
+    /// </summary>
+    internal void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, bool training, bool relu, MaxPool2D? pool = null)
     {
         int channels = InputShape.Channels;
         int positions = batch * InputShape.Height * InputShape.Width;
@@ -87,16 +103,51 @@ public sealed class BatchNorm(double momentum = 0.99, double epsilon = 1e-3) : L
         }
         float[] scale = _scale, shift = _shift;
         // y = x·scale + shift, with scale = γ·invStd and shift = β − mean·scale.
-        BatchParallel.For(positions, input, default, output, (x, _, y, start, end) =>
-            ChannelKernels.Affine(x[(start * channels)..(end * channels)], scale, shift, default, default, y[(start * channels)..(end * channels)]));
+        if (pool is null)
+        {
+            BatchParallel.For(positions, input, default, output, (x, _, y, start, end) =>
+                ChannelKernels.Affine(x[(start * channels)..(end * channels)], scale, shift, default, default, y[(start * channels)..(end * channels)], clamp: relu));
+            return;
+        }
+        pool.EnsureCapacity(batch);
+        int inSize = InputShape.Size, outSize = pool.OutputShape.Size, rowsSize = pool.RowsSize, outRowSize = pool.OutRowSize, outHeight = pool.OutputShape.Height;
+        float[][] scratch = Scratch(batch, rowsSize);
+        BatchParallel.For(batch, input, default, output, (worker, x, _, y, start, end) =>
+        {
+            Span<float> rows = scratch[worker].AsSpan(0, rowsSize);
+            for (int b = start; b < end; b++)
+                for (int oy = 0; oy < outHeight; oy++)
+                {
+                    ChannelKernels.Affine(x.Slice(b * inSize + oy * rowsSize, rowsSize), scale, shift, default, default, rows, clamp: relu);
+                    pool.PoolRow(rows, y.Slice(b * outSize + oy * outRowSize, outRowSize), b, oy);
+                }
+        });
     }
 
-    public override void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
+    /// <summary>One scratch buffer of at least <paramref name="length"/> floats per worker of <paramref name="items"/> items (grown here, before the workers start).</summary>
+    private float[][] Scratch(int items, int length)
+    {
+        int workers = Math.Max(WorkSplit.Workers(items), _scratch.Length);
+        int size = Math.Max(length, _scratch.Length > 0 ? _scratch[0].Length : 0);
+        if (_scratch.Length < workers || _scratch[0].Length < size) _scratch = [.. Enumerable.Range(0, workers).Select(_ => new float[size])];
+        return _scratch;
+    }
+
+    public override void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch) =>
+        Backward(input, outputGradient, inputGradient, batch, relu: false);
+
+    /// <summary>
+    /// The backward; when <paramref name="relu"/>, <paramref name="outputGradient"/> is that of a ReLU after this layer, whose
+    /// mask (x·scale + shift &gt; 0, with the last forward's coefficients) is applied as dy is read; with <paramref name="pool"/>,
+    /// it is the gradient of the pool after that, unpooled a block at a time into a worker's scratch buffer.
+    /// </summary>
+    internal void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch, bool relu, MaxPool2D? pool = null)
     {
         int channels = InputShape.Channels;
         int positions = batch * InputShape.Height * InputShape.Width;
+        float[] maskScale = relu ? _scale : [], maskShift = relu ? _shift : [];
         // A = Σ dy, B = Σ dy·x per channel; dβ = A, dγ = invStd·(B − mean·A).
-        BlockSums(outputGradient, input, positions, channels);
+        BlockSums(outputGradient, input, positions, channels, maskScale, maskShift, pool);
         Span<float> dGamma = _gamma.Gradient, dBeta = _beta.Gradient;
         for (int c = 0; c < channels; c++)
         {
@@ -111,34 +162,64 @@ public sealed class BatchNorm(double momentum = 0.99, double epsilon = 1e-3) : L
         {
             double s = _gamma.Value[c] * _inverseStd[c];
             double b = -s * _inverseStd[c] * dGamma[c] / positions;
-            _scale[c] = (float)s;
-            _shift[c] = (float)(-s * dBeta[c] / positions - b * _mean[c]);
+            _dyCoefficient[c] = (float)s;
+            _constant[c] = (float)(-s * dBeta[c] / positions - b * _mean[c]);
             _xCoefficient[c] = (float)b;
         }
-        float[] scale = _scale, shift = _shift, xCoefficients = _xCoefficient;
-        BatchParallel.For(positions, outputGradient, input, inputGradient, (dy, x, dx, start, end) =>
-            ChannelKernels.Affine(dy[(start * channels)..(end * channels)], scale, shift, x[(start * channels)..(end * channels)], xCoefficients,
-                dx[(start * channels)..(end * channels)]));
+        float[] dyCoefficients = _dyCoefficient, constants = _constant, xCoefficients = _xCoefficient;
+        if (pool is null)
+        {
+            BatchParallel.For(positions, outputGradient, input, inputGradient, (dy, x, dx, start, end) =>
+                ChannelKernels.Affine(dy[(start * channels)..(end * channels)], dyCoefficients, constants, x[(start * channels)..(end * channels)], xCoefficients,
+                    dx[(start * channels)..(end * channels)], maskScale: maskScale, maskShift: maskShift));
+            return;
+        }
+        int blocks = (positions + BlockPositions - 1) / BlockPositions;
+        float[][] scratch = Scratch(blocks, BlockPositions * channels);
+        BatchParallel.For(blocks, outputGradient, input, inputGradient, (worker, dy, x, dx, start, end) =>
+        {
+            for (int block = start; block < end; block++)
+            {
+                int first = block * BlockPositions, last = Math.Min(positions, first + BlockPositions);
+                Span<float> unpooled = scratch[worker].AsSpan(0, (last - first) * channels);
+                pool.Unpool(dy, first, unpooled);
+                ChannelKernels.Affine(unpooled, dyCoefficients, constants, x[(first * channels)..(last * channels)], xCoefficients,
+                    dx[(first * channels)..(last * channels)], maskScale: maskScale, maskShift: maskShift);
+            }
+        });
     }
 
     /// <summary>
-    /// Per block of positions and channel: A = Σ u and, when <paramref name="v"/> is given, B = Σ u·v.
-    /// Written to the partial arrays, block-major.
+    /// Per block of positions and channel: A = Σ u and, when <paramref name="v"/> is given, B = Σ u·v (u masked as
+    /// <see cref="ChannelKernels.Sums"/> does when a mask is given, and unpooled first by <paramref name="pool"/> when
+    /// given). Written to the partial arrays, block-major.
     /// </summary>
-    private void BlockSums(ReadOnlySpan<float> u, ReadOnlySpan<float> v, int positions, int channels)
+    private void BlockSums(ReadOnlySpan<float> u, ReadOnlySpan<float> v, int positions, int channels, float[] maskScale, float[] maskShift, MaxPool2D? pool)
     {
         int blocks = (positions + BlockPositions - 1) / BlockPositions;
         double[] partialsA = _partialsA, partialsB = _partialsB;
         bool withV = !v.IsEmpty;
-        BatchParallel.For(blocks, u, v, default, (uu, vv, _, start, end) =>
+        float[][] scratch = pool is null ? [] : Scratch(blocks, BlockPositions * channels);
+        BatchParallel.For(blocks, u, v, default, (worker, uu, vv, _, start, end) =>
         {
             Span<float> sumA = stackalloc float[channels];
             Span<float> sumB = stackalloc float[channels];
             for (int block = start; block < end; block++)
             {
                 int first = block * BlockPositions, last = Math.Min(positions, first + BlockPositions);
-                ChannelKernels.Sums(uu[(first * channels)..(last * channels)], withV ? vv[(first * channels)..(last * channels)] : default,
-                    default, channels, sumA, sumB);
+                ReadOnlySpan<float> rows;
+                if (pool is null)
+                {
+                    rows = uu[(first * channels)..(last * channels)];
+                }
+                else
+                {
+                    Span<float> unpooled = scratch[worker].AsSpan(0, (last - first) * channels);
+                    pool.Unpool(uu, first, unpooled); // uu is the pool's (smaller) output gradient
+                    rows = unpooled;
+                }
+                ChannelKernels.Sums(rows, withV ? vv[(first * channels)..(last * channels)] : default,
+                    default, channels, sumA, sumB, maskScale, maskShift);
                 for (int c = 0; c < channels; c++)
                 {
                     partialsA[block * channels + c] = sumA[c];

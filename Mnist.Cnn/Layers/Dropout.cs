@@ -21,6 +21,8 @@ public sealed class Dropout(double rate) : Layer
     public double Rate { get; } = rate is >= 0 and < 1 ? rate : throw new ArgumentOutOfRangeException(nameof(rate));
     public override string Describe() => $"Dropout {Rate:0.##}";
 
+    internal override bool GradientInPlace => true;
+
     protected override TensorShape ComputeOutputShape(TensorShape input) => input;
 
     protected override void Initialize(Random random) => _seed = random.Next();
@@ -40,29 +42,31 @@ public sealed class Dropout(double rate) : Layer
             return;
         }
         EnsureCapacity(batch);
-        NextMask(_mask, batch);
-        float[] mask = _mask;
-        BatchParallel.For(batch, input, default, output, (x, _, y, start, end) =>
-            TensorPrimitives.Multiply(x[(start * size)..(end * size)], mask.AsSpan(start * size, (end - start) * size), y[(start * size)..(end * size)]));
+        // Each sample's mask is written and applied in one go, while it is in cache.
+        NextMask(_mask, batch, input, output);
     }
 
     /// <summary>
     /// Writes the next training batch's mask (batch × InputShape.Size, NHWC: 1/(1−rate) where kept, 0 where
     /// dropped) and advances the stream; the torch backend multiplies by the same masks.
     /// </summary>
-    internal void NextMask(Span<float> destination, int batch)
+    internal void NextMask(float[] destination, int batch) => NextMask(destination, batch, default, default);
+
+    /// <summary>The next mask, and, when <paramref name="input"/> is given, output = input ⊙ mask sample by sample.</summary>
+    private void NextMask(float[] destination, int batch, ReadOnlySpan<float> input, Span<float> output)
     {
         int size = InputShape.Size;
         int batchSeed = Seeds.Derive(_seed, _batchCounter++);
         // Keep when a 16-bit uniform draw is ≥ rate·65536; four draws come from each 64-bit hash.
         uint threshold = (uint)Math.Round(Rate * 65536);
         float scale = (float)(1 / (1 - Rate));
-        BatchParallel.For(batch, default, default, destination, (_, _, mask, start, end) =>
+        bool apply = !input.IsEmpty;
+        BatchParallel.For(batch, input, default, output, (x, _, y, start, end) =>
         {
             for (int s = start; s < end; s++)
             {
                 ulong counter = (ulong)(uint)Seeds.Derive(batchSeed, s) << 32;
-                Span<float> m = mask.Slice(s * size, size);
+                Span<float> m = destination.AsSpan(s * size, size);
                 int j = Vector512.IsHardwareAccelerated ? FillMaskVectors(counter, threshold, scale, m) : 0;
                 for (; j < size; j += 4)
                 {
@@ -70,6 +74,7 @@ public sealed class Dropout(double rate) : Layer
                     for (int q = 0; q < 4 && j + q < size; q++)
                         m[j + q] = (uint)((bits >> (16 * q)) & 0xFFFF) >= threshold ? scale : 0f;
                 }
+                if (apply) TensorPrimitives.Multiply(x.Slice(s * size, size), m, y.Slice(s * size, size));
             }
         });
     }
@@ -106,7 +111,10 @@ public sealed class Dropout(double rate) : Layer
             outputGradient[..n].CopyTo(inputGradient);
             return;
         }
-        TensorPrimitives.Multiply(outputGradient[..n], _mask.AsSpan(0, n), inputGradient[..n]);
+        int size = InputShape.Size;
+        float[] mask = _mask;
+        BatchParallel.For(batch, outputGradient, default, inputGradient, (dy, _, dx, start, end) =>
+            TensorPrimitives.Multiply(dy[(start * size)..(end * size)], mask.AsSpan(start * size, (end - start) * size), dx[(start * size)..(end * size)]));
     }
 
     /// <summary>Restarts the mask stream from <paramref name="seed"/> (the trainer does this each epoch, so an epoch's masks depend only on the seed and the epoch).</summary>

@@ -1,9 +1,14 @@
 namespace Mnist.Cnn.Layers;
 
-/// <summary>Reshapes H×W×C activations to a vector; the NHWC layout is already flat, so this is a copy.</summary>
+/// <summary>
+/// Reshapes H×W×C activations to a vector. The NHWC layout is already flat: run alone this is a copy, and in a
+/// <see cref="Sequential"/> it is a view (<see cref="IsView"/>) that is not run at all.
+/// </summary>
 public sealed class Flatten : Layer
 {
     public override string Describe() => "Flatten";
+
+    internal override bool IsView => true;
 
     protected override TensorShape ComputeOutputShape(TensorShape input) => TensorShape.Vector(input.Size);
 

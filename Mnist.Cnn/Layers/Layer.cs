@@ -19,6 +19,15 @@ public abstract class Layer
     /// <summary>A short description for summaries, e.g. "Conv2D 32 5×5 same".</summary>
     public abstract string Describe();
 
+    /// <summary>Whether the output is the input's memory as it is (a reshape): a <see cref="Sequential"/> then neither copies nor runs it.</summary>
+    internal virtual bool IsView => false;
+
+    /// <summary>
+    /// Whether Backward may be given the output gradient's own memory as the input gradient (same size; every dy is read
+    /// before the dx at its place is written), which spares a buffer and the reads a fresh one costs the cache.
+    /// </summary>
+    internal virtual bool GradientInPlace => false;
+
     /// <summary>Trainable parameters (empty for parameter-free layers).</summary>
     public virtual IReadOnlyList<Parameter> Parameters => [];
 

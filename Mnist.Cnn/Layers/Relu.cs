@@ -8,6 +8,8 @@ public sealed class Relu : Layer
 {
     public override string Describe() => "ReLU";
 
+    internal override bool GradientInPlace => true;
+
     protected override TensorShape ComputeOutputShape(TensorShape input) => input;
 
     public override void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, bool training)
