@@ -110,6 +110,20 @@ public sealed class Sequential : Networks.INetwork
         _capacity = batch;
     }
 
+    /// <summary>
+    /// Drops the activation and gradient buffers of every step (a batch's worth of each layer's output, hundreds of
+    /// MB for the cnn), so a fitted model does not keep its training-size buffers; the next pass makes them again.
+    /// </summary>
+    /// <summary>The batch size the activation and gradient buffers hold (0: none).</summary>
+    internal int ScratchCapacity => _capacity;
+
+    internal void ReleaseScratch()
+    {
+        (_activations, _gradients, _gradientTargets, _aliased, _capacity) = ([], [], [], [], 0);
+        foreach (var layer in _layers) layer.ReleaseScratch();
+        foreach (var step in _steps) step.Layer.ReleaseScratch();
+    }
+
     /// <summary>Runs the batch through every layer; returns the last layer's output (batch × OutputShape.Size).</summary>
     public ReadOnlySpan<float> Forward(ReadOnlySpan<float> input, int batch, bool training)
     {

@@ -65,6 +65,8 @@ public sealed class BatchNorm(double momentum = 0.99, double epsilon = 1e-3) : L
         _partialsB = new double[blocks * InputShape.Channels];
     }
 
+    internal override void ReleaseScratch() => (_partialsA, _partialsB, _scratch) = ([], [], []);
+
     private int Blocks(int batch) => (batch * InputShape.Height * InputShape.Width + BlockPositions - 1) / BlockPositions;
 
     public override void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, bool training) =>

@@ -34,6 +34,12 @@ internal sealed class BatchNormRelu : Layer
         _pool?.EnsureCapacity(maxBatch);
     }
 
+    internal override void ReleaseScratch()
+    {
+        _norm.ReleaseScratch();
+        _pool?.ReleaseScratch();
+    }
+
     public override void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, bool training) =>
         _norm.Forward(input, output, batch, training, relu: true, _pool);
 

@@ -32,6 +32,8 @@ public sealed class Dropout(double rate) : Layer
         if (_mask.Length < maxBatch * InputShape.Size) _mask = new float[maxBatch * InputShape.Size];
     }
 
+    internal override void ReleaseScratch() => _mask = [];
+
     public override void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, bool training)
     {
         int size = InputShape.Size;

@@ -51,6 +51,9 @@ public abstract class Layer
     /// <summary>Prepares scratch buffers for batches of up to <paramref name="maxBatch"/> samples (called before use; no allocation afterwards).</summary>
     public virtual void EnsureCapacity(int maxBatch) { }
 
+    /// <summary>Drops the scratch buffers <see cref="EnsureCapacity"/> made (the next use makes them again); weights and state stay.</summary>
+    internal virtual void ReleaseScratch() { }
+
     public abstract void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, bool training);
 
     public abstract void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch);

@@ -37,6 +37,8 @@ public sealed class MaxPool2D(int pool = 2) : Layer
         if (_winners.Length < maxBatch * OutputShape.Size) _winners = new ushort[maxBatch * OutputShape.Size];
     }
 
+    internal override void ReleaseScratch() => _winners = [];
+
     public override void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, bool training)
     {
         EnsureCapacity(batch);

@@ -24,8 +24,11 @@ internal interface INetwork
 
 internal static class NetworkPrediction
 {
+    /// <summary>Images per forward pass when predicting.</summary>
+    public const int Batch = 256;
+
     /// <summary>Softmax probabilities for every image of <paramref name="data"/> (count × classes), in large batches.</summary>
-    public static void PredictProbabilities(this INetwork network, DigitDataView data, Span<float> probabilities, int batchSize = 256)
+    public static void PredictProbabilities(this INetwork network, DigitDataView data, Span<float> probabilities, int batchSize = Batch)
     {
         Core.Training.IncompatibleDataException.ThrowIfPixelCount(network.Host.InputShape.Size, data);
         int classes = network.Host.OutputShape.Size;

@@ -49,6 +49,9 @@ public sealed class NeuralModel : ITrainedModel
             new TestTimeAugmentation(Options.Tta, Options.Seed).PredictProbabilities(data, probabilities, (view, p) => network.PredictProbabilities(view, p));
         else
             network.PredictProbabilities(data, probabilities);
+        // A bulk prediction's buffers (a batch of every layer's output) would stay with the model; an ensemble
+        // holds several models. Small predictions keep theirs, so predicting image by image allocates nothing per call.
+        if (data.Count > NetworkPrediction.Batch) Network.ReleaseScratch();
     }
 
     public void WritePayload(BinaryWriter writer)

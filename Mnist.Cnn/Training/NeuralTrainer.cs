@@ -146,6 +146,7 @@ public sealed class NeuralTrainer(string name, Func<TensorShape, NetworkSpec> ar
             progress?.Report(new TrainingProgress((double)step / totalSteps, $"epoch {epoch}/{Options.Epochs} done", record, Milestone: true));
         }
         foreach (var callback in callbacks) callback.OnTrainEnd(state);
+        model.ReleaseScratch();
         return new NeuralModel(Name, spec, Backend, model, network, Options, history, state.StopReason);
     }
 

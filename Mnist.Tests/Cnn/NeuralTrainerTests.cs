@@ -83,6 +83,22 @@ public class NeuralTrainerTests
     }
 
     [Test]
+    public void AFittedModelKeepsNoBatchBuffersAfterFitOrABulkPrediction()
+    {
+        var model = (NeuralModel)Catalog().Create("cnn", new Dictionary<string, string> { ["epochs"] = "1", ["batch-size"] = "32" })
+            .Fit(TestData.Mnist.Train.Take(64));
+        Assert.That(model.Network.ScratchCapacity, Is.Zero, "after fit");
+        var few = TestData.Mnist.Test!.Take(10);
+        var first = model.PredictProbabilities(few);
+        Assert.That(model.Network.ScratchCapacity, Is.EqualTo(10), "a small prediction keeps its buffers for the next call");
+        var bulk = TestData.Mnist.Test!.Take(300);
+        var bulkProbabilities = model.PredictProbabilities(bulk);
+        Assert.That(model.Network.ScratchCapacity, Is.Zero, "after a bulk prediction");
+        Assert.That(model.PredictProbabilities(few), Is.EqualTo(first), "the buffers made again give the same predictions");
+        Assert.That(bulkProbabilities.AsSpan(0, first.Length).ToArray(), Is.EqualTo(first).Within(1e-5f), "the first 10 images of the bulk prediction");
+    }
+
+    [Test]
     public void UnknownOptimizerOrScheduleIsRejected()
     {
         Assert.Multiple(() =>
