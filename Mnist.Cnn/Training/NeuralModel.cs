@@ -54,6 +54,9 @@ public sealed class NeuralModel : ITrainedModel
         if (data.Count > NetworkPrediction.Batch) Network.ReleaseScratch();
     }
 
+    public ITrainedModel WithTestTimeAugmentation(int variants) =>
+        new NeuralModel(TrainerName, _spec, Backend, Network, _network, NeuralTrainerOptions.Schema.Validate(Options with { Tta = variants }), History, StopReason);
+
     public void WritePayload(BinaryWriter writer)
     {
         writer.Write(PayloadVersion);

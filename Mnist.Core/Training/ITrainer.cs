@@ -62,6 +62,14 @@ public interface ITrainedModel
     IReadOnlyList<ITrainedModel> Members => [];
 
     /// <summary>
+    /// The same fitted model predicting with test-time augmentation: the mean over each image and
+    /// <paramref name="variants"/> seeded small affine copies of it (0 = the plain prediction). It shares this model's
+    /// weights, so a saved model is scored with and without TTA without training again (<c>mnist predict --tta N</c>).
+    /// Null when the model has no such setting; the networks have one, and an ensemble passes it to its members that do.
+    /// </summary>
+    ITrainedModel? WithTestTimeAugmentation(int variants) => null;
+
+    /// <summary>
     /// Writes <c>data.Count × 10</c> row-major class probabilities into <paramref name="probabilities"/>.
     /// </summary>
     void PredictProbabilities(DigitDataView data, Span<float> probabilities);

@@ -4,6 +4,7 @@ using Mnist.Core.Data;
 using Mnist.Core.Evaluation;
 using Mnist.Core.Reporting;
 using Mnist.Core.Training;
+using Mnist.Core.Training.Ensembles;
 using Mnist.Runner.Common;
 using Spectre.Console;
 
@@ -32,6 +33,12 @@ public static class PredictCommand
             Description = "IDX labels for an IDX --input (default: the matching *-labels-idx1-ubyte[.gz] beside it, if any)",
             HelpName = "FILE",
         });
+        var tta = set.Add(new Option<int?>("--tta")
+        {
+            Description = $"Predict with test-time augmentation: the mean over each image and N seeded affine variants (0 = off; 1..{EnsembleMembers.MaxTta}), " +
+                          "for a network or an ensemble's networks, in place of the model's own setting",
+            HelpName = "N",
+        });
         var output = set.Add(new Option<string?>("--out") { Description = $"The predictions CSV (default: {DefaultOutput})", HelpName = "FILE" });
         var threads = set.Add(CommonOptions.Threads());
         var force = set.Add(CommonOptions.Force("Overwrite an existing predictions file"));
@@ -40,21 +47,25 @@ public static class PredictCommand
         var command = set.AddTo(new Command("predict", "Predict images with a saved model file"));
         command.SetAction(parseResult => CommandExecution.Run(environment, () => Run(environment,
             parseResult.GetValue(model), parseResult.GetValue(input), parseResult.GetValue(labels), parseResult.GetValue(output),
-            parseResult.GetValue(threads), parseResult.GetValue(force))));
+            parseResult.GetValue(tta), parseResult.GetValue(threads), parseResult.GetValue(force))));
         return command;
     }
 
-    private static void Run(RunnerEnvironment environment, string? modelOption, string? inputOption, string? labelsOption, string? outOption, int? threads, bool force)
+    private static void Run(RunnerEnvironment environment, string? modelOption, string? inputOption, string? labelsOption, string? outOption, int? tta, int? threads, bool force)
     {
         string modelPath = Path.GetFullPath(Require.File(modelOption, "--model"), environment.CurrentDirectory);
         string inputPath = Path.GetFullPath(Require.File(inputOption, "--input"), environment.CurrentDirectory);
         string? labelsPath = labelsOption is null ? null : Path.GetFullPath(labelsOption, environment.CurrentDirectory);
         string outPath = Path.GetFullPath(outOption ?? DefaultOutput, environment.CurrentDirectory);
         Require.Threads(threads);
+        if (tta is < 0 or > EnsembleMembers.MaxTta) throw new UsageException($"--tta must be between 0 and {EnsembleMembers.MaxTta}, not {tta}");
         OutputLocation.CheckFile(outPath, force, "--out");
         ModelFitting.ApplyThreads(threads);
 
         var trained = ModelFile.Load(modelPath, environment.Catalog);
+        if (tta is int variants)
+            trained = trained.WithTestTimeAugmentation(variants)
+                      ?? throw new UsageException($"--tta: the {trained.TrainerName} model in {modelPath} has no test-time augmentation (networks and ensembles with a network have)");
         var images = ReadImages(inputPath, labelsPath);
         environment.Cancellation.ThrowIfCancellationRequested();
 
@@ -74,6 +85,7 @@ public static class PredictCommand
         var console = environment.Console;
         console.WriteLine($"Model: {trained.TrainerName} ({modelPath})");
         console.WriteLine($"Input: {inputPath}: {images.Count} images{(images.HasLabels ? ", labelled" : "")}");
+        if (tta is int n) console.WriteLine(n == 0 ? "Test-time augmentation: off" : $"Test-time augmentation: each image and {n} seeded affine variants");
         if (images.HasLabels)
         {
             var metrics = Evaluator.FromPredictions(ModelFitting.Labels(images), predicted);

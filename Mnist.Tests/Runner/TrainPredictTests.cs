@@ -136,6 +136,35 @@ public sealed class TrainPredictTests : SharedTempFolderFixture
     }
 
     [Test]
+    public void PredictWithTtaScoresASavedNetworkWithAugmentation()
+    {
+        var catalog = TestCatalogs.WithReal();
+        var network = catalog.Create("mlp", new Dictionary<string, string> { ["epochs"] = "1", ["seed"] = "2" }).Fit(TestData.Mnist.Train.Take(400));
+        string modelPath = Path.Combine(Folder, "mlp.model");
+        ModelFile.Save(network, modelPath);
+        string output = Path.Combine(Folder, "tta.csv");
+
+        var outcome = RunnerHarness.Run(catalog, Folder, "predict", "--model", modelPath, "--input", _kaggleTrain, "--out", output, "--tta", "3");
+
+        Assert.That(outcome.ExitCode, Is.Zero, outcome.Error);
+        Assert.That(outcome.Output, Does.Contain("Test-time augmentation: each image and 3 seeded affine variants").And.Match(@"Accuracy: \d+\.\d\d% \(\d+ of 300\)"));
+        int[] expected = network.WithTestTimeAugmentation(3)!.Predict(KaggleCsvReader.Read(_kaggleTrain));
+        Assert.That(File.ReadAllLines(output).Skip(1).Select(l => int.Parse(l.Split(',')[1], System.Globalization.CultureInfo.InvariantCulture)), Is.EqualTo(expected));
+        Assert.That(expected, Is.Not.EqualTo(network.Predict(KaggleCsvReader.Read(_kaggleTrain))), "the variants change some predictions");
+    }
+
+    [TestCase("2", "has no test-time augmentation")]
+    [TestCase("65", "--tta must be between 0 and 64")]
+    [TestCase("-1", "--tta must be between 0 and 64")]
+    public void PredictRefusesATtaTheModelCannotTake(string tta, string message)
+    {
+        string output = Path.Combine(Folder, "no-tta.csv");
+        var outcome = Run("predict", "--model", _model, "--input", _kaggleTest, "--out", output, "--tta", tta);
+        outcome.AssertOneErrorLine(message);
+        Assert.That(File.Exists(output), Is.False);
+    }
+
+    [Test]
     public void MissingRequiredOptionsAreNamed()
     {
         Assert.That(Run("train", "--trainer", "centroid").ErrorLines.Single(), Does.Contain("--model-out"));

@@ -37,6 +37,15 @@ internal sealed class EnsembleModel : ITrainedModel
         SoftVote.Average(memberProbabilities, probabilities);
     }
 
+    /// <summary>Every member that has test-time augmentation gets <paramref name="variants"/>; null when none has.</summary>
+    public ITrainedModel? WithTestTimeAugmentation(int variants)
+    {
+        var augmented = Members.Select(m => m.WithTestTimeAugmentation(variants)).ToList();
+        if (augmented.All(m => m is null)) return null;
+        return new EnsembleModel(TrainerName, EnsembleOptions.Schema.Validate(Options with { Tta = variants }),
+            augmented.Select((m, i) => m ?? Members[i]).ToList());
+    }
+
     public void WritePayload(BinaryWriter writer)
     {
         writer.Write(PayloadVersion);

@@ -94,4 +94,22 @@ public sealed class TestTimeAugmentationTests
             "the ONNX graph would not average the variants");
         Assert.That(Mnist.Onnx.OnnxExport.ToBytes(plain), Is.Not.Empty);
     }
+    [Test]
+    public void TtaSetAfterFitIsTheModelFittedWithIt()
+    {
+        // tta does not touch training: the same seed gives the same weights, so setting it afterwards must give
+        // exactly the predictions of the model fitted with it.
+        var catalog = new TrainerCatalog().AddNeuralNetworks();
+        var train = TestData.Mnist.Train.Take(400);
+        var plain = catalog.Create("mlp", new Dictionary<string, string> { ["epochs"] = "1", ["seed"] = "4" }).Fit(train);
+        var fittedWithTta = catalog.Create("mlp", new Dictionary<string, string> { ["epochs"] = "1", ["seed"] = "4", ["tta"] = "3" }).Fit(train);
+        var test = Images.Take(200);
+
+        var augmented = plain.WithTestTimeAugmentation(3)!;
+        Assert.That(augmented.PredictProbabilities(test), Is.EqualTo(fittedWithTta.PredictProbabilities(test)));
+        Assert.That(augmented.Hyperparameters["tta"], Is.EqualTo(3));
+        Assert.That(plain.Hyperparameters["tta"], Is.EqualTo(0), "the original model is unchanged");
+        Assert.That(fittedWithTta.WithTestTimeAugmentation(0)!.PredictProbabilities(test), Is.EqualTo(plain.PredictProbabilities(test)), "0 turns it off");
+        Assert.That(() => plain.WithTestTimeAugmentation(65), Throws.ArgumentException.With.Message.Contain("tta"));
+    }
 }

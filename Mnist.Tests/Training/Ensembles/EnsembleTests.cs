@@ -116,6 +116,22 @@ public sealed class EnsembleTests
     }
 
     [Test]
+    public void TtaSetAfterFitReachesTheNetworkMembersOnly()
+    {
+        var model = Ensemble("logreg(max-iterations=5),mlp(epochs=1,batch-size=50)").Fit(Train(300));
+        var test = TestData.Mnist.Test!.Take(200);
+        var augmented = model.WithTestTimeAugmentation(2)!;
+
+        Assert.That(augmented.Members[0], Is.SameAs(model.Members[0]), "logreg has no tta and stays as it is");
+        Assert.That(augmented.Members[1].Hyperparameters["tta"], Is.EqualTo(2));
+        var expected = new float[test.Count * 10];
+        SoftVote.Average([model.Members[0].PredictProbabilities(test), model.Members[1].WithTestTimeAugmentation(2)!.PredictProbabilities(test)], expected);
+        Assert.That(augmented.PredictProbabilities(test), Is.EqualTo(expected));
+        Assert.That(augmented.PredictProbabilities(test), Is.Not.EqualTo(model.PredictProbabilities(test)));
+        Assert.That(Ensemble("logreg(max-iterations=5),knn(k=3)").Fit(Train(100)).WithTestTimeAugmentation(2), Is.Null, "no member has tta");
+    }
+
+    [Test]
     public void ResumeSkipsFinishedMembersAndContinuesTheOneInProgress()
     {
         const string members = "mlp(epochs=2,batch-size=64)*3";
