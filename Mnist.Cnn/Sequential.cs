@@ -110,13 +110,13 @@ public sealed class Sequential : Networks.INetwork
         _capacity = batch;
     }
 
+    /// <summary>The batch size the activation and gradient buffers hold (0: none).</summary>
+    internal int ScratchCapacity => _capacity;
+
     /// <summary>
     /// Drops the activation and gradient buffers of every step (a batch's worth of each layer's output, hundreds of
     /// MB for the cnn), so a fitted model does not keep its training-size buffers; the next pass makes them again.
     /// </summary>
-    /// <summary>The batch size the activation and gradient buffers hold (0: none).</summary>
-    internal int ScratchCapacity => _capacity;
-
     internal void ReleaseScratch()
     {
         (_activations, _gradients, _gradientTargets, _aliased, _capacity) = ([], [], [], [], 0);

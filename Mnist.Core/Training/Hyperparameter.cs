@@ -46,7 +46,7 @@ public sealed class Hyperparameter
 
     /// <summary>The name used by <c>--param</c>, grid axes, results.json and model files (kebab-case).</summary>
     public string Name { get; }
-    /// <summary>The value type: int, double, bool or a choice.</summary>
+    /// <summary>The value type: int, double, bool, a choice or text.</summary>
     public HyperparameterType Type { get; }
     /// <summary>One line for <c>mnist trainers</c> and help texts.</summary>
     public string Doc { get; }

@@ -5,13 +5,14 @@ namespace Mnist.Runner.Compare;
 /// <summary>Turns --trainers and --param into created trainers, reporting any mistake as a <see cref="UsageException"/>.</summary>
 public static class TrainerSelection
 {
+    /// <summary>The --trainers value that selects every catalog trainer.</summary>
+    public const string AllTrainers = "all";
+
     /// <summary>
     /// The chosen trainer names in catalog spelling, in the order given (duplicates dropped); the catalog's
     /// default set (<see cref="TrainerRegistration.RunsByDefault"/>) when <paramref name="requested"/> is empty,
     /// every trainer for "all". Accepts comma-separated lists.
     /// </summary>
-    /// <summary>The --trainers value that selects every catalog trainer.</summary>
-    public const string AllTrainers = "all";
 
     public static IReadOnlyList<string> ResolveNames(TrainerCatalog catalog, IEnumerable<string> requested)
     {
