@@ -102,8 +102,9 @@ internal sealed class EnsembleTrainer : ICheckpointingTrainer
             finished.Add(model);
             checkpoint?.Save(writer => WriteCheckpoint(writer, shape, finished));
             memberCheckpoint?.Delete();
+            if (progress is null) continue; // the member's validation accuracy is only for the progress line: a whole prediction of the set
             string accuracy = validation is null ? "" : $", validation {(Evaluator.Evaluate(model, validation).Accuracy * 100).ToString("0.00", CultureInfo.InvariantCulture)}%";
-            progress?.Report(new TrainingProgress((double)(i + 1) / count, $"{label} done{accuracy}", Milestone: true));
+            progress.Report(new TrainingProgress((double)(i + 1) / count, $"{label} done{accuracy}", Milestone: true));
         }
         return new EnsembleModel(Name, Options, finished);
     }
