@@ -4,7 +4,7 @@ using Mnist.Core.Training;
 namespace Mnist.Cnn.Augmentation;
 
 /// <summary>Predicts <c>images.Count × classes</c> row-major class probabilities of <paramref name="images"/> into <paramref name="probabilities"/>.</summary>
-public delegate void ProbabilityPredictor(DigitDataView images, Span<float> probabilities);
+internal delegate void ProbabilityPredictor(DigitDataView images, Span<float> probabilities);
 
 /// <summary>
 /// Test-time augmentation: the mean of a model's class probabilities for each image and for
@@ -15,7 +15,7 @@ public delegate void ProbabilityPredictor(DigitDataView images, Span<float> prob
 /// </summary>
 /// <param name="variants">Augmented copies per image besides the original (0 = plain prediction).</param>
 /// <param name="seed">Seed of the variants' transforms.</param>
-public sealed class TestTimeAugmentation(int variants, int seed, double rotationDegrees = 5, double zoom = 0.05, double shift = 0.05)
+internal sealed class TestTimeAugmentation(int variants, int seed, double rotationDegrees = 5, double zoom = 0.05, double shift = 0.05)
 {
     /// <summary>Images transformed and predicted at once: bounds the extra memory to a chunk's pixels and probabilities.</summary>
     private const int ChunkSize = 1024;

@@ -30,6 +30,18 @@ public class PublicSurfaceTests
         Assert.That(type!.IsVisible, Is.False);
     }
 
+    /// <summary>Mnist.Cnn's plumbing behind its public trainers, models, layers and network specs.</summary>
+    [TestCase("Mnist.Cnn.Augmentation.TestTimeAugmentation")]
+    [TestCase("Mnist.Cnn.Augmentation.ProbabilityPredictor")]
+    [TestCase("Mnist.Cnn.Layers.BatchNormRelu")]
+    [TestCase("Mnist.Cnn.Backends.Own.OwnBackend")]
+    public void CnnInternalsAreNotPublic(string name)
+    {
+        var type = typeof(Mnist.Cnn.Sequential).Assembly.GetType(name);
+        Assert.That(type, Is.Not.Null, $"{name} was renamed or moved: update this test");
+        Assert.That(type!.IsVisible, Is.False);
+    }
+
     [Test]
     public void NumericsExposesOnlyTheThreadBound() =>
         Assert.That(Exported.Where(t => t.Namespace == "Mnist.Core.Numerics").Select(t => t.Name), Is.EqualTo(new[] { "ComputeSettings" }));
