@@ -45,6 +45,8 @@ public sealed class NeuralModel : ITrainedModel
             _network = Backend.Bind(_spec, Network);
         }
         var network = _network;
+        // The contract allows a longer buffer; test-time augmentation works out the row length from the one it is given.
+        probabilities = probabilities[..(data.Count * Network.OutputShape.Size)];
         if (Options.Tta > 0)
             new TestTimeAugmentation(Options.Tta, Options.Seed).PredictProbabilities(data, probabilities, (view, p) => network.PredictProbabilities(view, p));
         else

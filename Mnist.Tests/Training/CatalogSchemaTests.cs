@@ -48,6 +48,25 @@ public sealed class CatalogSchemaTests
         }
     }
 
+    /// <summary>
+    /// The contract lets a caller pass a longer buffer than data.Count × 10: every model writes the same leading values as
+    /// into one of the exact size and leaves the rest alone (a network with test-time augmentation and an ensemble too).
+    /// </summary>
+    [TestCaseSource(nameof(TrainerNames))]
+    public void ALongerProbabilityBufferGetsTheSameLeadingValues(string name)
+    {
+        var settings = new Dictionary<string, string>(Quick[name]);
+        if (name == "mlp") settings["tta"] = "1";
+        var model = Catalog().Create(name, settings).Fit(TestData.Mnist.Train.Take(200).Materialize());
+        var test = TestData.Mnist.Test!.Take(30);
+        float[] exact = model.PredictProbabilities(test);
+        var longer = new float[2 * exact.Length + 7];
+        longer.AsSpan().Fill(-1f);
+        model.PredictProbabilities(test, longer);
+        Assert.That(longer.Take(exact.Length), Is.EqualTo(exact), name);
+        Assert.That(longer.Skip(exact.Length), Has.All.EqualTo(-1f), $"{name}: nothing written past data.Count × 10");
+    }
+
     [TestCaseSource(nameof(TrainerNames))]
     public void ASavedModelReadsBackTheHyperparametersWithTheirTypes(string name)
     {

@@ -34,7 +34,7 @@ internal sealed class EnsembleModel : ITrainedModel
     public void PredictProbabilities(DigitDataView data, Span<float> probabilities)
     {
         var memberProbabilities = Members.Select(m => m.PredictProbabilities(data)).ToList();
-        SoftVote.Average(memberProbabilities, probabilities);
+        SoftVote.Average(memberProbabilities, probabilities[..(data.Count * DigitDataView.ClassCount)]); // the contract allows a longer buffer
     }
 
     /// <summary>Every member that has test-time augmentation gets <paramref name="variants"/>; null when none has.</summary>
