@@ -1,4 +1,3 @@
-using Mnist.Cnn.Backends.Own;
 using Mnist.Cnn.Backends.Torch;
 using Mnist.Core.Training;
 
@@ -18,17 +17,6 @@ internal static class NeuralBackends
     /// <summary>The engine as reports name it.</summary>
     public static string EngineName(this NeuralBackend backend) =>
         backend == NeuralBackend.Torch ? TorchRuntime.EngineName : TrainerRegistration.OwnEngine;
-
-    /// <summary>
-    /// Initialises <paramref name="spec"/>'s weights from <paramref name="seed"/> in our own layers (the same
-    /// start for every backend) and compiles it for <paramref name="backend"/>. A layer that does not fit the
-    /// input shape is an <see cref="ArgumentException"/>; a backend that cannot run here an <see cref="EngineUnavailableException"/>.
-    /// </summary>
-    public static INetwork Compile(this NeuralBackend backend, NetworkSpec spec, int seed)
-    {
-        var host = OwnBackend.Build(spec, seed);
-        return backend.Bind(spec, host);
-    }
 
     /// <summary>The network of <paramref name="backend"/> over weights already in <paramref name="host"/> (compiled from <paramref name="spec"/>).</summary>
     public static INetwork Bind(this NeuralBackend backend, NetworkSpec spec, Sequential host) => backend switch
