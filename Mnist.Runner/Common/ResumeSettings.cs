@@ -19,18 +19,20 @@ public static class ResumeSettings
     {
         var (configuration, dataFolder, configFile) = ReadInterrupted(folder, "compare");
         CheckConflicts(folder, configuration, dataFolder, parseResult, options, environment);
+        string results = Path.Combine(folder, ResultsJsonWriter.FileName);
+        int? Int(string key) => ResumeSettings.Int(configuration, key, results);
 
         return new CompareOptions
         {
             Trainers = Strings(configuration, "trainers"),
             Data = dataFolder,
-            TrainLimit = Int(configuration, "train-limit"),
-            TestLimit = Int(configuration, "test-limit"),
+            TrainLimit = Int("train-limit"),
+            TestLimit = Int("test-limit"),
             ValidationFraction = configuration.TryGetValue("validation-fraction", out var f) && f.ValueKind == JsonValueKind.Number ? f.GetDouble() : CommonOptions.DefaultValidationFraction,
-            Seed = Int(configuration, "seed") ?? CommonOptions.DefaultSeed,
-            Threads = Int(configuration, "threads"),
+            Seed = Int("seed") ?? CommonOptions.DefaultSeed,
+            Threads = Int("threads"),
             Params = Strings(configuration, "param"),
-            Repeat = Int(configuration, "repeat") ?? 1,
+            Repeat = Int("repeat") ?? 1,
             Resume = folder,
             CommandLine = CommandOptions.CommandLineText(parseResult),
             Invocation = new Invocation(CommandOptions.CommandLineText(parseResult),
@@ -84,8 +86,13 @@ public static class ResumeSettings
     private static UsageException Conflict(string folder, string key, string given, string stored) =>
         new($"--resume {folder}: --{key} {Normalize(given)} conflicts with the interrupted run's {Normalize(stored)}; leave it out to resume with the run's settings");
 
-    private static int? Int(Dictionary<string, JsonElement> configuration, string key) =>
-        configuration.TryGetValue(key, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : null;
+    /// <summary>The integer recorded for <paramref name="key"/>, or null when absent or not a number; a number written otherwise (1.5, 1e3, out of range) is a <see cref="UsageException"/> naming <paramref name="path"/>.</summary>
+    private static int? Int(Dictionary<string, JsonElement> configuration, string key, string path)
+    {
+        if (!configuration.TryGetValue(key, out var v) || v.ValueKind != JsonValueKind.Number) return null;
+        return v.TryGetInt32(out int value) ? value
+            : throw new UsageException($"{path}: the configuration's '{key}' is {v.GetRawText()}, not a 32-bit integer written as one; the run cannot be resumed with it");
+    }
 
     private static string[] Strings(Dictionary<string, JsonElement> configuration, string key) =>
         !configuration.TryGetValue(key, out var v) ? []

@@ -269,6 +269,22 @@ public sealed class CompareErrorTests : TempFolderFixture
         }
     }
 
+    [TestCase("1.5")]
+    [TestCase("1e12")]
+    public void AResumeWhoseRecordedSeedIsNotAnIntegerIsOneErrorLine(string seed)
+    {
+        string data = KaggleData(trainPerClass: 5, testPerClass: 1);
+        using var source = new CancellationTokenSource();
+        Assert.That(RunnerHarness.Run(TestCatalogs.WithCtrlC(source), Folder, source.Token, "compare", "--data", data, "--out", Output).ExitCode, Is.EqualTo(130));
+        string results = Path.Combine(Output, "results.json");
+        var root = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(results))!;
+        root["configuration"]!["seed"] = System.Text.Json.Nodes.JsonNode.Parse(seed);
+        File.WriteAllText(results, root.ToJsonString());
+
+        RunnerHarness.Run(TestCatalogs.Centroids(), Folder, "compare", "--resume", Output)
+            .AssertOneErrorLine(results, "'seed'", seed);
+    }
+
     [Test]
     public void CrashingTrainerNamesTheTrainerExitsWith1AndWritesNoResults()
     {
