@@ -107,7 +107,7 @@ public sealed record NetworkSpec(TensorShape Input, IReadOnlyList<LayerSpec> Lay
                 "Relu" => new ReluSpec(),
                 "Flatten" => new FlattenSpec(),
                 "Dropout" => new DropoutSpec(ReadFraction(reader)),
-                "BatchNorm" => new BatchNormSpec(ReadFraction(reader), reader.ReadDouble()),
+                "BatchNorm" => new BatchNormSpec(ReadFraction(reader), ReadPositive(reader)),
                 _ => throw new InvalidDataException($"unknown layer kind '{kind}'"),
             };
         }
@@ -118,6 +118,13 @@ public sealed record NetworkSpec(TensorShape Input, IReadOnlyList<LayerSpec> Lay
     {
         int value = reader.ReadInt32();
         if (value < min || value > max) throw new InvalidDataException($"value {value} is outside {min}..{max}");
+        return value;
+    }
+
+    private static double ReadPositive(BinaryReader reader)
+    {
+        double value = reader.ReadDouble();
+        if (!(value > 0 && double.IsFinite(value))) throw new InvalidDataException($"value {value} is not a positive number");
         return value;
     }
 

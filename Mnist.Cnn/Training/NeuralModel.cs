@@ -86,7 +86,11 @@ public sealed class NeuralModel : ITrainedModel
         {
             int length = reader.ReadInt32();
             if (length != values.Length) throw new InvalidDataException($"a tensor of {length} values where the architecture needs {values.Length}");
-            for (int j = 0; j < length; j++) values[j] = reader.ReadSingle();
+            for (int j = 0; j < length; j++)
+            {
+                values[j] = reader.ReadSingle();
+                if (!float.IsFinite(values[j])) throw new InvalidDataException($"value {j} of a tensor of {length} is non-finite ({values[j]})");
+            }
         }
         return new NeuralModel(trainerName, spec, backend, weights, network: null, options);
     }

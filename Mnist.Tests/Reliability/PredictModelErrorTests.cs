@@ -106,7 +106,13 @@ public sealed class PredictModelErrorTests : SharedTempFolderFixture
         var longerTensor = (byte[])payload.Clone();
         int lastLength = payload.Length - 10 * sizeof(float) - sizeof(int); // the last tensor: the output layer's 10 biases
         BinaryPrimitives.WriteInt32LittleEndian(longerTensor.AsSpan(lastLength), 11);
-        foreach (var (what, mangled, message) in new[] { ("cut", payload[..(payload.Length / 2)], "EndOfStreamException"), ("length", longerTensor, "a tensor of 11 values where the architecture needs 10") })
+        var nanBias = (byte[])payload.Clone();
+        BinaryPrimitives.WriteSingleLittleEndian(nanBias.AsSpan(payload.Length - sizeof(float)), float.NaN);
+        foreach (var (what, mangled, message) in new[]
+        {
+            ("cut", payload[..(payload.Length / 2)], "EndOfStreamException"), ("length", longerTensor, "a tensor of 11 values where the architecture needs 10"),
+            ("nan", nanBias, "value 9 of a tensor of 10 is non-finite"),
+        })
         {
             string model = Path.Combine(Folder, $"{trainerName}-{what}.model");
             ChecksummedFile.Write(model, "MNISTMDL"u8, ModelFile.FormatVersion, header.TrainerName, header.Metadata, mangled);
