@@ -128,27 +128,29 @@ public sealed class MaxPool2D(int pool = 2) : Layer
             int sample = (firstPosition + p) / (height * width), y = (firstPosition + p) % (height * width) / width, x = (firstPosition + p) % width;
             int count = Math.Min(width - x, positions - p);
             Span<float> rowGradient = dx.Slice(p * channels, count * channels);
-            if (y >= pooledHeight)
+            int pooled = Math.Max(0, Math.Min(count, pooledWidth - x)); // positions under a window (none in a dropped trailing column)
+            if (y >= pooledHeight || pooled == 0)
             {
                 rowGradient.Clear();
             }
             else
             {
                 int rowBase = sample * OutputShape.Size + y / Pool * OutRowSize;
-                UnpoolRow(dy, rowBase, (uint)(y % Pool * Pool), x, Math.Max(0, Math.Min(count, pooledWidth - x)), rowGradient);
+                UnpoolRow(dy, rowBase, (uint)(y % Pool * Pool), x, pooled, rowGradient);
             }
             p += count;
         }
     }
 
     /// <summary>
-    /// Positions x … x + pooled − 1 of one image row (the rest of <paramref name="dx"/>, past the last whole window, is zeroed).
+    /// Positions x … x + pooled − 1 of one image row, pooled ≥ 1 (the rest of <paramref name="dx"/>, past the last whole window, is zeroed).
     /// The row's windows start at <paramref name="rowBase"/> in dy; <paramref name="rowPlace"/> is py·Pool.
     /// </summary>
     private unsafe void UnpoolRow(ReadOnlySpan<float> dy, int rowBase, uint rowPlace, int x, int pooled, Span<float> dx)
     {
         int channels = InputShape.Channels, vectorChannels = VectorChannels;
-        if (dy.Length < rowBase + ((x + pooled + Pool - 1) / Pool) * channels || dx.Length < pooled * channels) throw new ArgumentException("dy or dx is too short.", nameof(dy));
+        // The windows read are x / Pool … (x + pooled − 1) / Pool of the row.
+        if (dy.Length < rowBase + ((x + pooled - 1) / Pool + 1) * channels || dx.Length < pooled * channels) throw new ArgumentException("dy or dx is too short.", nameof(dy));
         int ox = x / Pool, px = x % Pool;
         fixed (float* pdy = dy, pdx = dx)
         fixed (ushort* pw = _winners)

@@ -125,6 +125,32 @@ public class FusedStepsTests
         AssertSame(Train(fuse: true, threads: 3), one, "3 threads");
     }
 
+    /// <summary>
+    /// A 3×3 pool on 11×11 images drops the last column; with 15 images a block of the fused backward (256 positions)
+    /// starts in that dropped column, in the last pooled row of the last image, where nothing of dy is left to read.
+    /// </summary>
+    [Test]
+    public void AFusedBackwardWhoseBlockStartsInADroppedColumnAtTheEndOfTheBatch()
+    {
+        const int batch = 15;
+        var spec = new NetworkSpec(new TensorShape(11, 11, 1), new Conv2DSpec(4, 3), new BatchNormSpec(), new ReluSpec(), new MaxPoolSpec(3),
+            new FlattenSpec(), new DenseSpec(Classes));
+        var random = new Random(3);
+        var input = Enumerable.Range(0, batch * 121).Select(_ => (float)random.NextDouble()).ToArray();
+        var labels = Enumerable.Range(0, batch).Select(i => i % Classes).ToArray();
+        float[] Gradients(bool fuse)
+        {
+            var model = OwnBackend.Build(spec, seed: 2, fuse);
+            var logitGradient = new float[batch * Classes];
+            SoftmaxCrossEntropy.Compute(model.Forward(input, batch, training: true), labels, Classes, 0, logitGradient);
+            model.Backward(input, logitGradient, batch);
+            return model.Parameters.SelectMany(p => p.Gradient).ToArray();
+        }
+        var layers = Gradients(fuse: false);
+        Assert.That(layers.Count(g => g != 0), Is.GreaterThan(layers.Length / 2), "gradients flow");
+        Assert.That(Gradients(fuse: true), Is.EqualTo(layers));
+    }
+
     [Test]
     public void AFlattenFirstIsCopiedAndAScheduleMustCoverTheLayersInOrder()
     {
