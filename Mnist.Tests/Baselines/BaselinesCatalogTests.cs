@@ -75,6 +75,12 @@ public sealed class BaselinesCatalogTests
         var catalog = new TrainerCatalog().AddBaselines();
         var create = () => catalog.Create(trainer, new Dictionary<string, string> { [name] = value });
         if (rejected) Assert.That(create, Throws.ArgumentException.With.Message.Contains(name));
-        else Assert.That(create().Name, Is.EqualTo(trainer));
+        else
+        {
+            var created = create();
+            Assert.That(created.Name, Is.EqualTo(trainer));
+            var set = created.Hyperparameters.Single(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase));
+            Assert.That(Hyperparameter.Format(set.Value), Is.EqualTo(value), "the accepted value is the trainer's");
+        }
     }
 }
