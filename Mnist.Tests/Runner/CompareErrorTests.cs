@@ -1,6 +1,5 @@
 using System.IO.Compression;
 using System.Text.Json;
-using Mnist.Core.Data;
 using Mnist.Core.Training;
 
 namespace Mnist.Tests.Runner;
@@ -215,58 +214,23 @@ public sealed class CompareErrorTests : TempFolderFixture
         string data = KaggleData(trainPerClass: 5, testPerClass: 1);
         var fitted = new List<int>();
         using var source = new CancellationTokenSource();
-        var interrupted = RunnerHarness.Run(SeedRecordingTrainer.Catalog(fitted, source, cancelAtSeed: 7), Folder, source.Token,
-            "compare", "--data", data, "--trainers", SeedRecordingTrainer.Name, "--repeat", "3", "--seed", "5", "--out", Output);
+        var pressCtrlCAtSeven = new TrainerCatalog().Add(SeedOnlyTrainer.Registration("seeded", onFit: seed =>
+        {
+            fitted.Add(seed);
+            if (seed == 7) source.Cancel();
+        }));
+        var interrupted = RunnerHarness.Run(pressCtrlCAtSeven, Folder, source.Token,
+            "compare", "--data", data, "--trainers", "seeded", "--repeat", "3", "--seed", "5", "--out", Output);
         Assert.That(interrupted.ExitCode, Is.EqualTo(130), interrupted.Error);
         Assert.That(fitted, Is.EqualTo(new[] { 5, 6, 7 }));
 
         fitted.Clear();
-        var resumed = RunnerHarness.Run(SeedRecordingTrainer.Catalog(fitted, null, cancelAtSeed: null), Folder, "compare", "--resume", Output);
+        var resumed = RunnerHarness.Run(new TrainerCatalog().Add(SeedOnlyTrainer.Registration("seeded", onFit: fitted.Add)), Folder, "compare", "--resume", Output);
         Assert.That(resumed.ExitCode, Is.Zero, resumed.Error);
         Assert.That(fitted, Is.EqualTo(new[] { 7 }), "the seeds finished before the interruption are not fitted again");
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(Output, "results.json")));
         var runs = json.RootElement.GetProperty("repeats").GetProperty("trainers")[0].GetProperty("runs").EnumerateArray();
         Assert.That(runs.Select(r => r.GetProperty("seed").GetInt32()), Is.EqualTo(new[] { 5, 6, 7 }));
-    }
-
-    /// <summary>A trainer with a seed that records each seed it fits and, at <c>cancelAtSeed</c>, presses Ctrl+C; its model always says 0.</summary>
-    private sealed class SeedRecordingTrainer(int seed, List<int> fitted, CancellationTokenSource? source, int? cancelAtSeed) : ITrainer
-    {
-        public const string Name = "seeded";
-
-        private sealed record Options
-        {
-            public int Seed { get; init; }
-            public static HyperparameterSchema<Options> Schema { get; } = new HyperparameterSchema<Options>(new()).Seed(o => o.Seed, (o, v) => o with { Seed = v });
-        }
-
-        public static TrainerCatalog Catalog(List<int> fitted, CancellationTokenSource? source, int? cancelAtSeed) => new TrainerCatalog()
-            .Add(TrainerRegistration.For(Name, "records its seeds (test trainer)", Options.Schema,
-                options => new SeedRecordingTrainer(options.Seed, fitted, source, cancelAtSeed), _ => throw new NotSupportedException()));
-
-        string ITrainer.Name => Name;
-        public IReadOnlyDictionary<string, object> Hyperparameters => Options.Schema.ToDictionary(new Options { Seed = seed });
-
-        public ITrainedModel Fit(DigitDataView train, DigitDataView? validation = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
-        {
-            fitted.Add(seed);
-            if (seed == cancelAtSeed) source!.Cancel();
-            cancellationToken.ThrowIfCancellationRequested();
-            return new ZeroModel(Hyperparameters);
-        }
-
-        private sealed class ZeroModel(IReadOnlyDictionary<string, object> hyperparameters) : ITrainedModel
-        {
-            public string TrainerName => Name;
-            public IReadOnlyDictionary<string, object> Hyperparameters => hyperparameters;
-            public void WritePayload(BinaryWriter writer) => throw new NotSupportedException();
-
-            public void PredictProbabilities(DigitDataView data, Span<float> probabilities)
-            {
-                probabilities[..(data.Count * DigitDataView.ClassCount)].Clear();
-                for (int i = 0; i < data.Count; i++) probabilities[i * DigitDataView.ClassCount] = 1f;
-            }
-        }
     }
 
     [TestCase("1.5")]

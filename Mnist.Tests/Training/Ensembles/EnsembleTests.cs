@@ -189,7 +189,7 @@ public sealed class EnsembleTests
     public void AMembersValidationAccuracyIsComputedOnlyForAProgressLine()
     {
         var predictions = new List<int>();
-        var catalog = new TrainerCatalog().Add(CountingTrainer.Registration(predictions)).AddEnsemble();
+        var catalog = new TrainerCatalog().Add(SeedOnlyTrainer.Registration("counting", onPredict: predictions.Add)).AddEnsemble();
         var ensemble = (EnsembleTrainer)catalog.Create(EnsembleCatalog.Name, new Dictionary<string, string> { ["members"] = "counting*2" });
         var train = Train(20);
         var validation = TestData.Mnist.Test!.Take(7);
@@ -201,39 +201,6 @@ public sealed class EnsembleTests
         ensemble.Fit(train, validation, progress);
         Assert.That(predictions, Is.EqualTo(new[] { 7, 7 }), "one validation prediction per member, for its line");
         Assert.That(progress.Stages, Has.Some.StartsWith("member 2/2 (counting) done, validation "));
-    }
-
-    /// <summary>A trainer whose models predict class 0 for everything and record the size of each prediction.</summary>
-    private sealed class CountingTrainer(List<int> predictions) : ITrainer
-    {
-        private sealed record Options
-        {
-            public int Seed { get; init; }
-            public static HyperparameterSchema<Options> Schema { get; } = new HyperparameterSchema<Options>(new()).Seed(o => o.Seed, (o, v) => o with { Seed = v });
-        }
-
-        public static TrainerRegistration Registration(List<int> predictions) =>
-            TrainerRegistration.For("counting", "counts predictions", Options.Schema, _ => new CountingTrainer(predictions), _ => new CountingModel(predictions));
-
-        public string Name => "counting";
-        public IReadOnlyDictionary<string, object> Hyperparameters { get; } = new Dictionary<string, object>();
-        public void CheckImageSize(int height, int width) { }
-        public ITrainedModel Fit(DigitDataView train, DigitDataView? validation = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
-            new CountingModel(predictions);
-
-        private sealed class CountingModel(List<int> predictions) : ITrainedModel
-        {
-            public string TrainerName => "counting";
-            public IReadOnlyDictionary<string, object> Hyperparameters { get; } = new Dictionary<string, object>();
-            public void WritePayload(BinaryWriter writer) { }
-
-            public void PredictProbabilities(DigitDataView data, Span<float> probabilities)
-            {
-                predictions.Add(data.Count);
-                probabilities.Clear();
-                for (int i = 0; i < data.Count; i++) probabilities[i * DigitDataView.ClassCount] = 1f;
-            }
-        }
     }
 
     /// <summary>A model that answers the same probabilities for any data (as many rows as it holds).</summary>
