@@ -18,7 +18,7 @@ public static class ParameterGrid
             if (equals <= 0 || string.IsNullOrWhiteSpace(text[..equals]))
                 throw new UsageException($"--param '{text}' must look like name=value1,value2,...");
             string name = text[..equals].Trim();
-            var values = text[(equals + 1)..].Split(',').Select(v => v.Trim()).ToList();
+            var values = SplitValues(text[(equals + 1)..]);
             if (values.Any(v => v.Length == 0))
                 throw new UsageException($"--param '{text}' has an empty value; separate values with single commas");
             if (values.Distinct(StringComparer.Ordinal).Count() != values.Count)
@@ -28,6 +28,28 @@ public static class ParameterGrid
             axes.Add(new GridAxis(name, values));
         }
         return axes;
+    }
+
+    /// <summary>
+    /// The comma-separated values, trimmed; a comma inside parentheses belongs to its value, so an ensemble's member
+    /// with several overrides, <c>cnn(epochs=3,batch-size=64)*2+knn</c>, is one value.
+    /// </summary>
+    private static List<string> SplitValues(string text)
+    {
+        var values = new List<string>();
+        int depth = 0, start = 0;
+        for (int i = 0; i < text.Length; i++)
+        {
+            if (text[i] == '(') depth++;
+            else if (text[i] == ')') depth = Math.Max(0, depth - 1);
+            else if (text[i] == ',' && depth == 0)
+            {
+                values.Add(text[start..i].Trim());
+                start = i + 1;
+            }
+        }
+        values.Add(text[start..].Trim());
+        return values;
     }
 
     /// <summary>

@@ -11,7 +11,7 @@ internal sealed record EnsembleMember(string Trainer, IReadOnlyDictionary<string
 /// The member list of an ensemble, <c>member ((',' | '+') member)*</c> with
 /// <c>member = name ['(' name=value (',' name=value)* ')'] ['*' count]</c>: <c>cnn*5</c>,
 /// <c>cnn,cnn-small,kernel-svm</c>, <c>cnn(epochs=3,batch-size=64)*2+knn(k=5)</c>. '+' is there for
-/// <c>mnist grid</c>, which splits values on commas.
+/// <c>mnist grid</c>, which splits values on the commas outside parentheses.
 /// </summary>
 internal static class EnsembleMembers
 {
