@@ -110,6 +110,7 @@ public sealed class CompareCommand(RunnerEnvironment environment)
         var predictions = new ModelPredictions[trainers.Count];
         var repeats = new IReadOnlyList<RepeatRun>[trainers.Count];
         int current = -1;
+        (int Trainer, int Run)? repeating = null; // the --repeat fit in progress (trainer, 0-based run), which restarts on --resume
         try
         {
             FitProgress.Run(console, environment.LiveProgress, names, sinks =>
@@ -143,10 +144,12 @@ public sealed class CompareCommand(RunnerEnvironment environment)
                     for (int r = runs.Count; r < options.Repeat; r++)
                     {
                         cancel.ThrowIfCancellationRequested();
+                        repeating = (i, r);
                         sinks[i].SetStage($"repeat {r + 1}/{options.Repeat}, seed {options.Seed + r}");
                         var again = ModelFitting.FitAndEvaluate(repeatTrainers[r - 1][i], sinks[i], data.Train, data.Validation, data.Test, cancel);
                         runs = [.. runs, RepeatRunOf(options.Seed + r, again.Result)];
                         run.SaveFinished(names[i], kept with { Repeats = runs });
+                        repeating = null;
                     }
                     repeats[i] = runs;
                 }
@@ -155,7 +158,7 @@ public sealed class CompareCommand(RunnerEnvironment environment)
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
-            WriteInterrupted(options, names, trainers, data, threads, outFolder, run, results, predictions, current);
+            WriteInterrupted(options, names, trainers, data, threads, outFolder, run, results, predictions, current, repeating);
             throw; // not reached
         }
 
@@ -184,7 +187,7 @@ public sealed class CompareCommand(RunnerEnvironment environment)
     /// <see cref="RunInterruptedException"/> with the one line for stderr.
     /// </summary>
     private void WriteInterrupted(CompareOptions options, IReadOnlyList<string> names, IReadOnlyList<Core.Training.ITrainer> trainers, ExperimentData data,
-        int threads, string outFolder, ResumableRun run, ModelResult?[] results, ModelPredictions?[] predictions, int current)
+        int threads, string outFolder, ResumableRun run, ModelResult?[] results, ModelPredictions?[] predictions, int current, (int Trainer, int Run)? repeating)
     {
         var finished = Enumerable.Range(0, names.Count).Where(i => results[i] is not null).ToList();
         string? checkpoint = current >= 0 ? run.ExistingCheckpoint(trainers[current]) : null;
@@ -197,7 +200,8 @@ public sealed class CompareCommand(RunnerEnvironment environment)
             resume);
         var experiment = Record(options, threads, data, finished.Select(i => results[i]!).ToList()) with { Interrupted = true, Interruption = interruption };
         ExperimentReport.Write(outFolder, experiment, finished.Select(i => predictions[i]!).ToList(), $"MNIST compare (interrupted), {experiment.CreatedUtc:yyyy-MM-dd HH:mm:ss} UTC");
-        string kept = current < 0 ? "" : checkpoint is not null ? $", checkpoint of {names[current]} kept" : $", {names[current]} will restart";
+        string kept = current >= 0 ? (checkpoint is not null ? $", checkpoint of {names[current]} kept" : $", {names[current]} will restart")
+            : repeating is var (trainer, repeat) ? $" ({names[trainer]}'s --repeat run {repeat + 1}/{options.Repeat}, seed {options.Seed + repeat}, will restart)" : "";
         throw new RunInterruptedException(
             $"interrupted: {finished.Count} of {names.Count} trainers finished{kept}; wrote {Path.Combine(outFolder, MarkdownReportWriter.FileName)}; resume with: {resume}");
     }

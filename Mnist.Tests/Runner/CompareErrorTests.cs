@@ -222,6 +222,7 @@ public sealed class CompareErrorTests : TempFolderFixture
         var interrupted = RunnerHarness.Run(pressCtrlCAtSeven, Folder, source.Token,
             "compare", "--data", data, "--trainers", "seeded", "--repeat", "3", "--seed", "5", "--out", Output);
         Assert.That(interrupted.ExitCode, Is.EqualTo(130), interrupted.Error);
+        Assert.That(interrupted.ErrorLines.Single(), Does.StartWith("interrupted: 1 of 1 trainers finished (seeded's --repeat run 3/3, seed 7, will restart); wrote "));
         Assert.That(fitted, Is.EqualTo(new[] { 5, 6, 7 }));
 
         fitted.Clear();
