@@ -151,6 +151,61 @@ public class FusedStepsTests
         Assert.That(Gradients(fuse: true), Is.EqualTo(layers));
     }
 
+    /// <summary>
+    /// Seeded random networks of the fused pattern (image sizes 3..15, pools 2..5, 'same' and 'valid' kernels 1..5, 1..39
+    /// filters, batches 1..29, 1..3 threads): the fused steps give the logits and gradients of the layers one by one on one
+    /// thread, bit for bit. Block edges of the fused backward land anywhere in the images, dropped rows and columns included.
+    /// </summary>
+    [Test]
+    public void FusedStepsEqualTheLayersOnRandomShapes()
+    {
+        var random = new Random(123);
+        var failures = new List<string>();
+        for (int trial = 0; trial < 1500; trial++)
+        {
+            int height = random.Next(3, 16), width = random.Next(3, 16), pool = Math.Min(5, random.Next(2, Math.Min(height, width) + 1));
+            int filters = random.Next(1, 40), batch = random.Next(1, 30), threads = random.Next(1, 4), kernel = random.Next(1, 6);
+            var padding = random.Next(2) == 0 || height - kernel + 1 < pool || width - kernel + 1 < pool ? Padding.Same : Padding.Valid;
+            var layers = new List<LayerSpec> { new Conv2DSpec(filters, kernel, padding), new BatchNormSpec(), new ReluSpec(), new MaxPoolSpec(pool), new DropoutSpec(0.3) };
+            if (random.Next(2) == 0) layers.AddRange([new Conv2DSpec(random.Next(1, 20), 1), new BatchNormSpec(), new ReluSpec()]);
+            layers.AddRange([new FlattenSpec(), new DenseSpec(7), new BatchNormSpec(), new ReluSpec(), new DenseSpec(Classes)]);
+            var spec = new NetworkSpec(new TensorShape(height, width, 1), layers);
+            var input = Enumerable.Range(0, batch * height * width).Select(_ => (float)random.NextDouble()).ToArray();
+            var labels = Enumerable.Range(0, batch).Select(i => i % Classes).ToArray();
+            (float[] Logits, float[] Gradients) Step(bool fuse, int threadCount)
+            {
+                int saved = ComputeSettings.Threads;
+                ComputeSettings.Threads = threadCount;
+                try
+                {
+                    var model = OwnBackend.Build(spec, seed: 2, fuse);
+                    var logitGradient = new float[batch * Classes];
+                    var logits = model.Forward(input, batch, training: true).ToArray();
+                    SoftmaxCrossEntropy.Compute(logits, labels, Classes, 0, logitGradient);
+                    model.Backward(input, logitGradient, batch);
+                    return (logits, model.Parameters.SelectMany(p => p.Gradient).ToArray());
+                }
+                finally
+                {
+                    ComputeSettings.Threads = saved;
+                }
+            }
+            string what = $"{height}×{width}, {kernel}×{kernel} {padding}, {filters} filters, pool {pool}, batch {batch}, {threads} threads";
+            try
+            {
+                var (logits, gradients) = Step(fuse: false, threadCount: 1);
+                var fused = Step(fuse: true, threads);
+                if (!fused.Logits.AsSpan().SequenceEqual(logits)) failures.Add($"{what}: logits");
+                if (!fused.Gradients.AsSpan().SequenceEqual(gradients)) failures.Add($"{what}: gradients");
+            }
+            catch (Exception e)
+            {
+                failures.Add($"{what}: {e.GetType().Name}: {e.Message}");
+            }
+        }
+        Assert.That(failures, Is.Empty);
+    }
+
     [Test]
     public void AFlattenFirstIsCopiedAndAScheduleMustCoverTheLayersInOrder()
     {
