@@ -5,8 +5,9 @@ namespace Mnist.Cnn.Layers;
 /// as one step (the own backend fuses them; the layers, their parameters and the model file stay as they are).
 /// Forward: the statistics pass, then one pass that normalises, clamps (and pools). Backward: the ReLU's mask is
 /// recomputed from the norm's input and the forward's coefficients as dy is read (dy unpooled a block at a time
-/// in cache), both in the dγ/dβ sums and in the dx pass, so neither the norm's output, nor the ReLU's, nor their
-/// gradients are ever written to memory. Every value equals the layers' run one after the other.
+/// in cache), both in the dγ/dβ sums and in the dx pass, so the norm's output is never written to memory (nor the ReLU's
+/// when a pool follows: only the pooled values are), and neither are the gradients of either. Every value equals the
+/// layers' run one after the other.
 /// </summary>
 internal sealed class BatchNormRelu : Layer
 {
