@@ -3,7 +3,7 @@ using System.Runtime.Intrinsics.X86;
 
 namespace Mnist.Cnn.Layers;
 
-/// <summary>Max pooling over non-overlapping pool×pool windows (stride = pool; a trailing odd row/column is dropped, as in Keras).</summary>
+/// <summary>Max pooling over non-overlapping pool×pool windows (stride = pool; rows and columns past the last whole window are dropped, as in Keras).</summary>
 /// <remarks>
 /// Channels-last lets a window be compared a whole vector of channels at a time; the winner of each output (the first
 /// maximum in window order) is kept as its place in the window, two bytes per output, for the backward pass, which
