@@ -13,7 +13,6 @@ public static class TrainerSelection
     /// default set (<see cref="TrainerRegistration.RunsByDefault"/>) when <paramref name="requested"/> is empty,
     /// every trainer for "all". Accepts comma-separated lists.
     /// </summary>
-
     public static IReadOnlyList<string> ResolveNames(TrainerCatalog catalog, IEnumerable<string> requested)
     {
         var names = requested
