@@ -43,13 +43,16 @@ public sealed class Sequential : Networks.INetwork
     public long ParameterCount => Parameters.Sum(p => (long)p.Length);
 
     /// <summary>Fixes every layer's shape and initialises its parameters from <paramref name="seed"/>.</summary>
-    public Sequential Build(int seed)
+    public Sequential Build(int seed) => Build(seed, long.MaxValue);
+
+    /// <summary><see cref="Build(int)"/> allocating at most <paramref name="weightBudget"/> parameter values (a model file's, when loading one).</summary>
+    internal Sequential Build(int seed, long weightBudget)
     {
         var random = new Random(seed);
         var shape = InputShape;
         foreach (var layer in _layers)
         {
-            layer.Build(shape, random);
+            weightBudget = layer.Build(shape, random, weightBudget);
             shape = layer.OutputShape;
         }
         IsBuilt = true;

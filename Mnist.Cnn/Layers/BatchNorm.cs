@@ -42,8 +42,8 @@ public sealed class BatchNorm(double momentum = 0.99, double epsilon = 1e-3) : L
     protected override void Initialize(Random random)
     {
         int channels = InputShape.Channels;
-        _gamma = new Parameter("gamma", channels, decay: false);
-        _beta = new Parameter("beta", channels, decay: false);
+        _gamma = NewParameter("gamma", channels, decay: false);
+        _beta = NewParameter("beta", channels, decay: false);
         _gamma.Value.AsSpan().Fill(1f);
         _runningMean = new float[channels];
         _runningVariance = new float[channels];

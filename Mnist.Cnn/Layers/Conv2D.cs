@@ -42,8 +42,8 @@ public sealed class Conv2D(int filters, int kernelSize, Padding padding = Paddin
 
     protected override void Initialize(Random random)
     {
-        _weights = new Parameter("weights", PatchSize * Filters, decay: true);
-        _bias = new Parameter("bias", Filters, decay: false);
+        _weights = NewParameter("weights", (long)PatchSize * Filters, decay: true);
+        _bias = NewParameter("bias", Filters, decay: false);
         FillUniform(_weights.Value, Math.Sqrt(6.0 / PatchSize), random); // He-uniform for the ReLU that follows
     }
 

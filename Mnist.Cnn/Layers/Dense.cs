@@ -18,8 +18,8 @@ public sealed class Dense(int units) : Layer
     protected override void Initialize(Random random)
     {
         int fanIn = InputShape.Size;
-        _weights = new Parameter("weights", fanIn * Units, decay: true);
-        _bias = new Parameter("bias", Units, decay: false);
+        _weights = NewParameter("weights", (long)fanIn * Units, decay: true);
+        _bias = NewParameter("bias", Units, decay: false);
         // He-uniform: suits the ReLU that follows almost every Dense layer here.
         FillUniform(_weights.Value, Math.Sqrt(6.0 / fanIn), random);
     }

@@ -12,6 +12,7 @@ namespace Mnist.Cnn.Layers;
 public abstract class Layer
 {
     private bool _built;
+    private long _weightBudget = long.MaxValue;
 
     public TensorShape InputShape { get; private set; }
     public TensorShape OutputShape { get; private set; }
@@ -35,13 +36,33 @@ public abstract class Layer
     public virtual IReadOnlyList<float[]> State => [];
 
     /// <summary>Fixes the input shape, computes the output shape and initialises parameters from <paramref name="random"/>.</summary>
-    public void Build(TensorShape input, Random random)
+    public void Build(TensorShape input, Random random) => Build(input, random, long.MaxValue);
+
+    /// <summary>
+    /// <see cref="Build(TensorShape, Random)"/> allocating at most <paramref name="weightBudget"/> parameter values
+    /// (see <see cref="NewParameter"/>); returns what is left of it.
+    /// </summary>
+    internal long Build(TensorShape input, Random random, long weightBudget)
     {
         if (_built) throw new InvalidOperationException($"{Describe()} is already built.");
         InputShape = input;
         OutputShape = ComputeOutputShape(input);
+        _weightBudget = weightBudget;
         Initialize(random);
         _built = true;
+        return _weightBudget;
+    }
+
+    /// <summary>
+    /// A parameter of <paramref name="length"/> values, counted against the weight budget first: a network read from a
+    /// model file may allocate no more values than the file holds, so a forged size is refused before it is allocated.
+    /// </summary>
+    protected Parameter NewParameter(string name, long length, bool decay)
+    {
+        if (length > _weightBudget || length > Array.MaxLength)
+            throw new InvalidDataException($"{Describe()}: its {name} need {length} values, more than the {_weightBudget} the model file has left");
+        _weightBudget -= length;
+        return new Parameter(name, (int)length, decay);
     }
 
     protected abstract TensorShape ComputeOutputShape(TensorShape input);

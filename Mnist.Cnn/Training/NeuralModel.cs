@@ -81,7 +81,9 @@ public sealed class NeuralModel : ITrainedModel
         if (version != PayloadVersion) throw new InvalidDataException($"unsupported network payload version {version}");
         var options = schema.Read(reader);
         var spec = NetworkSpec.Read(reader);
-        var weights = OwnBackend.Build(spec, seed: 0);
+        // Each stored value takes 4 bytes: a network needing more than the payload holds is refused before it is allocated.
+        long weightBudget = (reader.BaseStream.Length - reader.BaseStream.Position) / sizeof(float);
+        var weights = OwnBackend.Build(spec, seed: 0, weightBudget: weightBudget);
         foreach (var values in weights.Parameters.Select(p => p.Value).Concat(weights.Layers.SelectMany(l => l.State)))
         {
             int length = reader.ReadInt32();

@@ -108,10 +108,17 @@ public sealed class PredictModelErrorTests : SharedTempFolderFixture
         BinaryPrimitives.WriteInt32LittleEndian(longerTensor.AsSpan(lastLength), 11);
         var nanBias = (byte[])payload.Clone();
         BinaryPrimitives.WriteSingleLittleEndian(nanBias.AsSpan(payload.Length - sizeof(float)), float.NaN);
+        // The spec's "Dense 128" widened to 65,536 units: 2·10⁸ weights where the payload holds about 10⁵, refused before they are allocated.
+        var wideDense = (byte[])payload.Clone();
+        byte[] dense128 = [5, .. "Dense"u8, 128, 0, 0, 0];
+        int at = payload.AsSpan().IndexOf(dense128);
+        Assert.That(at, Is.GreaterThan(0), "the spec's Dense 128");
+        BinaryPrimitives.WriteInt32LittleEndian(wideDense.AsSpan(at + 6), 1 << 16);
         foreach (var (what, mangled, message) in new[]
         {
-            ("cut", payload[..(payload.Length / 2)], "EndOfStreamException"), ("length", longerTensor, "a tensor of 11 values where the architecture needs 10"),
+            ("cut", payload[..(payload.Length / 2)], "Dense 128: its weights need 401408 values, more than the"), ("length", longerTensor, "a tensor of 11 values where the architecture needs 10"),
             ("nan", nanBias, "value 9 of a tensor of 10 is non-finite"),
+            ("wide", wideDense, "Dense 65536: its weights need 205520896 values, more than the"),
         })
         {
             string model = Path.Combine(Folder, $"{trainerName}-{what}.model");

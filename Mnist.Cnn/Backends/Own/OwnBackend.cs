@@ -10,10 +10,11 @@ internal static class OwnBackend
     /// The layers for <paramref name="spec"/>, shapes fixed and parameters initialised from <paramref name="seed"/>; with
     /// <paramref name="fuse"/>, scheduled to run a BatchNorm followed by a ReLU (and a MaxPool after that, if any) as one
     /// <see cref="BatchNormRelu"/> (the same values, fewer passes over memory). The layers, parameters and state are the spec's either way.
+    /// At most <paramref name="weightBudget"/> parameter values are allocated (<see cref="Layer.Build(TensorShape, Random, long)"/>).
     /// </summary>
-    public static Sequential Build(NetworkSpec spec, int seed, bool fuse = true)
+    public static Sequential Build(NetworkSpec spec, int seed, bool fuse = true, long weightBudget = long.MaxValue)
     {
-        var model = new Sequential(spec.Input, spec.Layers.Select(ToLayer).ToArray()).Build(seed);
+        var model = new Sequential(spec.Input, spec.Layers.Select(ToLayer).ToArray()).Build(seed, weightBudget);
         if (fuse) model.Schedule(Fused(model.Layers));
         return model;
     }
