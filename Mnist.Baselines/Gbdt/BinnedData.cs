@@ -42,12 +42,8 @@ internal sealed class BinnedData
     /// <summary>Slots in a histogram of <paramref name="features"/> features (whole groups).</summary>
     public static int SlotCount(int features) => (features + Lanes - 1) / Lanes * GroupBins * Lanes;
 
-    private BinnedData(int count, int pixelCount, int[] features, int[] rowStarts, int[] entries, byte[] columns,
-        int[] columnStarts, int[] columnRows, byte[] columnBins)
+    private BinnedData(int count, int pixelCount, int[] features, int[] rowStarts, int[] entries, byte[] columns)
     {
-        ColumnStarts = columnStarts;
-        ColumnRows = columnRows;
-        ColumnBins = columnBins;
         Count = count;
         PixelCount = pixelCount;
         Features = features;
@@ -73,12 +69,6 @@ internal sealed class BinnedData
     public int[] RowStarts { get; }
     /// <summary>Histogram slot (<see cref="Slot"/> of feature and bin, bin ≥ 1) of every non-zero used pixel: block by block, then row by row.</summary>
     public int[] Entries { get; }
-    /// <summary>Where each used feature's non-zero samples start in <see cref="ColumnRows"/>; length FeatureCount + 1.</summary>
-    public int[] ColumnStarts { get; }
-    /// <summary>Sparse columns: the samples (ascending) whose bin of the feature is not 0, feature by feature.</summary>
-    public int[] ColumnRows { get; }
-    /// <summary>The bin of each <see cref="ColumnRows"/> entry.</summary>
-    public byte[] ColumnBins { get; }
     /// <summary>Feature-major bins: <c>Columns[feature × Count + sample]</c>.</summary>
     public byte[] Columns { get; }
 
@@ -157,22 +147,6 @@ internal sealed class BinnedData
         }
         rowStarts[blocks * n] = next;
 
-        var columnStarts = new int[f + 1];
-        var columnRows = new int[entries.Length];
-        var columnBins = new byte[entries.Length];
-        next = 0;
-        for (int u = 0; u < f; u++)
-        {
-            columnStarts[u] = next;
-            var column = columns.AsSpan(u * n, n);
-            for (int i = 0; i < n; i++)
-                if (column[i] != 0)
-                {
-                    columnRows[next] = i;
-                    columnBins[next++] = column[i];
-                }
-        }
-        columnStarts[f] = next;
-        return new BinnedData(n, pixels, features, rowStarts, entries, columns, columnStarts, columnRows, columnBins);
+        return new BinnedData(n, pixels, features, rowStarts, entries, columns);
     }
 }

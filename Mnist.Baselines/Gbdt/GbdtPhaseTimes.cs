@@ -36,6 +36,6 @@ public sealed class GbdtPhaseTimes
 
     /// <summary>One line: the tree phases in thread-seconds, then binning and gradients in seconds.</summary>
     public override string ToString() =>
-        $"tree phases (thread-s): setup (feature sample, fixed point) {Seconds(Setup)}, root histograms {Seconds(RootHistograms)}, child histograms {Seconds(Histograms)}, subtraction {Seconds(Subtraction)}, split search {Seconds(SplitSearch)}, "
+        $"tree phases (thread-s): setup (feature sample, quantization) {Seconds(Setup)}, root histograms {Seconds(RootHistograms)}, child histograms {Seconds(Histograms)}, subtraction {Seconds(Subtraction)}, split search {Seconds(SplitSearch)}, "
         + $"partition {Seconds(Partition)}, leaf scores {Seconds(LeafScores)}, validation scores {Seconds(Validation)}; wall s: binning {Seconds(Binning)}, gradients {Seconds(Gradients)}";
 }

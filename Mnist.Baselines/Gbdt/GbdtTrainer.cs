@@ -78,7 +78,7 @@ public sealed class GbdtTrainer(GbdtOptions options) : SchemaTrainer<GbdtOptions
                 (c, _, builder) =>
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    var tree = builder.Build(gradients[c], hessians[c], SelectFeatures(data.FeatureCount, round, c), scores[c]);
+                    var tree = builder.Build(gradients[c], hessians[c], SelectFeatures(data.FeatureCount, round, c), scores[c], Seeds.Derive(Options.Seed, round, ~c));
                     roundTrees[c] = tree;
                     if (validationBins is not null)
                     {

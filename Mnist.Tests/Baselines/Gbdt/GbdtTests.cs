@@ -65,18 +65,19 @@ public class GbdtTests
         float[] gradients = [-0.5f, -0.5f, -0.5f, -0.5f, 0.5f, 0.5f, 0.5f, 0.5f];
         float[] hessians = [0.25f, 0.25f, 0.25f, 0.25f, 0.25f, 0.25f, 0.25f, 0.25f];
         int[] features = [0, 1];
-        var (histogram, gradient, hessianCount) = builder.Histogram([0, 1, 2, 3, 4, 5, 6, 7], gradients, hessians, features);
+        var (histogram, sums) = builder.Histogram([0, 1, 2, 3, 4, 5, 6, 7], gradients, hessians, features);
         var scale = builder.Scale;
-        var split = TreeBuilder.FindBestSplit(histogram, features, gradient, hessianCount, new GbdtOptions { MinSamplesLeaf = 1 }, scale);
-        var referenceSplit = TreeBuilder.FindBestSplit(histogram, features, gradient, hessianCount, new GbdtOptions { MinSamplesLeaf = 1 }, scale, reference: true);
+        var split = TreeBuilder.FindBestSplit(histogram, features, sums, new GbdtOptions { MinSamplesLeaf = 1 }, scale);
+        var referenceSplit = TreeBuilder.FindBestSplit(histogram, features, sums, new GbdtOptions { MinSamplesLeaf = 1 }, scale, reference: true);
         Assert.Multiple(() =>
         {
             Assert.That(split.Feature, Is.EqualTo(0));
             Assert.That(split.Threshold, Is.EqualTo(34));
             Assert.That(split.Gain, Is.EqualTo(2.25 / 1.75 + 2.25 / 2.25).Within(1e-9));
-            Assert.That(scale.Gradient(split.LeftGradient), Is.EqualTo(-1.5).Within(1e-12));
-            Assert.That(scale.Hessian(split.LeftHessianCount), Is.EqualTo(0.75).Within(1e-9));
-            Assert.That(scale.Count(split.LeftHessianCount), Is.EqualTo(3));
+            // ±0.5 and 0.25 are the largest |g| and h, so they quantize without error.
+            Assert.That(scale.Gradient(split.LeftSums), Is.EqualTo(-1.5).Within(1e-12));
+            Assert.That(scale.Hessian(split.LeftSums), Is.EqualTo(0.75).Within(1e-12));
+            Assert.That(scale.Count(split.LeftSums), Is.EqualTo(3));
             Assert.That(referenceSplit, Is.EqualTo(split));
         });
 
@@ -117,22 +118,22 @@ public class GbdtTests
         var left = all.Where(i => binned.Column(200)[i] <= 100).ToArray();
         var right = all.Where(i => binned.Column(200)[i] > 100).ToArray();
         var builder = new TreeBuilder(binned, new GbdtOptions());
-        var (parent, _, _) = builder.Histogram(all, gradients, hessians, features);
-        var (direct, _, _) = builder.Histogram(right, gradients, hessians, features);
+        var (parent, _) = builder.Histogram(all, gradients, hessians, features);
+        var (direct, _) = builder.Histogram(right, gradients, hessians, features);
         TreeBuilder.Subtract(parent, builder.Histogram(left, gradients, hessians, features).Histogram);
         // A feature subset's histogram holds the subset's features alone, in order.
         int[] subset = features.Where(u => u % 3 == 1).ToArray();
-        var (partial, _, _) = builder.Histogram(all, gradients, hessians, subset);
-        var (full, _, _) = builder.Histogram(all, gradients, hessians, features);
+        var (partial, _) = builder.Histogram(all, gradients, hessians, subset);
+        var (full, _) = builder.Histogram(all, gradients, hessians, features);
         static long[] FeatureBins(long[] histogram, int position) =>
-            Enumerable.Range(0, BinnedData.BinCount).SelectMany(b => new[] { histogram[2 * BinnedData.Slot(position, b)], histogram[2 * BinnedData.Slot(position, b) + 1] }).ToArray();
+            Enumerable.Range(0, BinnedData.BinCount).Select(b => histogram[BinnedData.Slot(position, b)]).ToArray();
         Assert.Multiple(() =>
         {
             Assert.That(left, Is.Not.Empty);
             Assert.That(right, Is.Not.Empty);
-            // Fixed-point sums are exact: parent − left is the right side's direct build, bit for bit.
+            // Packed integer sums are exact: parent − left is the right side's direct build, bit for bit.
             Assert.That(parent, Is.EqualTo(direct));
-            Assert.That(partial, Has.Length.EqualTo(2 * BinnedData.SlotCount(subset.Length)));
+            Assert.That(partial, Has.Length.EqualTo(BinnedData.SlotCount(subset.Length)));
             for (int p = 0; p < subset.Length; p += 17)
                 Assert.That(FeatureBins(partial, p), Is.EqualTo(FeatureBins(full, subset[p])), $"feature {subset[p]}");
         });
@@ -153,9 +154,53 @@ public class GbdtTests
     }
 
     [Test]
+    public void PackedSumsCarryNothingBetweenFieldsAtTheExtremes()
+    {
+        // The widest sums a tree can make: every sample at the largest |g| (either sign) and h, for sample counts up to the most the layout allows.
+        foreach (int n in new[] { 1, 8, 1000, 54_000, 65_535, 65_536, 262_143 })
+        {
+            var layout = PackedSums.For(n);
+            Assert.That(layout.GradientLevels, Is.GreaterThanOrEqualTo(8), $"n={n}");
+            foreach (long g in new[] { -layout.GradientLevels, -1, 0, layout.GradientLevels })
+                foreach (long h in new[] { 0, 1, layout.HessianLevels })
+                {
+                    long sums = n * layout.Pack(g, h); // n additions of the same sample
+                    Assert.That((layout.QuantizedGradient(sums), layout.QuantizedHessian(sums), layout.Count(sums)), Is.EqualTo((n * g, n * h, (long)n)), $"n={n}, g={g}, h={h}");
+                }
+        }
+        Assert.That(() => PackedSums.For(262_144), Throws.TypeOf<ArgumentOutOfRangeException>());
+    }
+
+    [Test]
+    public void QuantizedNodeSumsTrackTheExactSums()
+    {
+        // Stochastic rounding is unbiased: over a node of m samples the quantized sum is off by about √m/2 units, far below the 4√m allowed here; counts are exact.
+        var images = TestData.Mnist.Train.Take(2000);
+        var binned = BinnedData.Create(images);
+        var random = new Random(5);
+        var gradients = Enumerable.Range(0, images.Count).Select(_ => (float)(1.6 * random.NextDouble() - 0.8)).ToArray();
+        var hessians = Enumerable.Range(0, images.Count).Select(_ => (float)(0.25 * random.NextDouble() * random.NextDouble())).ToArray();
+        var builder = new TreeBuilder(binned, new GbdtOptions());
+        int[] features = Enumerable.Range(0, binned.FeatureCount).ToArray();
+        foreach (int size in new[] { 2000, 500, 60, 7 })
+        {
+            int[] rows = Enumerable.Range(0, images.Count).Where(_ => random.Next(images.Count) < size).ToArray();
+            var (_, sums) = builder.Histogram(rows, gradients, hessians, features);
+            var scale = builder.Scale;
+            double bound = 4 * Math.Sqrt(rows.Length);
+            Assert.Multiple(() =>
+            {
+                Assert.That(scale.Gradient(sums), Is.EqualTo(rows.Sum(i => (double)gradients[i])).Within(bound * scale.GradientUnit), $"{rows.Length} rows");
+                Assert.That(scale.Hessian(sums), Is.EqualTo(rows.Sum(i => (double)hessians[i])).Within(bound * scale.HessianUnit), $"{rows.Length} rows");
+                Assert.That(scale.Count(sums), Is.EqualTo(rows.Length));
+            });
+        }
+    }
+
+    [Test]
     public void FastHistogramAndSplitScanMatchTheirReferenceTwins()
     {
-        // Sparse-row and (for the root) sparse-column histogram builds vs the dense-column twin, and the AVX-512 split scan vs the
+        // The sparse-row histogram build vs the dense-column twin, and the AVX-512 split scan vs the
         // scalar one, on real images: random row subsets (root-sized down to leaf-sized), random
         // gradients and hessians, all features and a feature sample, with and without L2.
         var images = TestData.Mnist.Train.Take(2000);
@@ -171,15 +216,13 @@ public class GbdtTests
             foreach (int size in new[] { images.Count, 700, 120, 41 })
             {
                 int[] rows = Enumerable.Range(0, images.Count).Where(_ => random.Next(images.Count) < size).ToArray();
-                var (fast, gradient, hessianCount) = builder.Histogram(rows, gradients, hessians, features);
-                var (slow, _, _) = builder.Histogram(rows, gradients, hessians, features, TreeBuilder.HistogramKernel.Reference);
+                var (fast, sums) = builder.Histogram(rows, gradients, hessians, features);
+                var (slow, _) = builder.Histogram(rows, gradients, hessians, features, reference: true);
                 Assert.That(fast, Is.EqualTo(slow), $"histogram of {rows.Length} rows, {features.Length} features");
-                if (rows.Length == images.Count)
-                    Assert.That(builder.Histogram(rows, gradients, hessians, features, TreeBuilder.HistogramKernel.Columns).Histogram, Is.EqualTo(slow), $"root histogram, {features.Length} features");
                 foreach (var options in new[] { new GbdtOptions(), new GbdtOptions { L2 = 0, MinSamplesLeaf = 3 }, new GbdtOptions { MinSamplesLeaf = 200, MinHessianLeaf = 5 } })
                 {
-                    var split = TreeBuilder.FindBestSplit(fast, features, gradient, hessianCount, options, builder.Scale);
-                    var twin = TreeBuilder.FindBestSplit(fast, features, gradient, hessianCount, options, builder.Scale, reference: true);
+                    var split = TreeBuilder.FindBestSplit(fast, features, sums, options, builder.Scale);
+                    var twin = TreeBuilder.FindBestSplit(fast, features, sums, options, builder.Scale, reference: true);
                     Assert.That(split, Is.EqualTo(twin), $"split of {rows.Length} rows, {features.Length} features, {options}");
                     if (split.IsValid) splits++;
                 }
@@ -337,11 +380,8 @@ public class GbdtTests
         TestContext.Out.WriteLine($"gbdt defaults: {model.Rounds} rounds kept ({model.History!.Epochs.Count} run), {model.LeafCount} leaves; " +
             $"train {trainAccuracy:P2}, validation {validationAccuracy:P2}, test {testMetrics.Accuracy:P2} (log-loss {testMetrics.LogLoss:F4}); " +
             $"fit {fitSeconds:F1} s, predict 10k {predictSeconds:F2} s");
-        Assert.Multiple(() =>
-        {
-            Assert.That(testMetrics.Accuracy, Is.GreaterThanOrEqualTo(0.975));
-            Assert.That(fitSeconds, Is.LessThan(300));
-        });
+        // Times are printed, not asserted: speed is measured by the runner and the benchmarks.
+        Assert.That(testMetrics.Accuracy, Is.GreaterThanOrEqualTo(0.975));
     }
 
     private static GbdtModel RoundTrip(RegressionTree tree)
