@@ -12,28 +12,32 @@ namespace Mnist.Baselines.Gbdt;
 /// <summary>
 /// The quantized sums of one histogram bin, node or sample, packed in one long: from the top, the
 /// gradient Σq_g (signed), the hessian Σq_h and the sample count. Each tree rounds every sample's g and
-/// h once to integers q_g ∈ [−GradientLevels, GradientLevels] and q_h ∈ [0, HessianLevels], in units
-/// of the tree's largest |g| and h; the fields are wide enough that no sum over the tree's samples
-/// carries into the next, so packed sums add and subtract exactly as integers: parent − child equals
-/// the direct build bit for bit, in any order of addition, and a bin is 8 bytes.
+/// h once to integers, in units chosen so that Σ|q_g| over all the tree's samples stays within
+/// GradientCapacity and Σq_h within HessianCapacity; no sum over any of its samples then carries into
+/// the next field, so packed sums add and subtract exactly as integers: parent − child equals the
+/// direct build bit for bit, in any order of addition, and a bin is 8 bytes.
 /// </summary>
-internal readonly record struct PackedSums(int CountBits, int HessianBits, long GradientLevels, long HessianLevels, double GradientUnit = 1, double HessianUnit = 1)
+internal readonly record struct PackedSums(int CountBits, int HessianBits, double GradientUnit = 1, double HessianUnit = 1)
 {
-    /// <summary>Fewer gradient levels than this would make split gains coarse (LightGBM's quantized training uses 4 bits).</summary>
+    /// <summary>Fewer levels than this for the largest |g| would make split gains coarse (LightGBM's quantized training uses 4 bits).</summary>
     private const long MinLevels = 8;
 
     /// <summary>The field widths for sums over at most <paramref name="count"/> samples (units of 1).</summary>
     public static PackedSums For(int count)
     {
         int countBits = 64 - BitOperations.LeadingZeroCount((ulong)Math.Max(count, 1)); // count < 2^countBits
-        int gradientBits = (64 - countBits) / 2, hessianBits = 64 - countBits - gradientBits;
-        long n = Math.Max(count, 1), gradientLevels = ((1L << (gradientBits - 1)) - 1) / n, hessianLevels = ((1L << hessianBits) - 1) / n;
-        if (gradientLevels < MinLevels)
+        var layout = new PackedSums(countBits, 64 - countBits - (64 - countBits) / 2);
+        // The worst case, every sample at the largest |g|, must still leave MinLevels per sample (after the rounding reserve of 1 each).
+        if (layout.GradientCapacity / Math.Max(count, 1) - 1 < MinLevels)
             throw new ArgumentOutOfRangeException(nameof(count), $"gbdt trains on at most 262,143 samples, not {count:N0}.");
-        return new PackedSums(countBits, hessianBits, gradientLevels, hessianLevels);
+        return layout;
     }
 
     public int GradientShift => CountBits + HessianBits;
+    /// <summary>The largest |Σq_g| the gradient field holds.</summary>
+    public long GradientCapacity => (1L << (63 - GradientShift)) - 1;
+    /// <summary>The largest Σq_h the hessian field holds.</summary>
+    public long HessianCapacity => HessianMask;
     public long CountMask => (1L << CountBits) - 1;
     public long HessianMask => (1L << HessianBits) - 1;
     public long Pack(long gradient, long hessian) => (gradient << GradientShift) + (hessian << CountBits) + 1;
@@ -199,39 +203,42 @@ internal sealed class TreeBuilder
     }
 
     /// <summary>
-    /// Rounds each sample's gradient and hessian to integers in units of the tree's largest |g| / GradientLevels
-    /// and largest h / HessianLevels, packs them with a count of 1, and returns the packed total. The rounding
-    /// is stochastic (up with probability equal to the fraction, so node sums carry no rounding bias), its
+    /// Rounds each sample's gradient and hessian to integers and packs them with a count of 1; returns the
+    /// packed total. The units are as fine as the fields allow for this tree: Σ|g|·scale plus one unit of
+    /// rounding per sample fills <see cref="PackedSums.GradientCapacity"/> (likewise Σh), so late rounds,
+    /// whose gradients are mostly small, get many more levels than the worst case. The rounding is
+    /// stochastic (up with probability equal to the fraction, so node sums carry no rounding bias), its
     /// dither drawn from <paramref name="seed"/> and the sample's index alone: any thread count gives the same tree.
     /// </summary>
     private long Quantize(float[] gradients, float[] hessians, int seed)
     {
         int n = _data.Count;
-        float maxGradient = 0, maxHessian = 0;
+        double absoluteGradients = 0, sumHessians = 0;
         for (int i = 0; i < n; i++)
         {
             float g = gradients[i], h = hessians[i];
             if (!(Math.Abs(g) <= 1f) || !(h >= 0f && h <= 1f))
                 throw new ArgumentOutOfRangeException(nameof(gradients), $"sample {i}: gradient {g} or hessian {h} is outside |g| ≤ 1, 0 ≤ h ≤ 1");
-            maxGradient = Math.Max(maxGradient, Math.Abs(g));
-            maxHessian = Math.Max(maxHessian, h);
+            absoluteGradients += Math.Abs(g);
+            sumHessians += h;
         }
+        // Rounding adds less than one unit per sample, hence the reserve of n; the float sums' own rounding is far below one unit.
+        double gradientScale = absoluteGradients > 0 ? (_layout.GradientCapacity - n) / (absoluteGradients * (1 + 1e-9)) : 0;
+        double hessianScale = sumHessians > 0 ? (_layout.HessianCapacity - n) / (sumHessians * (1 + 1e-9)) : 0;
         _scale = _layout with
         {
-            GradientUnit = maxGradient / (double)_layout.GradientLevels,
-            HessianUnit = maxHessian / (double)_layout.HessianLevels,
+            GradientUnit = gradientScale > 0 ? 1 / gradientScale : 0,
+            HessianUnit = hessianScale > 0 ? 1 / hessianScale : 0,
         };
-        double gradientScale = maxGradient > 0 ? _layout.GradientLevels / (double)maxGradient : 0;
-        double hessianScale = maxHessian > 0 ? _layout.HessianLevels / (double)maxHessian : 0;
         const double Unit32 = 1.0 / (1L << 32);
         ulong stream = (ulong)(uint)seed << 32;
         long total = 0;
         for (int i = 0; i < n; i++)
         {
             ulong dither = Seeds.Mix(stream + (ulong)i);
-            // floor(x + u), u uniform in [0, 1): x rounded up with probability frac(x). The clamps only guard float rounding at the ends.
-            long g = Math.Clamp((long)Math.Floor(gradients[i] * gradientScale + (uint)dither * Unit32), -_layout.GradientLevels, _layout.GradientLevels);
-            long h = Math.Clamp((long)Math.Floor(hessians[i] * hessianScale + (dither >> 32) * Unit32), 0, _layout.HessianLevels);
+            // floor(x + u), u uniform in [0, 1): x rounded up with probability frac(x).
+            long g = (long)Math.Floor(gradients[i] * gradientScale + (uint)dither * Unit32);
+            long h = (long)Math.Floor(hessians[i] * hessianScale + (dither >> 32) * Unit32);
             _samples[i] = _layout.Pack(g, h);
             total += _samples[i];
         }

@@ -156,16 +156,20 @@ public class GbdtTests
     [Test]
     public void PackedSumsCarryNothingBetweenFieldsAtTheExtremes()
     {
-        // The widest sums a tree can make: every sample at the largest |g| (either sign) and h, for sample counts up to the most the layout allows.
+        // The widest sums a tree can make, |Σq_g| and Σq_h at the fields' capacities, held by one sample or spread
+        // over all, for sample counts up to the most the layout allows.
         foreach (int n in new[] { 1, 8, 1000, 54_000, 65_535, 65_536, 262_143 })
         {
             var layout = PackedSums.For(n);
-            Assert.That(layout.GradientLevels, Is.GreaterThanOrEqualTo(8), $"n={n}");
-            foreach (long g in new[] { -layout.GradientLevels, -1, 0, layout.GradientLevels })
-                foreach (long h in new[] { 0, 1, layout.HessianLevels })
+            long gradientCapacity = layout.GradientCapacity, hessianCapacity = layout.HessianCapacity;
+            Assert.That(gradientCapacity / n, Is.GreaterThanOrEqualTo(9), $"n={n}: levels for the worst case");
+            foreach (long g in new[] { -gradientCapacity, -1, 0, gradientCapacity })
+                foreach (long h in new[] { 0, 1, hessianCapacity })
                 {
-                    long sums = n * layout.Pack(g, h); // n additions of the same sample
-                    Assert.That((layout.QuantizedGradient(sums), layout.QuantizedHessian(sums), layout.Count(sums)), Is.EqualTo((n * g, n * h, (long)n)), $"n={n}, g={g}, h={h}");
+                    long alone = layout.Pack(g, h) + (n - 1) * layout.Pack(0, 0);
+                    long spread = n * layout.Pack(g / n, h / n); // n additions of the same sample
+                    Assert.That((layout.QuantizedGradient(alone), layout.QuantizedHessian(alone), layout.Count(alone)), Is.EqualTo((g, h, (long)n)), $"n={n}, g={g}, h={h}, one sample");
+                    Assert.That((layout.QuantizedGradient(spread), layout.QuantizedHessian(spread), layout.Count(spread)), Is.EqualTo((g / n * n, h / n * n, (long)n)), $"n={n}, g={g}, h={h}, spread");
                 }
         }
         Assert.That(() => PackedSums.For(262_144), Throws.TypeOf<ArgumentOutOfRangeException>());
