@@ -73,10 +73,10 @@ public class GbdtTests
         {
             Assert.That(split.Feature, Is.EqualTo(0));
             Assert.That(split.Threshold, Is.EqualTo(34));
-            Assert.That(split.Gain, Is.EqualTo(2.25 / 1.75 + 2.25 / 2.25).Within(1e-9));
-            // ±0.5 and 0.25 are the largest |g| and h, so they quantize without error.
-            Assert.That(scale.Gradient(split.LeftSums), Is.EqualTo(-1.5).Within(1e-12));
-            Assert.That(scale.Hessian(split.LeftSums), Is.EqualTo(0.75).Within(1e-12));
+            // Quantized sums: a unit is Σ|g| / (2^23 − 8) here, so each sum is within a few units (≈ 1e-6) of the exact one.
+            Assert.That(split.Gain, Is.EqualTo(2.25 / 1.75 + 2.25 / 2.25).Within(1e-5));
+            Assert.That(scale.Gradient(split.LeftSums), Is.EqualTo(-1.5).Within(3 * scale.GradientUnit));
+            Assert.That(scale.Hessian(split.LeftSums), Is.EqualTo(0.75).Within(3 * scale.HessianUnit));
             Assert.That(scale.Count(split.LeftSums), Is.EqualTo(3));
             Assert.That(referenceSplit, Is.EqualTo(split));
         });
