@@ -235,6 +235,35 @@ public class GbdtTests
     }
 
     [Test]
+    public void FastEntryFilterMatchesItsReferenceTwin()
+    {
+        // A tree's feature sample filters and renumbers the sparse entries: the gather + compress path against the scalar one,
+        // on real images, for samples from one feature to all of them.
+        var binned = BinnedData.Create(TestData.Mnist.Train.Take(1500));
+        var random = new Random(3);
+        foreach (double fraction in new[] { 0.002, 0.3, 0.9, 1.0 })
+        {
+            int[] selected = Enumerable.Range(0, binned.FeatureCount).Where(_ => random.NextDouble() < fraction).DefaultIfEmpty(0).ToArray();
+            var map = new int[BinnedData.SlotCount(binned.FeatureCount)];
+            Array.Fill(map, -1);
+            for (int p = 0; p < selected.Length; p++)
+                for (int bin = 1; bin < BinnedData.BinCount; bin++) map[BinnedData.Slot(selected[p], bin)] = BinnedData.Slot(p, bin);
+            var (fastStarts, fastEntries) = (new int[binned.RowStarts.Length], new int[binned.Entries.Length]);
+            var (slowStarts, slowEntries) = (new int[binned.RowStarts.Length], new int[binned.Entries.Length]);
+            TreeBuilder.FilterEntries(binned.RowStarts, binned.Entries, map, fastStarts, fastEntries);
+            TreeBuilder.FilterEntries(binned.RowStarts, binned.Entries, map, slowStarts, slowEntries, reference: true);
+            int kept = slowStarts[^1];
+            Assert.Multiple(() =>
+            {
+                Assert.That(fastStarts, Is.EqualTo(slowStarts), $"{selected.Length} features");
+                Assert.That(fastEntries.AsSpan(0, kept).ToArray(), Is.EqualTo(slowEntries.AsSpan(0, kept).ToArray()), $"{selected.Length} features");
+                Assert.That(slowEntries.AsSpan(0, kept).ToArray(), Has.All.InRange(0, BinnedData.SlotCount(selected.Length) - 1));
+            });
+            if (fraction == 1.0) Assert.That(kept, Is.EqualTo(binned.Entries.Length), "all features keep every entry");
+        }
+    }
+
+    [Test]
     public void LearnsFromThreeThousandRealImages()
     {
         var train = TestData.Mnist.Train.Take(3000);
