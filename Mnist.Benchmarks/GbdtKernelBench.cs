@@ -41,7 +41,7 @@ public static class GbdtKernelBench
         var options = new GbdtOptions();
         Time("split scan (AVX-512)", repeats, features.Length * 255L, () => TreeBuilder.FindBestSplit(root, features, sums, options, builder.Scale));
         Time("split scan (scalar twin)", repeats, features.Length * 255L, () => TreeBuilder.FindBestSplit(root, features, sums, options, builder.Scale, reference: true));
-        Time("subtraction", repeats, root.Length / 2, () => TreeBuilder.Subtract(child, root));
+        Time("subtraction", repeats, root.Length, () => TreeBuilder.Subtract(child, root));
     }
 
     private static void Time(string what, int repeats, long units, Action action)

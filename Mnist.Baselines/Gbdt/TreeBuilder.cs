@@ -64,9 +64,10 @@ internal readonly record struct SplitCandidate(int Feature, byte Threshold, doub
 /// A histogram slot is one long of <see cref="PackedSums"/> (gradient, hessian and count), so one
 /// bin add is one integer add; slots are laid out by <see cref="BinnedData.Slot"/>, 8 features
 /// interleaved, so the split scan handles 8 features per AVX-512 step. The quantized sums choose the
-/// splits; the leaf values come from the exact float gradients of each leaf's samples. Bin 0 (pixel value 0, most MNIST pixels) is never accumulated: it is the node total
-/// minus the other bins, which the split scan gets for free by scanning from bin 255 downwards. A
-/// tree's histograms hold only the features sampled for it (see <see cref="SelectFeatures"/>).
+/// splits; the leaf values come from the exact float gradients of each leaf's samples. Bin 0 (pixel
+/// value 0, most MNIST pixels) is never accumulated: it is the node total minus the other bins,
+/// which the split scan gets for free by scanning from bin 255 downwards. A tree's histograms hold
+/// only the features sampled for it (see <see cref="SelectFeatures"/>).
 /// </remarks>
 internal sealed class TreeBuilder
 {
