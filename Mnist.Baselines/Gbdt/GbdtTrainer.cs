@@ -30,6 +30,7 @@ public sealed class GbdtTrainer(GbdtOptions options) : SchemaTrainer<GbdtOptions
         progress?.Report(new TrainingProgress(0, "binning"));
         var times = new GbdtPhaseTimes();
         long binningStart = Stopwatch.GetTimestamp();
+        PackedSums.For(train.Count); // refuses a training set too large for the packed histograms here, not inside the worker threads
         var data = BinnedData.Create(train);
         int n = data.Count;
         byte[] labels = train.GetLabels();

@@ -29,7 +29,7 @@ internal readonly record struct PackedSums(int CountBits, int HessianBits, doubl
         var layout = new PackedSums(countBits, 64 - countBits - (64 - countBits) / 2);
         // The worst case, every sample at the largest |g|, must still leave MinLevels per sample (after the rounding reserve of 1 each).
         if (layout.GradientCapacity / Math.Max(count, 1) - 1 < MinLevels)
-            throw new ArgumentOutOfRangeException(nameof(count), $"gbdt trains on at most 262,143 samples, not {count:N0}.");
+            throw new IncompatibleDataException($"gbdt trains on at most 262,143 images, not {count:N0}");
         return layout;
     }
 
