@@ -12,14 +12,16 @@ namespace Mnist.Benchmarks;
 /// <summary>
 /// `-- conv [--threads N] [--batch B] [--reps R] [--kernels | --step] [--cpu-time] [--unfused]`: the cnn's speed on synthetic 28×28 batches, best of R.
 /// 1. Each convolution product of the cnn's four layers, the direct kernels (<see cref="Convolution"/>) alternated
-///    in one process with the im2col + GEMM lowering they replaced (<see cref="LoweredConvolution"/>).
+///    in one process with the im2col + GEMM lowering they replaced (<see cref="LoweredConvolution"/>) and, where it
+///    applies (conv2's three products), Winograd F(2×2, 5×5), which the layers use there.
 /// 2. One training step of the cnn (forward, loss, backward, Adam), step by step as the own backend schedules it (fused
 ///    BatchNorm + ReLU (+ MaxPool) steps; with --unfused, every layer on its own), and images/s without augmentation.
 /// 3. The default augmentation (<see cref="RandomAffine"/>) of one batch, as a share of a step.
 /// </summary>
 internal static class ConvBench
 {
-    private sealed record Product(string Layer, string Name, ConvolutionShape Shape, Action<int> Direct, Action<int> Lowered)
+    /// <summary>One product three ways: Winograd is null where it does not apply (<see cref="WinogradConvolution.Supports"/>).</summary>
+    private sealed record Product(string Layer, string Name, ConvolutionShape Shape, Action<int> Direct, Action<int> Lowered, Action<int>? Winograd = null)
     {
         public double Flops(int batch) => 2.0 * batch * Shape.OutHeight * Shape.OutWidth * Shape.Taps * Shape.Filters;
     }
@@ -78,39 +80,49 @@ internal static class ConvBench
             var db = new float[b.Length];
             var lowered = new LoweredConvolution(s, batch);
             string name = $"conv{l + 1} {s.Height}×{s.Width}×{s.Channels}→{s.Filters} {s.Kernel}×{s.Kernel}";
+            bool winograd = WinogradConvolution.Supports(s);
             products.Add(new Product(name, "forward", s,
-                n => Convolution.Forward(s, x, n, w, b, y),
-                n => lowered.Forward(x, n, w, b, y)));
+                n => Convolution.Forward(s, x, n, w, b, y, algorithm: ConvolutionAlgorithm.Direct),
+                n => lowered.Forward(x, n, w, b, y),
+                winograd ? n => Convolution.Forward(s, x, n, w, b, y, algorithm: ConvolutionAlgorithm.Winograd) : null));
             products.Add(new Product(name, "weight gradient", s,
-                n => Convolution.WeightGradient(s, x, dy, n, dw, db),
-                n => lowered.WeightGradient(x, dy, n, dw, db)));
+                n => Convolution.WeightGradient(s, x, dy, n, dw, db, algorithm: ConvolutionAlgorithm.Direct),
+                n => lowered.WeightGradient(x, dy, n, dw, db),
+                winograd ? n => Convolution.WeightGradient(s, x, dy, n, dw, db, algorithm: ConvolutionAlgorithm.Winograd) : null));
             if (s.Channels > 1) // the first layer's input gradient is never needed
                 products.Add(new Product(name, "input gradient", s,
-                    n => Convolution.InputGradient(s, dy, n, w, dx),
-                    n => lowered.InputGradient(dy, n, w, dx)));
+                    n => Convolution.InputGradient(s, dy, n, w, dx, algorithm: ConvolutionAlgorithm.Direct),
+                    n => lowered.InputGradient(dy, n, w, dx),
+                    winograd ? n => Convolution.InputGradient(s, dy, n, w, dx, algorithm: ConvolutionAlgorithm.Winograd) : null));
         }
 
-        Console.WriteLine("| layer | product | im2col + GEMM ms | direct ms | direct GFLOP/s | % of peak | speed-up |");
-        Console.WriteLine("|---|---|--:|--:|--:|--:|--:|");
-        double totalLowered = 0, totalDirect = 0, totalFlops = 0;
+        // GFLOP/s count the direct convolution's multiply-adds, so Winograd's figure is an effective rate.
+        Console.WriteLine("| layer | product | im2col + GEMM ms | direct ms | Winograd ms | used ms | used GFLOP/s | % of peak | used vs im2col | Winograd vs direct |");
+        Console.WriteLine("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|");
+        double totalLowered = 0, totalUsed = 0, totalFlops = 0;
         foreach (var p in products)
         {
             p.Direct(batch);
             p.Lowered(batch);
-            double direct = double.MaxValue, lowered = double.MaxValue;
-            for (int r = 0; r < reps; r++) // alternated, so both see the same machine load
+            p.Winograd?.Invoke(batch);
+            double direct = double.MaxValue, lowered = double.MaxValue, winograd = double.MaxValue;
+            for (int r = 0; r < reps; r++) // alternated, so all see the same machine load
             {
                 lowered = Math.Min(lowered, Time(() => p.Lowered(batch)));
                 direct = Math.Min(direct, Time(() => p.Direct(batch)));
+                if (p.Winograd is { } w) winograd = Math.Min(winograd, Time(() => w(batch)));
             }
-            double gflops = p.Flops(batch) / direct / 1e9;
+            double used = p.Winograd is null ? direct : winograd;
+            double gflops = p.Flops(batch) / used / 1e9;
             totalLowered += lowered;
-            totalDirect += direct;
+            totalUsed += used;
             totalFlops += p.Flops(batch);
-            Console.WriteLine($"| {p.Layer} | {p.Name} | {lowered * 1e3:F2} | {direct * 1e3:F2} | {gflops:F0} | {100 * gflops / peak:F0}% | {lowered / direct:F2} |");
+            string winogradCells = p.Winograd is null ? "– " : $"{winograd * 1e3:F2}";
+            string ratio = p.Winograd is null ? "–" : $"{direct / winograd:F2}";
+            Console.WriteLine($"| {p.Layer} | {p.Name} | {lowered * 1e3:F2} | {direct * 1e3:F2} | {winogradCells} | {used * 1e3:F2} | {gflops:F0} | {100 * gflops / peak:F0}% | {lowered / used:F2} | {ratio} |");
         }
-        double total = totalFlops / totalDirect / 1e9;
-        Console.WriteLine($"| all | | {totalLowered * 1e3:F2} | {totalDirect * 1e3:F2} | {total:F0} | {100 * total / peak:F0}% | {totalLowered / totalDirect:F2} |");
+        double total = totalFlops / totalUsed / 1e9;
+        Console.WriteLine($"| all | | {totalLowered * 1e3:F2} | | | {totalUsed * 1e3:F2} | {total:F0} | {100 * total / peak:F0}% | {totalLowered / totalUsed:F2} | |");
     }
 
     /// <summary>--cpu-time (one thread only): time the calling thread spent on a core, which a busy machine barely changes.</summary>

@@ -4,8 +4,9 @@ using Mnist.Core.Numerics;
 namespace Mnist.Benchmarks;
 
 /// <summary>
-/// The direct convolution kernels on the cnn's four layer shapes, batch 128, on 1 and 2 threads, beside the
-/// im2col + GEMM lowering they replaced (`-- --filter *Convolution*`; `-- conv` prints the quick table).
+/// The convolution kernels on the cnn's four layer shapes, batch 128, on 1 and 2 threads, beside the im2col + GEMM
+/// lowering they replaced (`-- --filter *Convolution*`; `-- conv` prints the quick table). Forward and InputGradient
+/// are what the layers call (Winograd for conv2); the Direct three are the direct kernel on every layer.
 /// </summary>
 [MemoryDiagnoser]
 public class ConvolutionBenchmarks
@@ -52,6 +53,9 @@ public class ConvolutionBenchmarks
     [Benchmark] public void Forward() => Convolution.Forward(_shape, _x, Batch, _w, _b, _y, Threads);
     [Benchmark] public void WeightGradient() => Convolution.WeightGradient(_shape, _x, _dy, Batch, _dw, _db, Threads);
     [Benchmark] public void InputGradient() => Convolution.InputGradient(_shape, _dy, Batch, _w, _dx, Threads);
+    [Benchmark] public void DirectForward() => Convolution.Forward(_shape, _x, Batch, _w, _b, _y, Threads, ConvolutionAlgorithm.Direct);
+    [Benchmark] public void DirectWeightGradient() => Convolution.WeightGradient(_shape, _x, _dy, Batch, _dw, _db, Threads, ConvolutionAlgorithm.Direct);
+    [Benchmark] public void DirectInputGradient() => Convolution.InputGradient(_shape, _dy, Batch, _w, _dx, Threads, ConvolutionAlgorithm.Direct);
     [Benchmark] public void LoweredForward() => _lowered.Forward(_x, Batch, _w, _b, _y);
     [Benchmark] public void LoweredWeightGradient() => _lowered.WeightGradient(_x, _dy, Batch, _dw, _db);
     [Benchmark] public void LoweredInputGradient() => _lowered.InputGradient(_dy, Batch, _w, _dx);

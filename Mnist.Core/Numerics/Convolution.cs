@@ -23,6 +23,10 @@ internal readonly record struct ConvolutionShape(int Height, int Width, int Chan
     public ConvolutionShape Transposed => new(OutHeight, OutWidth, Filters, Kernel, Kernel - 1 - Pad, Height, Width, Channels);
 
     internal int PaddedHeight => OutHeight + Kernel - 1;
+
+    /// <summary>Written out by hand: the record's generated text would print <see cref="Transposed"/>, whose own would recurse without end.</summary>
+    public override string ToString() =>
+        $"{Height}×{Width}×{Channels} → {OutHeight}×{OutWidth}×{Filters}, {Kernel}×{Kernel} kernel, pad {Pad}";
     internal int PaddedWidth => OutWidth + Kernel - 1;
 
     internal void Validate()
@@ -53,21 +57,21 @@ internal static class Convolution
 
     /// <summary>output = conv(images, weights) + bias for <paramref name="batch"/> images (bias may be empty: none).</summary>
     public static void Forward(in ConvolutionShape shape, ReadOnlySpan<float> images, int batch, ReadOnlySpan<float> weights,
-        ReadOnlySpan<float> bias, Span<float> output, int threads = 0) =>
-        Forward(Gemm.DefaultIsa, shape, images, batch, weights, bias, output, threads);
+        ReadOnlySpan<float> bias, Span<float> output, int threads = 0, ConvolutionAlgorithm algorithm = ConvolutionAlgorithm.Auto) =>
+        Forward(Gemm.DefaultIsa, shape, images, batch, weights, bias, output, threads, algorithm);
 
     /// <summary>inputGradient = d(loss)/d(input) from the output gradient: the transposed convolution with flipped weights.</summary>
     public static void InputGradient(in ConvolutionShape shape, ReadOnlySpan<float> outputGradient, int batch, ReadOnlySpan<float> weights,
-        Span<float> inputGradient, int threads = 0) =>
-        InputGradient(Gemm.DefaultIsa, shape, outputGradient, batch, weights, inputGradient, threads);
+        Span<float> inputGradient, int threads = 0, ConvolutionAlgorithm algorithm = ConvolutionAlgorithm.Auto) =>
+        InputGradient(Gemm.DefaultIsa, shape, outputGradient, batch, weights, inputGradient, threads, algorithm);
 
     /// <summary>Overwrites weightGradient (Taps × Filters) and biasGradient (Filters; may be empty) with their sums over the batch.</summary>
     public static void WeightGradient(in ConvolutionShape shape, ReadOnlySpan<float> images, ReadOnlySpan<float> outputGradient, int batch,
-        Span<float> weightGradient, Span<float> biasGradient, int threads = 0) =>
-        WeightGradient(Gemm.DefaultIsa, shape, images, outputGradient, batch, weightGradient, biasGradient, threads);
+        Span<float> weightGradient, Span<float> biasGradient, int threads = 0, ConvolutionAlgorithm algorithm = ConvolutionAlgorithm.Auto) =>
+        WeightGradient(Gemm.DefaultIsa, shape, images, outputGradient, batch, weightGradient, biasGradient, threads, algorithm);
 
     internal static unsafe void Forward(GemmIsa isa, in ConvolutionShape shape, ReadOnlySpan<float> images, int batch, ReadOnlySpan<float> weights,
-        ReadOnlySpan<float> bias, Span<float> output, int threads = 0)
+        ReadOnlySpan<float> bias, Span<float> output, int threads = 0, ConvolutionAlgorithm algorithm = ConvolutionAlgorithm.Auto)
     {
         shape.Validate();
         CheckLength(nameof(images), images.Length, (long)batch * shape.InputSize);
@@ -76,11 +80,16 @@ internal static class Convolution
         CheckLength(nameof(output), output.Length, (long)batch * shape.OutputSize);
         if (batch == 0) return;
         fixed (float* x = images, w = weights, b = bias, y = output)
-            ConvolutionJob.ForCurrentThread.Forward(isa, shape, x, batch, w, flip: false, bias.IsEmpty ? null : b, y, ComputeSettings.Resolve(threads));
+        {
+            if (UseWinograd(shape, algorithm))
+                WinogradJob.ForCurrentThread.Forward(isa, shape, x, batch, w, flip: false, bias.IsEmpty ? null : b, y, ComputeSettings.Resolve(threads));
+            else
+                ConvolutionJob.ForCurrentThread.Forward(isa, shape, x, batch, w, flip: false, bias.IsEmpty ? null : b, y, ComputeSettings.Resolve(threads));
+        }
     }
 
     internal static unsafe void InputGradient(GemmIsa isa, in ConvolutionShape shape, ReadOnlySpan<float> outputGradient, int batch, ReadOnlySpan<float> weights,
-        Span<float> inputGradient, int threads = 0)
+        Span<float> inputGradient, int threads = 0, ConvolutionAlgorithm algorithm = ConvolutionAlgorithm.Auto)
     {
         shape.Validate();
         CheckLength(nameof(outputGradient), outputGradient.Length, (long)batch * shape.OutputSize);
@@ -88,11 +97,16 @@ internal static class Convolution
         CheckLength(nameof(inputGradient), inputGradient.Length, (long)batch * shape.InputSize);
         if (batch == 0) return;
         fixed (float* dy = outputGradient, w = weights, dx = inputGradient)
-            ConvolutionJob.ForCurrentThread.Forward(isa, shape.Transposed, dy, batch, w, flip: true, null, dx, ComputeSettings.Resolve(threads));
+        {
+            if (UseWinograd(shape.Transposed, algorithm))
+                WinogradJob.ForCurrentThread.Forward(isa, shape.Transposed, dy, batch, w, flip: true, null, dx, ComputeSettings.Resolve(threads));
+            else
+                ConvolutionJob.ForCurrentThread.Forward(isa, shape.Transposed, dy, batch, w, flip: true, null, dx, ComputeSettings.Resolve(threads));
+        }
     }
 
     internal static unsafe void WeightGradient(GemmIsa isa, in ConvolutionShape shape, ReadOnlySpan<float> images, ReadOnlySpan<float> outputGradient, int batch,
-        Span<float> weightGradient, Span<float> biasGradient, int threads = 0)
+        Span<float> weightGradient, Span<float> biasGradient, int threads = 0, ConvolutionAlgorithm algorithm = ConvolutionAlgorithm.Auto)
     {
         shape.Validate();
         CheckLength(nameof(images), images.Length, (long)batch * shape.InputSize);
@@ -106,12 +120,43 @@ internal static class Convolution
             return;
         }
         fixed (float* x = images, dy = outputGradient, dw = weightGradient, db = biasGradient)
-            ConvolutionJob.ForCurrentThread.WeightGradient(isa, shape, x, dy, batch, dw, biasGradient.IsEmpty ? null : db, ComputeSettings.Resolve(threads));
+        {
+            if (UseWinograd(shape, algorithm))
+                WinogradJob.ForCurrentThread.WeightGradient(isa, shape, x, dy, batch, dw, biasGradient.IsEmpty ? null : db, ComputeSettings.Resolve(threads));
+            else
+                ConvolutionJob.ForCurrentThread.WeightGradient(isa, shape, x, dy, batch, dw, biasGradient.IsEmpty ? null : db, ComputeSettings.Resolve(threads));
+        }
     }
+
+    private static bool UseWinograd(in ConvolutionShape shape, ConvolutionAlgorithm algorithm) => algorithm switch
+    {
+        ConvolutionAlgorithm.Direct => false,
+        ConvolutionAlgorithm.Winograd => WinogradConvolution.Supports(shape)
+            ? true : throw new ArgumentException($"Winograd F(2×2, 5×5) does not fit the convolution {shape}.", nameof(algorithm)),
+        _ => WinogradConvolution.Supports(shape),
+    };
 
     private static void CheckLength(string name, int length, long needed)
     {
         if (length < needed) throw new ArgumentException($"{name} holds {length} floats; the convolution needs {needed}.", name);
+    }
+
+    /// <summary>
+    /// Packs the weights of the convolution whose transposed shape is <paramref name="t"/> as that transposed
+    /// convolution's weights: W'[(k−1−ky, k−1−kx, f), c] = W[(ky, kx, c), f] (t.Channels = f, t.Filters = c).
+    /// </summary>
+    internal static unsafe void PackFlipped(in ConvolutionShape t, float* w, float* dst, int fs)
+    {
+        int k = t.Kernel, filters = t.Channels, channels = t.Filters;
+        for (int ky = 0; ky < k; ky++)
+            for (int kx = 0; kx < k; kx++)
+                for (int f = 0; f < filters; f++)
+                {
+                    float* row = dst + (nint)(((k - 1 - ky) * k + (k - 1 - kx)) * filters + f) * fs;
+                    float* source = w + (nint)(ky * k + kx) * channels * filters + f;
+                    for (int c = 0; c < channels; c++) row[c] = source[(nint)c * filters];
+                    for (int c = channels; c < fs; c++) row[c] = 0f;
+                }
     }
 
     /// <summary>Row stride of packed weights and gradients: the filters rounded up to whole vectors of any instruction set.</summary>
@@ -182,7 +227,7 @@ internal sealed unsafe class ConvolutionJob : IParallelJob
         int fs = Begin(weightGradient: false, isa, shape, input, batch);
         _output = output;
         _packedWeights = _weights.Get((long)shape.Taps * fs + fs);
-        if (flip) PackFlipped(shape, weights, _packedWeights, fs);
+        if (flip) Convolution.PackFlipped(shape, weights, _packedWeights, fs);
         else PackRows(weights, shape.Taps, shape.Filters, _packedWeights, fs);
         _packedBias = null;
         if (bias != null)
@@ -201,24 +246,6 @@ internal sealed unsafe class ConvolutionJob : IParallelJob
             new ReadOnlySpan<float>(src + (nint)r * n, n).CopyTo(new Span<float>(dst + (nint)r * fs, n));
             new Span<float>(dst + (nint)r * fs + n, fs - n).Clear();
         }
-    }
-
-    /// <summary>
-    /// Packs the weights of the convolution whose transposed shape is <paramref name="t"/> as that transposed
-    /// convolution's weights: W'[(k−1−ky, k−1−kx, f), c] = W[(ky, kx, c), f] (t.Channels = f, t.Filters = c).
-    /// </summary>
-    private static void PackFlipped(in ConvolutionShape t, float* w, float* dst, int fs)
-    {
-        int k = t.Kernel, filters = t.Channels, channels = t.Filters;
-        for (int ky = 0; ky < k; ky++)
-            for (int kx = 0; kx < k; kx++)
-                for (int f = 0; f < filters; f++)
-                {
-                    float* row = dst + (nint)(((k - 1 - ky) * k + (k - 1 - kx)) * filters + f) * fs;
-                    float* source = w + (nint)(ky * k + kx) * channels * filters + f;
-                    for (int c = 0; c < channels; c++) row[c] = source[(nint)c * filters];
-                    for (int c = channels; c < fs; c++) row[c] = 0f;
-                }
     }
 
     private void ForwardImage<TOps, TVec>(int image)
@@ -338,7 +365,7 @@ internal sealed unsafe class ConvolutionJob : IParallelJob
     }
 
     /// <summary>sum[f] += Σ_r d[r·ds + f] for f &lt; n, in row order.</summary>
-    private static void SumRows<TOps, TVec>(float* d, int rows, nint ds, int n, float* sum)
+    internal static void SumRows<TOps, TVec>(float* d, int rows, nint ds, int n, float* sum)
         where TOps : struct, IVectorOps<TVec>
         where TVec : struct
     {

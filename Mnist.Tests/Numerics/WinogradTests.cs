@@ -1,0 +1,217 @@
+using Mnist.Core.Numerics;
+
+namespace Mnist.Tests.Numerics;
+
+/// <summary>Winograd F(2×2, 5×5) and F(4×4, 3×3): their matrices exactly, and their three products against the direct loops of <see cref="ReferenceConvolution"/>.</summary>
+internal class WinogradTests
+{
+    private const int Batch = 3;
+
+    /// <summary>Winograd's error is normwise: up to 1e-6 of the largest |terms| sum on top of the elementwise 1e-4.</summary>
+    private const double Normwise = 1e-6;
+
+    // Supported shapes: the cnn's conv2, conv3 and conv4; more filters than channels; sizes that are not whole tiles
+    // (the last tiles hang over the edge); a 2×2 image, smaller than one tile.
+    private static readonly int[][] Shapes =
+    [
+        [28, 28, 32, 5, 2, 28, 28, 32],
+        [14, 14, 32, 3, 1, 14, 14, 64],
+        [14, 14, 64, 3, 1, 14, 14, 64],
+        [6, 10, 16, 5, 2, 6, 10, 48],
+        [7, 5, 16, 5, 2, 7, 5, 32],
+        [5, 7, 32, 3, 1, 5, 7, 16],
+        [2, 2, 16, 5, 2, 2, 2, 16],
+        [2, 2, 16, 3, 1, 2, 2, 16],
+    ];
+
+    private static IEnumerable<TestCaseData> Cases() =>
+        Shapes.Select(s => new TestCaseData(new ConvolutionShape(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7])).SetArgDisplayNames(string.Join("×", s)));
+
+    /// <summary>Bᵀ (6 × 6) as the code applies it: column l is the transform of the unit vector e_l.</summary>
+    private static double[,] InputMatrix()
+    {
+        var bt = new double[6, 6];
+        for (int l = 0; l < 6; l++)
+        {
+            var d = new float[6];
+            d[l] = 1f;
+            WinogradConvolution.InputLine<ScalarOps, float>(d[0], d[1], d[2], d[3], d[4], d[5], out var t0, out var t1, out var t2, out var t3, out var t4, out var t5);
+            float[] t = [t0, t1, t2, t3, t4, t5];
+            for (int j = 0; j < 6; j++) bt[j, l] = t[j];
+        }
+        return bt;
+    }
+
+    /// <summary>Aᵀ (m × 6) as the output transform applies it.</summary>
+    private static unsafe double[,] OutputMatrix(int m)
+    {
+        var at = new double[m, 6];
+        float* y = stackalloc float[4];
+        for (int j = 0; j < 6; j++)
+        {
+            var v = new float[6];
+            v[j] = 1f;
+            WinogradConvolution.OutputLine<ScalarOps, float>(m, v[0], v[1], v[2], v[3], v[4], v[5], y, 1);
+            for (int i = 0; i < m; i++) at[i, j] = y[i];
+        }
+        return at;
+    }
+
+    /// <summary>A (6 × m) as the output-gradient transform applies it.</summary>
+    private static unsafe double[,] GradientMatrix(int m)
+    {
+        var a = new double[6, m];
+        float* y = stackalloc float[4];
+        float* v = stackalloc float[6];
+        for (int i = 0; i < m; i++)
+        {
+            for (int k = 0; k < 4; k++) y[k] = k == i ? 1f : 0f;
+            WinogradConvolution.GradientLine<ScalarOps, float>(m, y, 1, v, 1);
+            for (int j = 0; j < 6; j++) a[j, i] = v[j];
+        }
+        return a;
+    }
+
+    [TestCase(5)]
+    [TestCase(3)]
+    public void TheTransformsComputeTheOneDimensionalCorrelationExactly(int kernel)
+    {
+        // y_i = Σ_k d_{i+k}·g_k for all d, g  ⇔  Σ_j Aᵀ[i,j]·G[j,k]·Bᵀ[j,l] = [l = i + k] for every i < m, k < r, l < 6.
+        int m = WinogradConvolution.OutputTile(kernel);
+        Assert.That(m + kernel - 1, Is.EqualTo(WinogradConvolution.TileSide));
+        var bt = InputMatrix();
+        var at = OutputMatrix(m);
+        var g = WinogradConvolution.G(kernel);
+        for (int i = 0; i < m; i++)
+            for (int k = 0; k < kernel; k++)
+                for (int l = 0; l < 6; l++)
+                {
+                    double sum = 0;
+                    for (int j = 0; j < 6; j++) sum += at[i, j] * g[j * kernel + k] * bt[j, l];
+                    Assert.That(sum, Is.EqualTo(l == i + k ? 1.0 : 0.0).Within(1e-12), $"i={i} k={k} l={l}");
+                }
+    }
+
+    [TestCase(2)]
+    [TestCase(4)]
+    public void TheGradientTransformIsTheOutputTransformTransposed(int m)
+    {
+        var at = OutputMatrix(m);
+        var a = GradientMatrix(m);
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < 6; j++)
+                Assert.That(a[j, i], Is.EqualTo(at[i, j]), $"A[{j},{i}]");
+    }
+
+    [TestCaseSource(nameof(Cases))]
+    public void ForwardMatchesTheReference(ConvolutionShape shape)
+    {
+        Assert.That(WinogradConvolution.Supports(shape), Is.True);
+        var random = new Random(shape.GetHashCode() + 10);
+        var images = ConvolutionTests.RandomArray(random, Batch * shape.InputSize);
+        var weights = ConvolutionTests.RandomArray(random, shape.Taps * shape.Filters);
+        var bias = ConvolutionTests.RandomArray(random, shape.Filters);
+        var want = new float[Batch * shape.OutputSize];
+        var bound = new float[want.Length];
+        ReferenceConvolution.Forward(shape, images, Batch, weights, bias, want);
+        ReferenceConvolution.Forward(shape, TestMatrices.Abs(images), Batch, TestMatrices.Abs(weights), TestMatrices.Abs(bias), bound);
+        foreach (var isa in ConvolutionTests.SupportedIsas())
+        {
+            var got = Enumerable.Repeat(float.NaN, want.Length).ToArray();
+            Convolution.Forward(isa, shape, images, Batch, weights, bias, got, threads: 2, ConvolutionAlgorithm.Winograd);
+            ConvolutionTests.AssertClose(got, want, bound, $"{isa} Winograd output", Normwise);
+        }
+    }
+
+    [TestCaseSource(nameof(Cases))]
+    public void InputGradientMatchesTheReferenceScatter(ConvolutionShape shape)
+    {
+        var random = new Random(shape.GetHashCode() + 11);
+        var outputGradient = ConvolutionTests.RandomArray(random, Batch * shape.OutputSize);
+        var weights = ConvolutionTests.RandomArray(random, shape.Taps * shape.Filters);
+        var want = new float[Batch * shape.InputSize];
+        var bound = new float[want.Length];
+        ReferenceConvolution.InputGradient(shape, outputGradient, Batch, weights, want);
+        ReferenceConvolution.InputGradient(shape, TestMatrices.Abs(outputGradient), Batch, TestMatrices.Abs(weights), bound);
+        foreach (var isa in ConvolutionTests.SupportedIsas())
+        {
+            var got = Enumerable.Repeat(float.NaN, want.Length).ToArray();
+            Convolution.InputGradient(isa, shape, outputGradient, Batch, weights, got, threads: 2, ConvolutionAlgorithm.Winograd);
+            ConvolutionTests.AssertClose(got, want, bound, $"{isa} Winograd input gradient", Normwise);
+        }
+    }
+
+    [TestCaseSource(nameof(Cases))]
+    public void WeightGradientMatchesTheReference(ConvolutionShape shape)
+    {
+        // More images than chunks (8), so chunks hold several: the 3×3 shapes then put several images in one block.
+        const int WeightGradientBatch = 19;
+        var random = new Random(shape.GetHashCode() + 12);
+        var images = ConvolutionTests.RandomArray(random, WeightGradientBatch * shape.InputSize);
+        var outputGradient = ConvolutionTests.RandomArray(random, WeightGradientBatch * shape.OutputSize);
+        var want = new float[shape.Taps * shape.Filters];
+        var wantBias = new float[shape.Filters];
+        var bound = new float[want.Length];
+        var boundBias = new float[shape.Filters];
+        ReferenceConvolution.WeightGradient(shape, images, outputGradient, WeightGradientBatch, want, wantBias);
+        ReferenceConvolution.WeightGradient(shape, TestMatrices.Abs(images), TestMatrices.Abs(outputGradient), WeightGradientBatch, bound, boundBias);
+        foreach (var isa in ConvolutionTests.SupportedIsas())
+        {
+            var got = Enumerable.Repeat(float.NaN, want.Length).ToArray();
+            var gotBias = Enumerable.Repeat(float.NaN, shape.Filters).ToArray();
+            Convolution.WeightGradient(isa, shape, images, outputGradient, WeightGradientBatch, got, gotBias, threads: 2, ConvolutionAlgorithm.Winograd);
+            ConvolutionTests.AssertClose(got, want, bound, $"{isa} Winograd weight gradient", Normwise);
+            ConvolutionTests.AssertClose(gotBias, wantBias, boundBias, $"{isa} Winograd bias gradient");
+        }
+    }
+
+    [TestCase(5)]
+    [TestCase(3)]
+    public void ResultsAreBitIdenticalForAnyThreadCount(int kernel)
+    {
+        var shape = kernel == 5 ? new ConvolutionShape(28, 28, 32, 5, 2, 28, 28, 32) : new ConvolutionShape(14, 14, 32, 3, 1, 14, 14, 64);
+        const int batch = 11; // more images than weight-gradient chunks, not a multiple of them
+        var random = new Random(4);
+        var images = ConvolutionTests.RandomArray(random, batch * shape.InputSize);
+        var weights = ConvolutionTests.RandomArray(random, shape.Taps * shape.Filters);
+        var bias = ConvolutionTests.RandomArray(random, shape.Filters);
+        (float[] Output, float[] InputGradient, float[] WeightGradient, float[] BiasGradient) Run(int threads)
+        {
+            var output = new float[batch * shape.OutputSize];
+            var inputGradient = new float[batch * shape.InputSize];
+            var weightGradient = new float[shape.Taps * shape.Filters];
+            var biasGradient = new float[shape.Filters];
+            Convolution.Forward(shape, images, batch, weights, bias, output, threads, ConvolutionAlgorithm.Winograd);
+            Convolution.InputGradient(shape, output, batch, weights, inputGradient, threads, ConvolutionAlgorithm.Winograd);
+            Convolution.WeightGradient(shape, images, output, batch, weightGradient, biasGradient, threads, ConvolutionAlgorithm.Winograd);
+            return (output, inputGradient, weightGradient, biasGradient);
+        }
+        var one = Run(1);
+        foreach (int threads in new[] { 2, 3 })
+        {
+            var other = Run(threads);
+            Assert.That(other.Output, Is.EqualTo(one.Output), $"output, {threads} threads");
+            Assert.That(other.InputGradient, Is.EqualTo(one.InputGradient), $"input gradient, {threads} threads");
+            Assert.That(other.WeightGradient, Is.EqualTo(one.WeightGradient), $"weight gradient, {threads} threads");
+            Assert.That(other.BiasGradient, Is.EqualTo(one.BiasGradient), $"bias gradient, {threads} threads");
+        }
+    }
+
+    [Test]
+    public void AutoPicksWinogradOnlyWhereItFitsAndAnExplicitMisfitIsRefused()
+    {
+        var conv2 = new ConvolutionShape(28, 28, 32, 5, 2, 28, 28, 32);
+        var conv3 = new ConvolutionShape(14, 14, 32, 3, 1, 14, 14, 64);
+        Assert.That(WinogradConvolution.Supports(conv2), Is.True);
+        Assert.That(WinogradConvolution.Supports(conv2.Transposed), Is.True);
+        Assert.That(WinogradConvolution.Supports(conv3), Is.True);
+        Assert.That(WinogradConvolution.Supports(conv3.Transposed), Is.True);
+        Assert.That(WinogradConvolution.Supports(new ConvolutionShape(28, 28, 1, 5, 2, 28, 28, 32)), Is.False, "conv1: one channel");
+        Assert.That(WinogradConvolution.Supports(new ConvolutionShape(9, 8, 16, 3, 0, 7, 6, 16)), Is.False, "valid");
+        Assert.That(WinogradConvolution.Supports(new ConvolutionShape(8, 8, 16, 7, 3, 8, 8, 16)), Is.False, "7×7");
+        Assert.That(WinogradConvolution.Supports(new ConvolutionShape(14, 14, 32, 3, 1, 14, 14, 20)), Is.False, "20 filters");
+        var misfit = new ConvolutionShape(14, 14, 32, 3, 1, 14, 14, 20);
+        Assert.Throws<ArgumentException>(() => Convolution.Forward(misfit, new float[misfit.InputSize], 1, new float[misfit.Taps * misfit.Filters], [],
+            new float[misfit.OutputSize], 1, ConvolutionAlgorithm.Winograd));
+    }
+}
