@@ -190,8 +190,53 @@ internal static class Convolution
     }
 }
 
+/// <summary>
+/// What the convolution jobs share: the instruction-set switch of each part, and the in-order sum of the weight
+/// gradient's chunk partials.
+/// </summary>
+internal abstract unsafe class ConvolutionPartsJob : IParallelJob
+{
+    protected GemmIsa Isa;
+    protected bool WeightGradientMode;
+
+    public void Execute(int part)
+    {
+        switch (Isa)
+        {
+            case GemmIsa.Avx512: Execute<Avx512Ops, Vector512<float>>(part); break;
+            case GemmIsa.Avx2: Execute<Avx2Ops, Vector256<float>>(part); break;
+            default: Execute<ScalarOps, float>(part); break;
+        }
+    }
+
+    private void Execute<TOps, TVec>(int part)
+        where TOps : struct, IVectorOps<TVec>
+        where TVec : struct
+    {
+        if (WeightGradientMode) WeightGradientChunk<TOps, TVec>(part);
+        else ForwardImage<TOps, TVec>(part);
+    }
+
+    protected abstract void ForwardImage<TOps, TVec>(int image)
+        where TOps : struct, IVectorOps<TVec>
+        where TVec : struct;
+
+    protected abstract void WeightGradientChunk<TOps, TVec>(int chunk)
+        where TOps : struct, IVectorOps<TVec>
+        where TVec : struct;
+
+    /// <summary>Adds chunks 1.. onto chunk 0 in chunk order, so the sum does not depend on which thread took which chunk; returns chunk 0.</summary>
+    protected static Span<float> AddChunksInOrder(float* partials, int chunks, long chunkLength)
+    {
+        var total = new Span<float>(partials, (int)chunkLength);
+        for (int chunk = 1; chunk < chunks; chunk++)
+            System.Numerics.Tensors.TensorPrimitives.Add(total, new ReadOnlySpan<float>(partials + chunk * chunkLength, (int)chunkLength), total);
+        return total;
+    }
+}
+
 /// <summary>One convolution call's plan and shared inputs; one instance per calling thread is reused, so a call allocates nothing.</summary>
-internal sealed unsafe class ConvolutionJob : IParallelJob
+internal sealed unsafe class ConvolutionJob : ConvolutionPartsJob
 {
     [ThreadStatic] private static ConvolutionJob? t_job;
     [ThreadStatic] private static ScratchBuffer? t_image;
@@ -203,8 +248,6 @@ internal sealed unsafe class ConvolutionJob : IParallelJob
 
     private readonly ScratchBuffer _weights = new();
     private readonly ScratchBuffer _partials = new();
-    private bool _weightGradient;
-    private GemmIsa _isa;
     private ConvolutionShape _shape;
     private float* _input, _outputGradient, _output, _packedWeights, _packedBias;
     private int _batch, _chunks, _filterStride;
@@ -214,8 +257,8 @@ internal sealed unsafe class ConvolutionJob : IParallelJob
     /// <summary>Records the call's common inputs; returns the filter stride.</summary>
     private int Begin(bool weightGradient, GemmIsa isa, in ConvolutionShape shape, float* input, int batch)
     {
-        _weightGradient = weightGradient;
-        _isa = isa;
+        WeightGradientMode = weightGradient;
+        Isa = isa;
         _shape = shape;
         _input = input;
         _batch = batch;
@@ -248,9 +291,7 @@ internal sealed unsafe class ConvolutionJob : IParallelJob
         }
     }
 
-    private void ForwardImage<TOps, TVec>(int image)
-        where TOps : struct, IVectorOps<TVec>
-        where TVec : struct
+    protected override void ForwardImage<TOps, TVec>(int image)
     {
         ref readonly ConvolutionShape s = ref _shape;
         float* padded = ImageScratch.Get(Convolution.PaddedLength(s));
@@ -302,18 +343,13 @@ internal sealed unsafe class ConvolutionJob : IParallelJob
         _output = _partials.Get(_chunks * chunkLength);
         ParallelRunner.Run(this, _chunks, threads);
 
-        // Chunks added in chunk order: the sum does not depend on which thread took which chunk.
-        var total = new Span<float>(_output, (int)chunkLength);
-        for (int chunk = 1; chunk < _chunks; chunk++)
-            System.Numerics.Tensors.TensorPrimitives.Add(total, new ReadOnlySpan<float>(_output + chunk * chunkLength, (int)chunkLength), total);
+        var total = AddChunksInOrder(_output, _chunks, chunkLength);
         for (int t = 0; t < shape.Taps; t++)
             total.Slice(t * fs, shape.Filters).CopyTo(new Span<float>(weightGradient + (nint)t * shape.Filters, shape.Filters));
         if (biasGradient != null) total.Slice(shape.Taps * fs, shape.Filters).CopyTo(new Span<float>(biasGradient, shape.Filters));
     }
 
-    private void WeightGradientChunk<TOps, TVec>(int chunk)
-        where TOps : struct, IVectorOps<TVec>
-        where TVec : struct
+    protected override void WeightGradientChunk<TOps, TVec>(int chunk)
     {
         ref readonly ConvolutionShape s = ref _shape;
         int fs = _filterStride, w = TOps.Width;
@@ -384,25 +420,6 @@ internal sealed unsafe class ConvolutionJob : IParallelJob
         }
     }
 
-    // ---------------------------------------------------------------- parts
-
-    public void Execute(int part)
-    {
-        switch (_isa)
-        {
-            case GemmIsa.Avx512: Execute<Avx512Ops, Vector512<float>>(part); break;
-            case GemmIsa.Avx2: Execute<Avx2Ops, Vector256<float>>(part); break;
-            default: Execute<ScalarOps, float>(part); break;
-        }
-    }
-
-    private void Execute<TOps, TVec>(int part)
-        where TOps : struct, IVectorOps<TVec>
-        where TVec : struct
-    {
-        if (_weightGradient) WeightGradientChunk<TOps, TVec>(part);
-        else ForwardImage<TOps, TVec>(part);
-    }
 }
 
 /// <summary>The slow, obviously-correct twin of <see cref="Convolution"/> that the tests compare against: direct loops, double sums.</summary>

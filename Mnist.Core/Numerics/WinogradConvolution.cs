@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 
 namespace Mnist.Core.Numerics;
 
@@ -202,7 +201,7 @@ internal static class WinogradConvolution
 }
 
 /// <summary>One Winograd call's plan and shared inputs; one instance per calling thread is reused, so a call allocates nothing.</summary>
-internal sealed unsafe class WinogradJob : IParallelJob
+internal sealed unsafe class WinogradJob : ConvolutionPartsJob
 {
     private const int TileSide = WinogradConvolution.TileSide, Positions = WinogradConvolution.Positions;
 
@@ -219,8 +218,6 @@ internal sealed unsafe class WinogradJob : IParallelJob
 
     private readonly ScratchBuffer _transformed = new();
     private readonly ScratchBuffer _flipped = new();
-    private bool _weightGradient;
-    private GemmIsa _isa;
     private ConvolutionShape _shape;
     private float* _input, _u, _bias, _output, _outputGradient;
     private int _batch, _chunks;
@@ -255,10 +252,7 @@ internal sealed unsafe class WinogradJob : IParallelJob
         _output = _transformed.Get(_chunks * chunkLength);
         ParallelRunner.Run(this, _chunks, threads);
 
-        // Chunks added in chunk order: the sum does not depend on which thread took which chunk.
-        var total = new Span<float>(_output, (int)chunkLength);
-        for (int chunk = 1; chunk < _chunks; chunk++)
-            System.Numerics.Tensors.TensorPrimitives.Add(total, new ReadOnlySpan<float>(_output + chunk * chunkLength, (int)chunkLength), total);
+        var total = AddChunksInOrder(_output, _chunks, chunkLength);
         WinogradConvolution.TransformWeightGradient(shape.Kernel, shape.Channels, shape.Filters, _output, weightGradient);
         if (biasGradient != null) total.Slice((int)(chunkLength - shape.Filters), shape.Filters).CopyTo(new Span<float>(biasGradient, shape.Filters));
     }
@@ -268,30 +262,13 @@ internal sealed unsafe class WinogradJob : IParallelJob
 
     private void Begin(bool weightGradient, GemmIsa isa, in ConvolutionShape shape, float* input, int batch)
     {
-        _weightGradient = weightGradient;
-        _isa = isa;
+        WeightGradientMode = weightGradient;
+        Isa = isa;
         _shape = shape;
         _input = input;
         _batch = batch;
     }
 
-    public void Execute(int part)
-    {
-        switch (_isa)
-        {
-            case GemmIsa.Avx512: Execute<Avx512Ops, Vector512<float>>(part); break;
-            case GemmIsa.Avx2: Execute<Avx2Ops, Vector256<float>>(part); break;
-            default: Execute<ScalarOps, float>(part); break;
-        }
-    }
-
-    private void Execute<TOps, TVec>(int part)
-        where TOps : struct, IVectorOps<TVec>
-        where TVec : struct
-    {
-        if (_weightGradient) WeightGradientChunk<TOps, TVec>(part);
-        else ForwardImage<TOps, TVec>(part);
-    }
 
     /// <summary>
     /// The tiling: m×m output tiles (the last ones may hang over the edge), in blocks of whole tile rows of one image,
@@ -375,9 +352,7 @@ internal sealed unsafe class WinogradJob : IParallelJob
         }
     }
 
-    private void ForwardImage<TOps, TVec>(int image)
-        where TOps : struct, IVectorOps<TVec>
-        where TVec : struct
+    protected override void ForwardImage<TOps, TVec>(int image)
     {
         ref readonly ConvolutionShape s = ref _shape;
         int c = s.Channels, f = s.Filters, w = TOps.Width, mr = GemmKernels<TOps, TVec>.MR;
@@ -445,9 +420,7 @@ internal sealed unsafe class WinogradJob : IParallelJob
         }
     }
 
-    private void WeightGradientChunk<TOps, TVec>(int chunk)
-        where TOps : struct, IVectorOps<TVec>
-        where TVec : struct
+    protected override void WeightGradientChunk<TOps, TVec>(int chunk)
     {
         ref readonly ConvolutionShape s = ref _shape;
         int c = s.Channels, f = s.Filters, w = TOps.Width, mr = GemmKernels<TOps, TVec>.MR;

@@ -29,8 +29,11 @@ internal class ConvolutionTests
         [31, 3, 16, 5, 2, 31, 3, 5],
     ];
 
-    private static IEnumerable<TestCaseData> Cases() =>
-        Shapes.Select(s => new TestCaseData(new ConvolutionShape(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7])).SetArgDisplayNames(string.Join("×", s)));
+    private static IEnumerable<TestCaseData> Cases() => CasesOf(Shapes);
+
+    /// <summary>One test case per (height, width, channels, kernel, pad, outHeight, outWidth, filters), named by its sizes.</summary>
+    internal static IEnumerable<TestCaseData> CasesOf(int[][] shapes) =>
+        shapes.Select(s => new TestCaseData(new ConvolutionShape(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7])).SetArgDisplayNames(string.Join("×", s)));
 
     internal static float[] RandomArray(Random random, int length) =>
         Enumerable.Range(0, length).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
@@ -109,10 +112,12 @@ internal class ConvolutionTests
         }
     }
 
-    [Test]
-    public void ResultsAreBitIdenticalForAnyThreadCount()
+    [TestCase(ConvolutionAlgorithm.Direct, 3)]
+    [TestCase(ConvolutionAlgorithm.Winograd, 5)]
+    [TestCase(ConvolutionAlgorithm.Winograd, 3)]
+    public void ResultsAreBitIdenticalForAnyThreadCount(ConvolutionAlgorithm algorithm, int kernel)
     {
-        var shape = new ConvolutionShape(14, 14, 32, 3, 1, 14, 14, 64);
+        var shape = kernel == 5 ? new ConvolutionShape(28, 28, 32, 5, 2, 28, 28, 32) : new ConvolutionShape(14, 14, 32, 3, 1, 14, 14, 64);
         const int batch = 19; // more images than weight-gradient chunks, not a multiple of them
         var random = new Random(3);
         var images = RandomArray(random, batch * shape.InputSize);
@@ -125,9 +130,9 @@ internal class ConvolutionTests
             var inputGradient = new float[batch * shape.InputSize];
             var weightGradient = new float[shape.Taps * shape.Filters];
             var biasGradient = new float[shape.Filters];
-            Convolution.Forward(shape, images, batch, weights, bias, output, threads, ConvolutionAlgorithm.Direct);
-            Convolution.InputGradient(shape, outputGradient, batch, weights, inputGradient, threads, ConvolutionAlgorithm.Direct);
-            Convolution.WeightGradient(shape, images, outputGradient, batch, weightGradient, biasGradient, threads, ConvolutionAlgorithm.Direct);
+            Convolution.Forward(shape, images, batch, weights, bias, output, threads, algorithm);
+            Convolution.InputGradient(shape, outputGradient, batch, weights, inputGradient, threads, algorithm);
+            Convolution.WeightGradient(shape, images, outputGradient, batch, weightGradient, biasGradient, threads, algorithm);
             return (output, inputGradient, weightGradient, biasGradient);
         }
         var one = Run(1);

@@ -24,8 +24,7 @@ internal class WinogradTests
         [2, 2, 16, 3, 1, 2, 2, 16],
     ];
 
-    private static IEnumerable<TestCaseData> Cases() =>
-        Shapes.Select(s => new TestCaseData(new ConvolutionShape(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7])).SetArgDisplayNames(string.Join("×", s)));
+    private static IEnumerable<TestCaseData> Cases() => ConvolutionTests.CasesOf(Shapes);
 
     /// <summary>Bᵀ (6 × 6) as the code applies it: column l is the transform of the unit vector e_l.</summary>
     private static double[,] InputMatrix()
@@ -165,37 +164,7 @@ internal class WinogradTests
         }
     }
 
-    [TestCase(5)]
-    [TestCase(3)]
-    public void ResultsAreBitIdenticalForAnyThreadCount(int kernel)
-    {
-        var shape = kernel == 5 ? new ConvolutionShape(28, 28, 32, 5, 2, 28, 28, 32) : new ConvolutionShape(14, 14, 32, 3, 1, 14, 14, 64);
-        const int batch = 11; // more images than weight-gradient chunks, not a multiple of them
-        var random = new Random(4);
-        var images = ConvolutionTests.RandomArray(random, batch * shape.InputSize);
-        var weights = ConvolutionTests.RandomArray(random, shape.Taps * shape.Filters);
-        var bias = ConvolutionTests.RandomArray(random, shape.Filters);
-        (float[] Output, float[] InputGradient, float[] WeightGradient, float[] BiasGradient) Run(int threads)
-        {
-            var output = new float[batch * shape.OutputSize];
-            var inputGradient = new float[batch * shape.InputSize];
-            var weightGradient = new float[shape.Taps * shape.Filters];
-            var biasGradient = new float[shape.Filters];
-            Convolution.Forward(shape, images, batch, weights, bias, output, threads, ConvolutionAlgorithm.Winograd);
-            Convolution.InputGradient(shape, output, batch, weights, inputGradient, threads, ConvolutionAlgorithm.Winograd);
-            Convolution.WeightGradient(shape, images, output, batch, weightGradient, biasGradient, threads, ConvolutionAlgorithm.Winograd);
-            return (output, inputGradient, weightGradient, biasGradient);
-        }
-        var one = Run(1);
-        foreach (int threads in new[] { 2, 3 })
-        {
-            var other = Run(threads);
-            Assert.That(other.Output, Is.EqualTo(one.Output), $"output, {threads} threads");
-            Assert.That(other.InputGradient, Is.EqualTo(one.InputGradient), $"input gradient, {threads} threads");
-            Assert.That(other.WeightGradient, Is.EqualTo(one.WeightGradient), $"weight gradient, {threads} threads");
-            Assert.That(other.BiasGradient, Is.EqualTo(one.BiasGradient), $"bias gradient, {threads} threads");
-        }
-    }
+    // Bit-identical for any thread count: ConvolutionTests.ResultsAreBitIdenticalForAnyThreadCount, both algorithms.
 
     [Test]
     public void AutoPicksWinogradOnlyWhereItFitsAndAnExplicitMisfitIsRefused()
