@@ -269,7 +269,6 @@ internal sealed unsafe class WinogradJob : ConvolutionPartsJob
         _batch = batch;
     }
 
-
     /// <summary>
     /// The tiling: m×m output tiles (the last ones may hang over the edge), in blocks of whole tile rows of one image,
     /// or of <see cref="Images"/> whole images when several fit (the weight gradient's GEMMs then sum over more tiles
