@@ -23,11 +23,11 @@ internal readonly record struct ConvolutionShape(int Height, int Width, int Chan
     public ConvolutionShape Transposed => new(OutHeight, OutWidth, Filters, Kernel, Kernel - 1 - Pad, Height, Width, Channels);
 
     internal int PaddedHeight => OutHeight + Kernel - 1;
+    internal int PaddedWidth => OutWidth + Kernel - 1;
 
     /// <summary>Written out by hand: the record's generated text would print <see cref="Transposed"/>, whose own would recurse without end.</summary>
     public override string ToString() =>
         $"{Height}×{Width}×{Channels} → {OutHeight}×{OutWidth}×{Filters}, {Kernel}×{Kernel} kernel, pad {Pad}";
-    internal int PaddedWidth => OutWidth + Kernel - 1;
 
     internal void Validate()
     {
@@ -132,7 +132,7 @@ internal static class Convolution
     {
         ConvolutionAlgorithm.Direct => false,
         ConvolutionAlgorithm.Winograd => WinogradConvolution.Supports(shape)
-            ? true : throw new ArgumentException($"Winograd F(2×2, 5×5) does not fit the convolution {shape}.", nameof(algorithm)),
+            ? true : throw new ArgumentException($"Winograd (F(2×2, 5×5) or F(4×4, 3×3)) does not fit the convolution {shape}.", nameof(algorithm)),
         _ => WinogradConvolution.Supports(shape),
     };
 
@@ -419,7 +419,6 @@ internal sealed unsafe class ConvolutionJob : ConvolutionPartsJob
             sum[f] += acc;
         }
     }
-
 }
 
 /// <summary>The slow, obviously-correct twin of <see cref="Convolution"/> that the tests compare against: direct loops, double sums.</summary>
