@@ -10,7 +10,7 @@ public enum LearningRateSchedule
     None,
     /// <summary>Cosine annealing from the learning rate towards zero.</summary>
     Cosine,
-    /// <summary>Linear warm-up from lr/25 over the first 30 %, then cosine annealing.</summary>
+    /// <summary>Linear warm-up from lr/25 over the first <see cref="NeuralTrainerOptions.Warmup"/> of training (30 %), then cosine annealing.</summary>
     OneCycle,
     /// <summary>Reduce on plateau of the validation loss (a callback).</summary>
     Plateau,
@@ -29,6 +29,7 @@ public sealed record NeuralTrainerOptions
     public double Momentum { get; init; } = 0.9;
     public double WeightDecay { get; init; }
     public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Cosine;
+    public double Warmup { get; init; } = 0.3;
     public bool Augment { get; init; }
     public double Rotation { get; init; } = 10;
     public double Zoom { get; init; } = 0.1;
@@ -50,6 +51,7 @@ public sealed record NeuralTrainerOptions
         .Double("weight-decay", o => o.WeightDecay, (o, v) => o with { WeightDecay = v }, "L2 weight decay (decoupled for adamw)", min: 0)
         .Choice("schedule", o => o.Schedule, (o, v) => o with { Schedule = v }, "learning-rate schedule",
             ("none", LearningRateSchedule.None), ("cosine", LearningRateSchedule.Cosine), ("onecycle", LearningRateSchedule.OneCycle), ("plateau", LearningRateSchedule.Plateau))
+        .Double("warmup", o => o.Warmup, (o, v) => o with { Warmup = v }, "onecycle: share of training spent warming up from lr/25", min: 0, below: 1)
         .Bool("augment", o => o.Augment, (o, v) => o with { Augment = v }, "random affine augmentation of each batch")
         .Double("rotation", o => o.Rotation, (o, v) => o with { Rotation = v }, "augmentation: largest rotation in degrees", min: 0, max: 180)
         .Double("zoom", o => o.Zoom, (o, v) => o with { Zoom = v }, "augmentation: largest relative zoom", min: 0, below: 1)
@@ -63,10 +65,10 @@ public sealed record NeuralTrainerOptions
     public double ScheduledRate(double t) => Schedule switch
     {
         LearningRateSchedule.Cosine => LearningRate * 0.5 * (1 + Math.Cos(Math.PI * t)),
-        // One-cycle: linear warm-up from lr/25 over the first 30 %, then cosine annealing towards zero.
-        LearningRateSchedule.OneCycle => t < 0.3
-            ? LearningRate * (0.04 + 0.96 * t / 0.3)
-            : LearningRate * 0.5 * (1 + Math.Cos(Math.PI * (t - 0.3) / 0.7)),
+        // One-cycle: linear warm-up from lr/25 over the first Warmup share, then cosine annealing towards zero.
+        LearningRateSchedule.OneCycle => t < Warmup
+            ? LearningRate * (0.04 + 0.96 * t / Warmup)
+            : LearningRate * 0.5 * (1 + Math.Cos(Math.PI * (t - Warmup) / (1 - Warmup))),
         _ => LearningRate,
     };
 }
