@@ -4,7 +4,7 @@ namespace Mnist.Core.Training.Ensembles;
 internal sealed record EnsembleOptions
 {
     /// <summary>The members, in the syntax of <see cref="EnsembleMembers.Parse"/>, e.g. <c>cnn*5</c> or <c>cnn(epochs=3)*2,knn</c>.</summary>
-    public string Members { get; init; } = "cnn-small*3";
+    public string Members { get; init; } = "mlp*3";
     /// <summary>Test-time augmentation for every member that has a <c>tta</c> hyperparameter and does not set it itself; 0 leaves the members' own.</summary>
     public int Tta { get; init; }
     public int Seed { get; init; } = 42;
