@@ -22,6 +22,8 @@ public sealed class Conv2D(int filters, int kernelSize, Padding padding = Paddin
     public int Filters { get; } = filters > 0 ? filters : throw new ArgumentOutOfRangeException(nameof(filters));
     public int KernelSize { get; } = kernelSize > 0 ? kernelSize : throw new ArgumentOutOfRangeException(nameof(kernelSize));
     public Padding Padding { get; } = padding;
+    /// <summary>The kernels of the three products: Auto uses Winograd where it fits (<see cref="WinogradConvolution.Supports"/>).</summary>
+    internal ConvolutionAlgorithm Algorithm { get; init; }
     public override string Describe() => $"Conv2D {Filters} {KernelSize}×{KernelSize} {Padding.ToString().ToLowerInvariant()}";
     public override IReadOnlyList<Parameter> Parameters => [_weights, _bias];
 
@@ -48,12 +50,12 @@ public sealed class Conv2D(int filters, int kernelSize, Padding padding = Paddin
     }
 
     public override void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, bool training) =>
-        Convolution.Forward(Shape, input, batch, _weights.Value, _bias.Value, output);
+        Convolution.Forward(Shape, input, batch, _weights.Value, _bias.Value, output, algorithm: Algorithm);
 
     public override void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
     {
         var shape = Shape;
-        Convolution.WeightGradient(shape, input, outputGradient, batch, _weights.Gradient, _bias.Gradient);
-        if (!inputGradient.IsEmpty) Convolution.InputGradient(shape, outputGradient, batch, _weights.Value, inputGradient);
+        Convolution.WeightGradient(shape, input, outputGradient, batch, _weights.Gradient, _bias.Gradient, algorithm: Algorithm);
+        if (!inputGradient.IsEmpty) Convolution.InputGradient(shape, outputGradient, batch, _weights.Value, inputGradient, algorithm: Algorithm);
     }
 }

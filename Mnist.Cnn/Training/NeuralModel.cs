@@ -83,7 +83,7 @@ public sealed class NeuralModel : ITrainedModel
         var spec = NetworkSpec.Read(reader);
         // Each stored value takes 4 bytes: a network needing more than the payload holds is refused before it is allocated.
         long weightBudget = (reader.BaseStream.Length - reader.BaseStream.Position) / sizeof(float);
-        var weights = OwnBackend.Build(spec, seed: 0, weightBudget: weightBudget);
+        var weights = OwnBackend.Build(spec, seed: 0, weightBudget: weightBudget, winograd: options.Winograd);
         foreach (var values in weights.Parameters.Select(p => p.Value).Concat(weights.Layers.SelectMany(l => l.State)))
         {
             int length = reader.ReadInt32();

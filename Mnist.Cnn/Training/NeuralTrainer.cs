@@ -33,7 +33,9 @@ public sealed class NeuralTrainer(string name, Func<TensorShape, NetworkSpec> ar
     private const int CheckpointVersion = 1;
 
     public string Name { get; } = name;
-    public NeuralTrainerOptions Options { get; } = NeuralTrainerOptions.Schema.Validate(options);
+    public NeuralTrainerOptions Options { get; } = NeuralTrainerOptions.Schema.Validate(options) is { Winograd: false } && backend == NeuralBackend.Torch
+        ? throw new ArgumentException($"Hyperparameter 'winograd' chooses our engine's convolution kernels; '{name}' runs LibTorch's, so it cannot be false.")
+        : options;
     public IReadOnlyDictionary<string, object> Hyperparameters => NeuralTrainerOptions.Schema.ToDictionary(Options);
     public NeuralBackend Backend { get; } = backend;
 
@@ -50,7 +52,7 @@ public sealed class NeuralTrainer(string name, Func<TensorShape, NetworkSpec> ar
         var spec = architecture(new TensorShape(height, width, 1));
         try
         {
-            return (spec, OwnBackend.Build(spec, Options.Seed));
+            return (spec, OwnBackend.Build(spec, Options.Seed, winograd: Options.Winograd));
         }
         catch (ArgumentException e) when (e is not IncompatibleDataException)
         {

@@ -39,6 +39,7 @@ public sealed record NeuralTrainerOptions
     public int Patience { get; init; }
     /// <summary>Test-time augmentation: predictions averaged over each image and this many small seeded affine variants (0 = off).</summary>
     public int Tta { get; init; }
+    public bool Winograd { get; init; } = true;
     public int Seed { get; init; } = 42;
 
     public static HyperparameterSchema<NeuralTrainerOptions> Schema { get; } = new HyperparameterSchema<NeuralTrainerOptions>(new())
@@ -59,6 +60,8 @@ public sealed record NeuralTrainerOptions
         .Double("label-smoothing", o => o.LabelSmoothing, (o, v) => o with { LabelSmoothing = v }, "share of the target spread over all classes", min: 0, below: 1)
         .Int("patience", o => o.Patience, (o, v) => o with { Patience = v }, "early stopping after this many epochs without a better validation accuracy (0 = off)", min: 0)
         .Int("tta", o => o.Tta, (o, v) => o with { Tta = v }, "test-time augmentation: predictions averaged over each image and N small seeded affine variants (0 = off)", min: 0, max: 64)
+        .Bool("winograd", o => o.Winograd, (o, v) => o with { Winograd = v },
+            "own engine: Winograd convolutions where they fit (5×5 and 3×3 'same', channels and filters multiples of 16); false = direct kernels everywhere")
         .Seed(o => o.Seed, (o, v) => o with { Seed = v }, "seed of initialisation, shuffling, dropout and augmentation");
 
     /// <summary>The learning rate at training progress <paramref name="t"/> ∈ [0,1] (per step), for the non-plateau schedules.</summary>

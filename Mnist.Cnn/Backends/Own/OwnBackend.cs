@@ -1,5 +1,6 @@
 using Mnist.Cnn.Layers;
 using Mnist.Cnn.Networks;
+using Mnist.Core.Numerics;
 
 namespace Mnist.Cnn.Backends.Own;
 
@@ -11,10 +12,12 @@ internal static class OwnBackend
     /// <paramref name="fuse"/>, scheduled to run a BatchNorm followed by a ReLU (and a MaxPool after that, if any) as one
     /// <see cref="BatchNormRelu"/> (the same values, fewer passes over memory). The layers, parameters and state are the spec's either way.
     /// At most <paramref name="weightBudget"/> parameter values are allocated (<see cref="Layer.Build(TensorShape, Random, long)"/>).
+    /// With <paramref name="winograd"/> false, every convolution runs the direct kernels (else Winograd where it fits).
     /// </summary>
-    public static Sequential Build(NetworkSpec spec, int seed, bool fuse = true, long weightBudget = long.MaxValue)
+    public static Sequential Build(NetworkSpec spec, int seed, bool fuse = true, long weightBudget = long.MaxValue, bool winograd = true)
     {
-        var model = new Sequential(spec.Input, spec.Layers.Select(ToLayer).ToArray()).Build(seed, weightBudget);
+        var algorithm = winograd ? ConvolutionAlgorithm.Auto : ConvolutionAlgorithm.Direct;
+        var model = new Sequential(spec.Input, spec.Layers.Select(l => ToLayer(l, algorithm)).ToArray()).Build(seed, weightBudget);
         if (fuse) model.Schedule(Fused(model.Layers));
         return model;
     }
@@ -38,9 +41,9 @@ internal static class OwnBackend
         return steps;
     }
 
-    private static Layer ToLayer(LayerSpec spec) => spec switch
+    private static Layer ToLayer(LayerSpec spec, ConvolutionAlgorithm convolution) => spec switch
     {
-        Conv2DSpec conv => new Conv2D(conv.Filters, conv.KernelSize, conv.Padding),
+        Conv2DSpec conv => new Conv2D(conv.Filters, conv.KernelSize, conv.Padding) { Algorithm = convolution },
         DenseSpec dense => new Dense(dense.Units),
         BatchNormSpec norm => new BatchNorm(norm.Momentum, norm.Epsilon),
         ReluSpec => new Relu(),
