@@ -12,41 +12,44 @@ internal enum ConvolutionAlgorithm
 }
 
 /// <summary>
-/// Winograd convolution (Lavin and Gray, 2015) for stride-1 'same' convolutions on 6×6 input tiles: F(2×2, 5×5) for
-/// 5×5 kernels and F(4×4, 3×3) for 3×3. Each m×m block of outputs is Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A of its 6×6 input tile
-/// d, so a 5×5 kernel's 25 multiplies per output and channel pair become 9, a 3×3's 9 become 2.25, plus the tile
-/// transforms. Summed over input channels, the element-wise products are 36 GEMMs (tiles × channels · channels ×
-/// filters) on the GEMM micro-kernel. Both use the points 0, ±1, ±2, ∞, so they share Bᵀ; every entry of Aᵀ and Bᵀ
-/// is a small integer and of G a fraction of 24, which keeps fp32 rounding close to the direct sum's.
+/// Winograd convolution (Lavin and Gray, 2015) for stride-1 'same' convolutions, on 4×4 output tiles: F(4×4, 5×5) on
+/// 8×8 input tiles for 5×5 kernels and F(4×4, 3×3) on 6×6 tiles for 3×3. Each 4×4 block of outputs is
+/// Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A of its α×α input tile d, so a 5×5 kernel's 25 multiplies per output and channel pair
+/// become 4, a 3×3's 9 become 2.25, plus the tile transforms. Summed over input channels, the element-wise products
+/// are α² GEMMs (tiles × channels · channels × filters) on the GEMM micro-kernel. The 6×6 transforms use the points
+/// 0, ±1, ±2, ∞; the 8×8 ones add ±1/2. Every entry of Aᵀ is a power of two and Bᵀ's are multiples of 1/4, which
+/// keeps fp32 rounding within a few times the direct sum's (Mnist.Tests/Numerics/WinogradTests bounds it).
 /// </summary>
 /// <remarks>
 /// Images go to at most <c>threads</c> threads, each image computed whole by one (the weight gradient: fixed image
 /// chunks added in order), so results are bit-identical for any thread count. The weights are transformed once per
 /// call. No allocation per call once the scratch has grown. The matrices, checked exactly in
-/// <c>Mnist.Tests/Numerics/WinogradTests</c>:
-/// Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1];
-/// 5×5: G = [1/4 0 0 0 0; −1/6 ×5; −1/6 1/6 −1/6 1/6 −1/6; 1/24 1/12 1/6 1/3 2/3; 1/24 −1/12 1/6 −1/3 2/3; 0 0 0 0 1],
-/// Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 1];
-/// 3×3: G = [1/4 0 0; −1/6 −1/6 −1/6; −1/6 1/6 −1/6; 1/24 1/12 1/6; 1/24 −1/12 1/6; 0 0 1],
+/// <c>Mnist.Tests/Numerics/WinogradTests</c> (G is in <see cref="G"/>; row scalings of Bᵀ are moved into it):
+/// 8×8: Bᵀ = [1 0 −21/4 0 21/4 0 −1 0; 0 1 1 −17/4 −17/4 1 1 0; 0 −1 1 17/4 −17/4 −1 1 0; 0 2 1 −10 −5 8 4 0;
+/// 0 −2 1 10 −5 −8 4 0; 0 4 8 −5 −10 1 2 0; 0 −4 8 5 −10 −1 2 0; 0 −1 0 21/4 0 −21/4 0 1],
+/// Aᵀ = [1 1 1 1 1 1 1 0; 0 1 −1 2 −2 1/2 −1/2 0; 0 1 1 4 4 1/4 1/4 0; 0 1 −1 8 −8 1/8 −1/8 1];
+/// 6×6: Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1],
 /// Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1].
 /// </remarks>
 internal static class WinogradConvolution
 {
-    /// <summary>Input tile side (α = m + r − 1) and the positions of a transformed tile.</summary>
-    internal const int TileSide = 6, Positions = TileSide * TileSide;
+    /// <summary>The output tile side m, the same for both kernels.</summary>
+    internal const int OutputTile = 4;
 
-    /// <summary>Output tile side m for kernel side r: 2 for 5×5, 4 for 3×3.</summary>
-    internal static int OutputTile(int kernel) => TileSide + 1 - kernel;
+    /// <summary>The input tile side α = m + r − 1: 8 for 5×5, 6 for 3×3.</summary>
+    internal static int TileSide(int kernel) => OutputTile + kernel - 1;
 
-    /// <summary>G, row-major 6 × r: the filter transform of a 5×5 or 3×3 kernel.</summary>
+    /// <summary>G, row-major α × r: the filter transform of a 5×5 or 3×3 kernel.</summary>
     internal static ReadOnlySpan<double> G(int kernel) => kernel == 5
         ?
         [
-            1.0 / 4, 0, 0, 0, 0,
-            -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6,
-            -1.0 / 6, 1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6,
-            1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 3, 2.0 / 3,
-            1.0 / 24, -1.0 / 12, 1.0 / 6, -1.0 / 3, 2.0 / 3,
+            1, 0, 0, 0, 0,
+            -2.0 / 9, -2.0 / 9, -2.0 / 9, -2.0 / 9, -2.0 / 9,
+            -2.0 / 9, 2.0 / 9, -2.0 / 9, 2.0 / 9, -2.0 / 9,
+            1.0 / 360, 1.0 / 180, 1.0 / 90, 1.0 / 45, 2.0 / 45,
+            1.0 / 360, -1.0 / 180, 1.0 / 90, -1.0 / 45, 2.0 / 45,
+            16.0 / 45, 8.0 / 45, 4.0 / 45, 2.0 / 45, 1.0 / 45,
+            16.0 / 45, -8.0 / 45, 4.0 / 45, -2.0 / 45, 1.0 / 45,
             0, 0, 0, 0, 1,
         ]
         :
@@ -75,27 +78,27 @@ internal static class WinogradConvolution
     internal static unsafe void TransformWeights(int kernel, int channels, int filters, float* weights, float* u)
     {
         ReadOnlySpan<double> g = G(kernel);
-        int r = kernel;
+        int r = kernel, side = TileSide(kernel);
         Span<double> taps = stackalloc double[r * r];
-        Span<double> half = stackalloc double[TileSide * r];
+        Span<double> half = stackalloc double[side * r];
         for (int c = 0; c < channels; c++)
             for (int f = 0; f < filters; f++)
             {
                 for (int tap = 0; tap < r * r; tap++) taps[tap] = weights[((nint)tap * channels + c) * filters + f];
-                // half = G·g (6 × r), then U = half·Gᵀ (6 × 6).
-                for (int a = 0; a < TileSide; a++)
+                // half = G·g (α × r), then U = half·Gᵀ (α × α).
+                for (int a = 0; a < side; a++)
                     for (int kx = 0; kx < r; kx++)
                     {
                         double sum = 0;
                         for (int ky = 0; ky < r; ky++) sum += g[a * r + ky] * taps[ky * r + kx];
                         half[a * r + kx] = sum;
                     }
-                for (int a = 0; a < TileSide; a++)
-                    for (int b = 0; b < TileSide; b++)
+                for (int a = 0; a < side; a++)
+                    for (int b = 0; b < side; b++)
                     {
                         double sum = 0;
                         for (int kx = 0; kx < r; kx++) sum += half[a * r + kx] * g[b * r + kx];
-                        u[((nint)(a * TileSide + b) * channels + c) * filters + f] = (float)sum;
+                        u[((nint)(a * side + b) * channels + c) * filters + f] = (float)sum;
                     }
             }
     }
@@ -107,107 +110,181 @@ internal static class WinogradConvolution
     internal static unsafe void TransformWeightGradient(int kernel, int channels, int filters, float* du, float* weightGradient)
     {
         ReadOnlySpan<double> g = G(kernel);
-        int r = kernel;
-        Span<double> positions = stackalloc double[Positions];
-        Span<double> half = stackalloc double[r * TileSide];
+        int r = kernel, side = TileSide(kernel);
+        Span<double> positions = stackalloc double[side * side];
+        Span<double> half = stackalloc double[r * side];
         for (int c = 0; c < channels; c++)
             for (int f = 0; f < filters; f++)
             {
-                for (int p = 0; p < Positions; p++) positions[p] = du[((nint)p * channels + c) * filters + f];
-                // half = Gᵀ·dU (r × 6), then dg = half·G (r × r).
+                for (int p = 0; p < side * side; p++) positions[p] = du[((nint)p * channels + c) * filters + f];
+                // half = Gᵀ·dU (r × α), then dg = half·G (r × r).
                 for (int ky = 0; ky < r; ky++)
-                    for (int b = 0; b < TileSide; b++)
+                    for (int b = 0; b < side; b++)
                     {
                         double sum = 0;
-                        for (int a = 0; a < TileSide; a++) sum += g[a * r + ky] * positions[a * TileSide + b];
-                        half[ky * TileSide + b] = sum;
+                        for (int a = 0; a < side; a++) sum += g[a * r + ky] * positions[a * side + b];
+                        half[ky * side + b] = sum;
                     }
                 for (int ky = 0; ky < r; ky++)
                     for (int kx = 0; kx < r; kx++)
                     {
                         double sum = 0;
-                        for (int b = 0; b < TileSide; b++) sum += half[ky * TileSide + b] * g[b * r + kx];
+                        for (int b = 0; b < side; b++) sum += half[ky * side + b] * g[b * r + kx];
                         weightGradient[((nint)(ky * r + kx) * channels + c) * filters + f] = (float)sum;
                     }
             }
     }
+}
 
-    /// <summary>t = Bᵀ·d for one line of six vectors.</summary>
+/// <summary>
+/// The three line transforms of one tile size, each over vectors: α vectors read at src + k·srcStride, the results
+/// stored at dst + k·dstStride. Two passes of a line transform (rows, then columns) make the 2-D one.
+/// </summary>
+internal unsafe interface IWinogradTile
+{
+    /// <summary>α, the input tile side.</summary>
+    static abstract int Side { get; }
+
+    /// <summary>t = Bᵀ·d: α vectors to α.</summary>
+    static abstract void InputLine<TOps, TVec>(float* d, nint dStride, float* t, nint tStride)
+        where TOps : struct, IVectorOps<TVec>
+        where TVec : struct;
+
+    /// <summary>y = Aᵀ·v: α vectors to the m = 4 outputs.</summary>
+    static abstract void OutputLine<TOps, TVec>(float* v, nint vStride, float* y, nint yStride)
+        where TOps : struct, IVectorOps<TVec>
+        where TVec : struct;
+
+    /// <summary>v = A·y, A = (Aᵀ)ᵀ: 4 output gradients to α, how an output block's gradient reaches the transformed products.</summary>
+    static abstract void GradientLine<TOps, TVec>(float* y, nint yStride, float* v, nint vStride)
+        where TOps : struct, IVectorOps<TVec>
+        where TVec : struct;
+}
+
+/// <summary>F(4×4, 5×5): 8×8 tiles, points 0, ±1, ±2, ±1/2, ∞.</summary>
+internal readonly unsafe struct Tile8 : IWinogradTile
+{
+    public static int Side => 8;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void InputLine<TOps, TVec>(TVec d0, TVec d1, TVec d2, TVec d3, TVec d4, TVec d5,
-        out TVec t0, out TVec t1, out TVec t2, out TVec t3, out TVec t4, out TVec t5)
+    public static void InputLine<TOps, TVec>(float* d, nint ds, float* t, nint ts)
         where TOps : struct, IVectorOps<TVec>
         where TVec : struct
     {
-        TVec four = TOps.Broadcast(4f), minusFour = TOps.Broadcast(-4f), minusFive = TOps.Broadcast(-5f), two = TOps.Broadcast(2f);
-        t0 = TOps.MultiplyAdd(minusFive, d2, TOps.MultiplyAdd(four, d0, d4));
-        t1 = TOps.MultiplyAdd(minusFour, TOps.Add(d1, d2), TOps.Add(d3, d4));
-        t2 = TOps.MultiplyAdd(four, TOps.Subtract(d1, d2), TOps.Subtract(d4, d3));
-        TVec odd = TOps.Multiply(two, TOps.Subtract(d1, d3)), even = TOps.Subtract(d4, d2);
-        t3 = TOps.Subtract(even, odd);
-        t4 = TOps.Add(even, odd);
-        t5 = TOps.MultiplyAdd(minusFive, d3, TOps.MultiplyAdd(four, d1, d5));
+        TVec d0 = TOps.Load(d), d1 = TOps.Load(d + ds), d2 = TOps.Load(d + 2 * ds), d3 = TOps.Load(d + 3 * ds);
+        TVec d4 = TOps.Load(d + 4 * ds), d5 = TOps.Load(d + 5 * ds), d6 = TOps.Load(d + 6 * ds), d7 = TOps.Load(d + 7 * ds);
+        TVec c525 = TOps.Broadcast(5.25f), m425 = TOps.Broadcast(-4.25f), m5 = TOps.Broadcast(-5f), four = TOps.Broadcast(4f), two = TOps.Broadcast(2f);
+        TOps.Store(t, TOps.MultiplyAdd(c525, TOps.Subtract(d4, d2), TOps.Subtract(d0, d6)));
+        // Rows 1–6 in pairs: even part (d2, d4, d6) ± odd part (d1, d3, d5).
+        TVec even = TOps.MultiplyAdd(m425, d4, TOps.Add(d2, d6)), odd = TOps.MultiplyAdd(m425, d3, TOps.Add(d1, d5));
+        TOps.Store(t + ts, TOps.Add(even, odd));
+        TOps.Store(t + 2 * ts, TOps.Subtract(even, odd));
+        even = TOps.MultiplyAdd(m5, d4, TOps.MultiplyAdd(four, d6, d2));
+        odd = TOps.Multiply(two, TOps.MultiplyAdd(m5, d3, TOps.MultiplyAdd(four, d5, d1)));
+        TOps.Store(t + 3 * ts, TOps.Add(even, odd));
+        TOps.Store(t + 4 * ts, TOps.Subtract(even, odd));
+        even = TOps.Multiply(two, TOps.MultiplyAdd(m5, d4, TOps.MultiplyAdd(four, d2, d6)));
+        odd = TOps.MultiplyAdd(m5, d3, TOps.MultiplyAdd(four, d1, d5));
+        TOps.Store(t + 5 * ts, TOps.Add(even, odd));
+        TOps.Store(t + 6 * ts, TOps.Subtract(even, odd));
+        TOps.Store(t + 7 * ts, TOps.MultiplyAdd(c525, TOps.Subtract(d3, d5), TOps.Subtract(d7, d1)));
     }
 
-    /// <summary>The m vectors Aᵀ·(v0..v5) for m = 2 or 4 (the 5×5 and 3×3 transforms), stored at y + i·stride.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static unsafe void OutputLine<TOps, TVec>(int m, TVec v0, TVec v1, TVec v2, TVec v3, TVec v4, TVec v5, float* y, nint stride)
+    public static void OutputLine<TOps, TVec>(float* v, nint vs, float* y, nint ys)
         where TOps : struct, IVectorOps<TVec>
         where TVec : struct
     {
+        TVec v1 = TOps.Load(v + vs), v2 = TOps.Load(v + 2 * vs), v3 = TOps.Load(v + 3 * vs), v4 = TOps.Load(v + 4 * vs);
+        TVec v5 = TOps.Load(v + 5 * vs), v6 = TOps.Load(v + 6 * vs);
+        TVec plus1 = TOps.Add(v1, v2), minus1 = TOps.Subtract(v1, v2);
+        TVec plus2 = TOps.Add(v3, v4), minus2 = TOps.Subtract(v3, v4);
+        TVec plus3 = TOps.Add(v5, v6), minus3 = TOps.Subtract(v5, v6);
+        TOps.Store(y, TOps.Add(TOps.Add(TOps.Load(v), plus1), TOps.Add(plus2, plus3)));
+        TOps.Store(y + ys, TOps.MultiplyAdd(TOps.Broadcast(0.5f), minus3, TOps.MultiplyAdd(TOps.Broadcast(2f), minus2, minus1)));
+        TOps.Store(y + 2 * ys, TOps.MultiplyAdd(TOps.Broadcast(0.25f), plus3, TOps.MultiplyAdd(TOps.Broadcast(4f), plus2, plus1)));
+        TOps.Store(y + 3 * ys, TOps.Add(TOps.MultiplyAdd(TOps.Broadcast(0.125f), minus3, TOps.MultiplyAdd(TOps.Broadcast(8f), minus2, minus1)),
+            TOps.Load(v + 7 * vs)));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void GradientLine<TOps, TVec>(float* y, nint ys, float* v, nint vs)
+        where TOps : struct, IVectorOps<TVec>
+        where TVec : struct
+    {
+        TVec y0 = TOps.Load(y), y1 = TOps.Load(y + ys), y2 = TOps.Load(y + 2 * ys), y3 = TOps.Load(y + 3 * ys);
+        TOps.Store(v, y0);
+        TVec even = TOps.Add(y0, y2), odd = TOps.Add(y1, y3);
+        TOps.Store(v + vs, TOps.Add(even, odd));
+        TOps.Store(v + 2 * vs, TOps.Subtract(even, odd));
+        even = TOps.MultiplyAdd(TOps.Broadcast(4f), y2, y0);
+        odd = TOps.MultiplyAdd(TOps.Broadcast(8f), y3, TOps.Multiply(TOps.Broadcast(2f), y1));
+        TOps.Store(v + 3 * vs, TOps.Add(even, odd));
+        TOps.Store(v + 4 * vs, TOps.Subtract(even, odd));
+        even = TOps.MultiplyAdd(TOps.Broadcast(0.25f), y2, y0);
+        odd = TOps.MultiplyAdd(TOps.Broadcast(0.125f), y3, TOps.Multiply(TOps.Broadcast(0.5f), y1));
+        TOps.Store(v + 5 * vs, TOps.Add(even, odd));
+        TOps.Store(v + 6 * vs, TOps.Subtract(even, odd));
+        TOps.Store(v + 7 * vs, y3);
+    }
+}
+
+/// <summary>F(4×4, 3×3): 6×6 tiles, points 0, ±1, ±2, ∞.</summary>
+internal readonly unsafe struct Tile6 : IWinogradTile
+{
+    public static int Side => 6;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void InputLine<TOps, TVec>(float* d, nint ds, float* t, nint ts)
+        where TOps : struct, IVectorOps<TVec>
+        where TVec : struct
+    {
+        TVec d0 = TOps.Load(d), d1 = TOps.Load(d + ds), d2 = TOps.Load(d + 2 * ds), d3 = TOps.Load(d + 3 * ds);
+        TVec d4 = TOps.Load(d + 4 * ds), d5 = TOps.Load(d + 5 * ds);
+        TVec four = TOps.Broadcast(4f), minusFour = TOps.Broadcast(-4f), minusFive = TOps.Broadcast(-5f), two = TOps.Broadcast(2f);
+        TOps.Store(t, TOps.MultiplyAdd(minusFive, d2, TOps.MultiplyAdd(four, d0, d4)));
+        TOps.Store(t + ts, TOps.MultiplyAdd(minusFour, TOps.Add(d1, d2), TOps.Add(d3, d4)));
+        TOps.Store(t + 2 * ts, TOps.MultiplyAdd(four, TOps.Subtract(d1, d2), TOps.Subtract(d4, d3)));
+        TVec odd = TOps.Multiply(two, TOps.Subtract(d1, d3)), even = TOps.Subtract(d4, d2);
+        TOps.Store(t + 3 * ts, TOps.Subtract(even, odd));
+        TOps.Store(t + 4 * ts, TOps.Add(even, odd));
+        TOps.Store(t + 5 * ts, TOps.MultiplyAdd(minusFive, d3, TOps.MultiplyAdd(four, d1, d5)));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void OutputLine<TOps, TVec>(float* v, nint vs, float* y, nint ys)
+        where TOps : struct, IVectorOps<TVec>
+        where TVec : struct
+    {
+        TVec v1 = TOps.Load(v + vs), v2 = TOps.Load(v + 2 * vs), v3 = TOps.Load(v + 3 * vs), v4 = TOps.Load(v + 4 * vs);
         TVec plus = TOps.Add(v1, v2), minus = TOps.Subtract(v1, v2);
         TVec plus2 = TOps.Add(v3, v4), minus2 = TOps.Subtract(v3, v4);
-        TOps.Store(y, TOps.Add(TOps.Add(v0, plus), plus2));
-        if (m == 2)
-        {
-            TOps.Store(y + stride, TOps.Add(TOps.MultiplyAdd(TOps.Broadcast(2f), minus2, minus), v5));
-            return;
-        }
-        TOps.Store(y + stride, TOps.MultiplyAdd(TOps.Broadcast(2f), minus2, minus));
-        TOps.Store(y + 2 * stride, TOps.MultiplyAdd(TOps.Broadcast(4f), plus2, plus));
-        TOps.Store(y + 3 * stride, TOps.Add(TOps.MultiplyAdd(TOps.Broadcast(8f), minus2, minus), v5));
+        TOps.Store(y, TOps.Add(TOps.Add(TOps.Load(v), plus), plus2));
+        TOps.Store(y + ys, TOps.MultiplyAdd(TOps.Broadcast(2f), minus2, minus));
+        TOps.Store(y + 2 * ys, TOps.MultiplyAdd(TOps.Broadcast(4f), plus2, plus));
+        TOps.Store(y + 3 * ys, TOps.Add(TOps.MultiplyAdd(TOps.Broadcast(8f), minus2, minus), TOps.Load(v + 5 * vs)));
     }
 
-    /// <summary>
-    /// The six vectors A·(y0..y(m−1)), A = (Aᵀ)ᵀ, for m = 2 or 4, read from y + i·stride, stored at v + j·vStride: how
-    /// an output block's gradient reaches the transformed products.
-    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static unsafe void GradientLine<TOps, TVec>(int m, float* y, nint stride, float* v, nint vStride)
+    public static void GradientLine<TOps, TVec>(float* y, nint ys, float* v, nint vs)
         where TOps : struct, IVectorOps<TVec>
         where TVec : struct
     {
-        TVec y0 = TOps.Load(y), y1 = TOps.Load(y + stride), two = TOps.Broadcast(2f);
-        if (m == 2)
-        {
-            TOps.Store(v, y0);
-            TOps.Store(v + vStride, TOps.Add(y0, y1));
-            TOps.Store(v + 2 * vStride, TOps.Subtract(y0, y1));
-            TOps.Store(v + 3 * vStride, TOps.MultiplyAdd(two, y1, y0));
-            TOps.Store(v + 4 * vStride, TOps.Subtract(y0, TOps.Multiply(two, y1)));
-            TOps.Store(v + 5 * vStride, y1);
-            return;
-        }
-        TVec y2 = TOps.Load(y + 2 * stride), y3 = TOps.Load(y + 3 * stride);
+        TVec y0 = TOps.Load(y), y1 = TOps.Load(y + ys), y2 = TOps.Load(y + 2 * ys), y3 = TOps.Load(y + 3 * ys);
         TVec even = TOps.Add(y0, y2), odd = TOps.Add(y1, y3);
-        TVec even4 = TOps.MultiplyAdd(TOps.Broadcast(4f), y2, y0), odd8 = TOps.MultiplyAdd(TOps.Broadcast(8f), y3, TOps.Multiply(two, y1));
+        TVec even4 = TOps.MultiplyAdd(TOps.Broadcast(4f), y2, y0), odd8 = TOps.MultiplyAdd(TOps.Broadcast(8f), y3, TOps.Multiply(TOps.Broadcast(2f), y1));
         TOps.Store(v, y0);
-        TOps.Store(v + vStride, TOps.Add(even, odd));
-        TOps.Store(v + 2 * vStride, TOps.Subtract(even, odd));
-        TOps.Store(v + 3 * vStride, TOps.Add(even4, odd8));
-        TOps.Store(v + 4 * vStride, TOps.Subtract(even4, odd8));
-        TOps.Store(v + 5 * vStride, y3);
+        TOps.Store(v + vs, TOps.Add(even, odd));
+        TOps.Store(v + 2 * vs, TOps.Subtract(even, odd));
+        TOps.Store(v + 3 * vs, TOps.Add(even4, odd8));
+        TOps.Store(v + 4 * vs, TOps.Subtract(even4, odd8));
+        TOps.Store(v + 5 * vs, y3);
     }
 }
 
 /// <summary>One Winograd call's plan and shared inputs; one instance per calling thread is reused, so a call allocates nothing.</summary>
 internal sealed unsafe class WinogradJob : ConvolutionPartsJob
 {
-    private const int TileSide = WinogradConvolution.TileSide, Positions = WinogradConvolution.Positions;
-
-    /// <summary>Tiles per GEMM: whole rows of tiles up to about this many, so the transformed blocks stay in L2.</summary>
-    private const int BlockTiles = 48;
-
     [ThreadStatic] private static WinogradJob? t_job;
     [ThreadStatic] private static ScratchBuffer? t_image;
 
@@ -222,6 +299,8 @@ internal sealed unsafe class WinogradJob : ConvolutionPartsJob
     private float* _input, _u, _bias, _output, _outputGradient;
     private int _batch, _chunks;
 
+    private static int Positions(in ConvolutionShape s) => WinogradConvolution.TileSide(s.Kernel) * WinogradConvolution.TileSide(s.Kernel);
+
     /// <summary>output = conv(input, weights) + bias (bias may be null); with <paramref name="flip"/>, as <see cref="Convolution"/>'s input gradient.</summary>
     public void Forward(GemmIsa isa, in ConvolutionShape shape, float* input, int batch, float* weights, bool flip, float* bias, float* output, int threads)
     {
@@ -234,7 +313,7 @@ internal sealed unsafe class WinogradJob : ConvolutionPartsJob
             Convolution.PackFlipped(shape, weights, flipped, shape.Filters);
             weights = flipped;
         }
-        _u = _transformed.Get((long)Positions * shape.Channels * shape.Filters);
+        _u = _transformed.Get((long)Positions(shape) * shape.Channels * shape.Filters);
         WinogradConvolution.TransformWeights(shape.Kernel, shape.Channels, shape.Filters, weights, _u);
         ParallelRunner.Run(this, batch, threads);
     }
@@ -257,8 +336,8 @@ internal sealed unsafe class WinogradJob : ConvolutionPartsJob
         if (biasGradient != null) total.Slice((int)(chunkLength - shape.Filters), shape.Filters).CopyTo(new Span<float>(biasGradient, shape.Filters));
     }
 
-    /// <summary>One chunk's partial sums: dU (36 × C × F), then the bias gradient (F).</summary>
-    private static long ChunkLength(in ConvolutionShape s) => (long)Positions * s.Channels * s.Filters + s.Filters;
+    /// <summary>One chunk's partial sums: dU (α² × C × F), then the bias gradient (F).</summary>
+    private static long ChunkLength(in ConvolutionShape s) => (long)Positions(s) * s.Channels * s.Filters + s.Filters;
 
     private void Begin(bool weightGradient, GemmIsa isa, in ConvolutionShape shape, float* input, int batch)
     {
@@ -271,20 +350,24 @@ internal sealed unsafe class WinogradJob : ConvolutionPartsJob
 
     /// <summary>
     /// The tiling: m×m output tiles (the last ones may hang over the edge), in blocks of whole tile rows of one image,
-    /// or of <see cref="Images"/> whole images when several fit (the weight gradient's GEMMs then sum over more tiles
-    /// per call); <see cref="Padded"/> is the shape whose zero-padded image every tile reads inside.
+    /// as even as the row count allows, or of <see cref="Images"/> whole images when several fit (the weight
+    /// gradient's GEMMs then sum over more tiles per call); <see cref="Padded"/> is the shape whose zero-padded image
+    /// every tile reads inside.
     /// </summary>
-    private readonly record struct Blocks(int M, int TilesX, int TileRows, int RowsPerBlock, int Images, ConvolutionShape Padded)
+    private readonly record struct Blocks(int TilesX, int TileRows, int RowsPerBlock, int Images, ConvolutionShape Padded)
     {
+        public const int M = WinogradConvolution.OutputTile;
+
         public static Blocks For(in ConvolutionShape s, bool groupImages = false)
         {
-            int m = WinogradConvolution.OutputTile(s.Kernel);
-            int tilesX = (s.Width + m - 1) / m, tileRows = (s.Height + m - 1) / m;
-            var padded = s with { OutHeight = tileRows * m, OutWidth = tilesX * m };
-            int images = groupImages ? BlockTiles / (tilesX * tileRows) : 0;
-            return images >= 2
-                ? new Blocks(m, tilesX, tileRows, tileRows, images, padded)
-                : new Blocks(m, tilesX, tileRows, Math.Clamp(BlockTiles / tilesX, 1, tileRows), 1, padded);
+            // Tiles per GEMM: up to about this many, so the transformed blocks (α² per tile) stay in L2.
+            int blockTiles = WinogradConvolution.TileSide(s.Kernel) == 8 ? 32 : 48;
+            int tilesX = (s.Width + M - 1) / M, tileRows = (s.Height + M - 1) / M;
+            var padded = s with { OutHeight = tileRows * M, OutWidth = tilesX * M };
+            int images = groupImages ? blockTiles / (tilesX * tileRows) : 0;
+            if (images >= 2) return new Blocks(tilesX, tileRows, tileRows, images, padded);
+            int blocks = (tileRows + Math.Max(1, blockTiles / tilesX) - 1) / Math.Max(1, blockTiles / tilesX);
+            return new Blocks(tilesX, tileRows, (tileRows + blocks - 1) / blocks, 1, padded);
         }
 
         public int ImageTiles => RowsPerBlock * TilesX;
@@ -294,85 +377,70 @@ internal sealed unsafe class WinogradJob : ConvolutionPartsJob
     }
 
     /// <summary>
-    /// This thread's scratch: <see cref="Blocks.Images"/> padded images, then the V block (C per tile), then a second
-    /// block (<paramref name="second"/> per tile).
+    /// This thread's scratch: <see cref="Blocks.Images"/> padded images, then the V block (C per tile and position),
+    /// then a second block (<paramref name="second"/> per tile and position).
     /// </summary>
-    private static float* Scratch(in Blocks blocks, int second, out float* v, out float* other)
+    private static float* Scratch(in Blocks blocks, int positions, int second, out float* v, out float* other)
     {
         long paddedLength = blocks.Images * blocks.PaddedLength;
-        float* start = ImageScratch.Get(paddedLength + (long)Positions * blocks.Capacity * (blocks.Padded.Channels + second));
+        float* start = ImageScratch.Get(paddedLength + (long)positions * blocks.Capacity * (blocks.Padded.Channels + second));
         v = start + paddedLength;
-        other = v + (long)Positions * blocks.Capacity * blocks.Padded.Channels;
+        other = v + (long)positions * blocks.Capacity * blocks.Padded.Channels;
         return start;
     }
 
     /// <summary>V[p][t][c] = (Bᵀ d B)[p] of each tile t of the block starting at tile row <paramref name="ty0"/>, a vector of channels at a time.</summary>
-    private static void TransformInput<TOps, TVec>(float* padded, in Blocks blocks, int ty0, int tiles, float* v, float* line)
+    private static void TransformInput<TOps, TVec, TTile>(float* padded, in Blocks blocks, int ty0, int tiles, float* v, float* line)
         where TOps : struct, IVectorOps<TVec>
         where TVec : struct
+        where TTile : struct, IWinogradTile
     {
-        int c = blocks.Padded.Channels, w = TOps.Width, m = blocks.M;
+        int c = blocks.Padded.Channels, w = TOps.Width, side = TTile.Side;
         nint rowStride = (nint)blocks.Padded.PaddedWidth * c, ps = (nint)blocks.Capacity * c;
         for (int t = 0; t < tiles; t++)
         {
-            float* corner = padded + (m * (ty0 + t / blocks.TilesX)) * rowStride + (nint)(m * (t % blocks.TilesX)) * c;
+            float* corner = padded + (Blocks.M * (ty0 + t / blocks.TilesX)) * rowStride + (nint)(Blocks.M * (t % blocks.TilesX)) * c;
             for (int cv = 0; cv < c; cv += w)
             {
-                // Along each row i of the tile, then down each column b; position (a, b) is p = 6a + b.
-                for (int i = 0; i < TileSide; i++)
-                {
-                    float* row = corner + cv + i * rowStride;
-                    WinogradConvolution.InputLine<TOps, TVec>(TOps.Load(row), TOps.Load(row + c), TOps.Load(row + 2 * c),
-                        TOps.Load(row + 3 * c), TOps.Load(row + 4 * c), TOps.Load(row + 5 * c),
-                        out TVec e0, out TVec e1, out TVec e2, out TVec e3, out TVec e4, out TVec e5);
-                    float* e = line + i * 6 * w;
-                    TOps.Store(e, e0);
-                    TOps.Store(e + w, e1);
-                    TOps.Store(e + 2 * w, e2);
-                    TOps.Store(e + 3 * w, e3);
-                    TOps.Store(e + 4 * w, e4);
-                    TOps.Store(e + 5 * w, e5);
-                }
+                // Along each row i of the tile (element k at line + (i·α + k)·w), then down each column b; position (a, b) is p = α·a + b.
+                for (int i = 0; i < side; i++) TTile.InputLine<TOps, TVec>(corner + cv + i * rowStride, c, line + i * side * w, w);
                 float* dst = v + (nint)t * c + cv;
-                for (int b = 0; b < TileSide; b++)
-                {
-                    float* e = line + b * w;
-                    WinogradConvolution.InputLine<TOps, TVec>(TOps.Load(e), TOps.Load(e + 6 * w), TOps.Load(e + 12 * w),
-                        TOps.Load(e + 18 * w), TOps.Load(e + 24 * w), TOps.Load(e + 30 * w),
-                        out TVec t0, out TVec t1, out TVec t2, out TVec t3, out TVec t4, out TVec t5);
-                    TOps.Store(dst + b * ps, t0);
-                    TOps.Store(dst + (6 + b) * ps, t1);
-                    TOps.Store(dst + (12 + b) * ps, t2);
-                    TOps.Store(dst + (18 + b) * ps, t3);
-                    TOps.Store(dst + (24 + b) * ps, t4);
-                    TOps.Store(dst + (30 + b) * ps, t5);
-                }
+                for (int b = 0; b < side; b++) TTile.InputLine<TOps, TVec>(line + b * w, side * w, dst + b * ps, side * ps);
             }
         }
     }
 
     protected override void ForwardImage<TOps, TVec>(int image)
     {
+        if (_shape.Kernel == 5) ForwardImage<TOps, TVec, Tile8>(image);
+        else ForwardImage<TOps, TVec, Tile6>(image);
+    }
+
+    private void ForwardImage<TOps, TVec, TTile>(int image)
+        where TOps : struct, IVectorOps<TVec>
+        where TVec : struct
+        where TTile : struct, IWinogradTile
+    {
         ref readonly ConvolutionShape s = ref _shape;
-        int c = s.Channels, f = s.Filters, w = TOps.Width, mr = GemmKernels<TOps, TVec>.MR;
+        int c = s.Channels, f = s.Filters, w = TOps.Width, mr = GemmKernels<TOps, TVec>.MR, side = TTile.Side, positions = side * side;
+        const int m = Blocks.M;
         var blocks = Blocks.For(s);
-        int m = blocks.M;
-        float* padded = Scratch(blocks, f, out float* v, out float* products); // products: [p][tile][filter]
+        float* padded = Scratch(blocks, positions, f, out float* v, out float* products); // products: [p][tile][filter]
         Convolution.PadImage(blocks.Padded, _input + (nint)image * s.InputSize, padded);
         float* output = _output + (nint)image * s.OutputSize;
         // One tile's half-transformed vectors (element k at line + k·w), then one output column (m vectors).
-        float* line = stackalloc float[(Positions + 4) * 16], column = line + Positions * w;
+        float* line = stackalloc float[(64 + m) * 16], column = line + positions * w;
         var overwrite = new TileScale(1f, 0f);
         int vectors = f / w, groups = (vectors + TOps.MaxTileVectors - 1) / TOps.MaxTileVectors;
 
         for (int ty0 = 0; ty0 < blocks.TileRows; ty0 += blocks.RowsPerBlock)
         {
             int tiles = blocks.Tiles(ty0);
-            TransformInput<TOps, TVec>(padded, blocks, ty0, tiles, v, line);
+            TransformInput<TOps, TVec, TTile>(padded, blocks, ty0, tiles, v, line);
 
-            // M[p] = V[p] · U[p]: tiles × channels times channels × filters, for each of the 36 positions.
+            // M[p] = V[p] · U[p]: tiles × channels times channels × filters, for each of the α² positions.
             int strips = (tiles + mr - 1) / mr;
-            for (int p = 0; p < Positions; p++)
+            for (int p = 0; p < positions; p++)
             {
                 float* vp = v + (nint)p * blocks.Capacity * c, mp = products + (nint)p * blocks.Capacity * f, up = _u + (nint)p * c * f;
                 for (int group = 0; group < groups; group++)
@@ -398,20 +466,12 @@ internal sealed unsafe class WinogradJob : ConvolutionPartsJob
                 {
                     float* src = products + (nint)t * f + fv;
                     // Along each row a of the tile: r[a][j] = (Aᵀ·M[a][·])[j] at line + (a·m + j)·w; then down each column j.
-                    for (int a = 0; a < TileSide; a++)
-                    {
-                        float* row = src + a * 6 * ps;
-                        WinogradConvolution.OutputLine<TOps, TVec>(m, TOps.Load(row), TOps.Load(row + ps), TOps.Load(row + 2 * ps),
-                            TOps.Load(row + 3 * ps), TOps.Load(row + 4 * ps), TOps.Load(row + 5 * ps), line + a * m * w, w);
-                    }
+                    for (int a = 0; a < side; a++) TTile.OutputLine<TOps, TVec>(src + a * side * ps, ps, line + a * m * w, w);
                     TVec bias = _bias != null ? TOps.Load(_bias + fv) : TOps.Zero;
                     float* dst = output + ((nint)oy * s.Width + ox) * f + fv;
-                    nint rs = (nint)m * w;
                     for (int j = 0; j < columns; j++)
                     {
-                        float* r = line + j * w;
-                        WinogradConvolution.OutputLine<TOps, TVec>(m, TOps.Load(r), TOps.Load(r + rs), TOps.Load(r + 2 * rs),
-                            TOps.Load(r + 3 * rs), TOps.Load(r + 4 * rs), TOps.Load(r + 5 * rs), column, w);
+                        TTile.OutputLine<TOps, TVec>(line + j * w, m * w, column, w);
                         for (int i = 0; i < rows; i++) TOps.Store(dst + i * outRow + j * f, TOps.Add(TOps.Load(column + i * w), bias));
                     }
                 }
@@ -421,15 +481,24 @@ internal sealed unsafe class WinogradJob : ConvolutionPartsJob
 
     protected override void WeightGradientChunk<TOps, TVec>(int chunk)
     {
+        if (_shape.Kernel == 5) WeightGradientChunk<TOps, TVec, Tile8>(chunk);
+        else WeightGradientChunk<TOps, TVec, Tile6>(chunk);
+    }
+
+    private void WeightGradientChunk<TOps, TVec, TTile>(int chunk)
+        where TOps : struct, IVectorOps<TVec>
+        where TVec : struct
+        where TTile : struct, IWinogradTile
+    {
         ref readonly ConvolutionShape s = ref _shape;
-        int c = s.Channels, f = s.Filters, w = TOps.Width, mr = GemmKernels<TOps, TVec>.MR;
+        int c = s.Channels, f = s.Filters, w = TOps.Width, mr = GemmKernels<TOps, TVec>.MR, side = TTile.Side, positions = side * side;
+        const int m = Blocks.M;
         long chunkLength = ChunkLength(s);
         float* du = _output + chunk * chunkLength, biasRow = du + chunkLength - f;
         new Span<float>(du, (int)chunkLength).Clear();
         var blocks = Blocks.For(s, groupImages: true);
-        int m = blocks.M;
-        float* padded = Scratch(blocks, f, out float* v, out float* mg); // mg: [p][tile][filter]
-        float* line = stackalloc float[(Positions + 4) * 16], column = line + Positions * w;
+        float* padded = Scratch(blocks, positions, f, out float* v, out float* mg); // mg: [p][tile][filter]
+        float* line = stackalloc float[(64 + m) * 16], column = line + positions * w;
         var accumulate = new TileScale(1f, 1f);
         int vectors = f / w, groups = (vectors + TOps.MaxTileVectors - 1) / TOps.MaxTileVectors;
         int channelStrips = (c + mr - 1) / mr;
@@ -450,7 +519,7 @@ internal sealed unsafe class WinogradJob : ConvolutionPartsJob
                 for (int k = 0; k < images; k++)
                 {
                     // Image k's tiles fill slots k·imageTiles onwards of the block.
-                    TransformInput<TOps, TVec>(padded + k * blocks.PaddedLength, blocks, ty0, imageTiles, v + (nint)k * imageTiles * c, line);
+                    TransformInput<TOps, TVec, TTile>(padded + k * blocks.PaddedLength, blocks, ty0, imageTiles, v + (nint)k * imageTiles * c, line);
 
                     // Mg[p][t] = (A dY Aᵀ)[p] of each tile's m×m output gradient (zero past the image's edge), a vector
                     // of filters at a time: down each column j, r[a][j] at line + (a·m + j)·w; then along each row a.
@@ -466,17 +535,16 @@ internal sealed unsafe class WinogradJob : ConvolutionPartsJob
                             {
                                 for (int i = 0; i < m; i++)
                                     TOps.Store(column + i * w, i < rows && j < columns ? TOps.Load(src + i * outRow + j * f) : TOps.Zero);
-                                WinogradConvolution.GradientLine<TOps, TVec>(m, column, w, line + j * w, rs);
+                                TTile.GradientLine<TOps, TVec>(column, w, line + j * w, rs);
                             }
                             float* dst = mg + ((nint)k * imageTiles + t) * f + fv;
-                            for (int a = 0; a < TileSide; a++)
-                                WinogradConvolution.GradientLine<TOps, TVec>(m, line + a * rs, w, dst + a * 6 * ps, ps);
+                            for (int a = 0; a < side; a++) TTile.GradientLine<TOps, TVec>(line + a * rs, w, dst + a * side * ps, ps);
                         }
                     }
                 }
 
                 // dU[p] += V[p]ᵀ · Mg[p]: channels × tiles times tiles × filters (V read transposed in place).
-                for (int p = 0; p < Positions; p++)
+                for (int p = 0; p < positions; p++)
                 {
                     float* vp = v + (nint)p * blocks.Capacity * c, mp = mg + (nint)p * blocks.Capacity * f, dup = du + (nint)p * c * f;
                     for (int group = 0; group < groups; group++)

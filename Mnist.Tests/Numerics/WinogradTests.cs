@@ -2,7 +2,7 @@ using Mnist.Core.Numerics;
 
 namespace Mnist.Tests.Numerics;
 
-/// <summary>Winograd F(2×2, 5×5) and F(4×4, 3×3): their matrices exactly, and their three products against the direct loops of <see cref="ReferenceConvolution"/>.</summary>
+/// <summary>Winograd F(4×4, 5×5) and F(4×4, 3×3): their matrices exactly, and their three products against the direct loops of <see cref="ReferenceConvolution"/>.</summary>
 internal class WinogradTests
 {
     private const int Batch = 3;
@@ -26,80 +26,92 @@ internal class WinogradTests
 
     private static IEnumerable<TestCaseData> Cases() => ConvolutionTests.CasesOf(Shapes);
 
-    /// <summary>Bᵀ (6 × 6) as the code applies it: column l is the transform of the unit vector e_l.</summary>
-    private static double[,] InputMatrix()
+    /// <summary>Bᵀ (α × α) as the code applies it: column l is the transform of the unit vector e_l.</summary>
+    private static unsafe double[,] InputMatrix<TTile>() where TTile : struct, IWinogradTile
     {
-        var bt = new double[6, 6];
-        for (int l = 0; l < 6; l++)
+        int side = TTile.Side;
+        var bt = new double[side, side];
+        float* d = stackalloc float[side], t = stackalloc float[side];
+        for (int l = 0; l < side; l++)
         {
-            var d = new float[6];
-            d[l] = 1f;
-            WinogradConvolution.InputLine<ScalarOps, float>(d[0], d[1], d[2], d[3], d[4], d[5], out var t0, out var t1, out var t2, out var t3, out var t4, out var t5);
-            float[] t = [t0, t1, t2, t3, t4, t5];
-            for (int j = 0; j < 6; j++) bt[j, l] = t[j];
+            for (int k = 0; k < side; k++) d[k] = k == l ? 1f : 0f;
+            TTile.InputLine<ScalarOps, float>(d, 1, t, 1);
+            for (int j = 0; j < side; j++) bt[j, l] = t[j];
         }
         return bt;
     }
 
-    /// <summary>Aᵀ (m × 6) as the output transform applies it.</summary>
-    private static unsafe double[,] OutputMatrix(int m)
+    /// <summary>Aᵀ (m × α) as the output transform applies it.</summary>
+    private static unsafe double[,] OutputMatrix<TTile>() where TTile : struct, IWinogradTile
     {
-        var at = new double[m, 6];
-        float* y = stackalloc float[4];
-        for (int j = 0; j < 6; j++)
+        int side = TTile.Side, m = WinogradConvolution.OutputTile;
+        var at = new double[m, side];
+        float* v = stackalloc float[side], y = stackalloc float[m];
+        for (int j = 0; j < side; j++)
         {
-            var v = new float[6];
-            v[j] = 1f;
-            WinogradConvolution.OutputLine<ScalarOps, float>(m, v[0], v[1], v[2], v[3], v[4], v[5], y, 1);
+            for (int k = 0; k < side; k++) v[k] = k == j ? 1f : 0f;
+            TTile.OutputLine<ScalarOps, float>(v, 1, y, 1);
             for (int i = 0; i < m; i++) at[i, j] = y[i];
         }
         return at;
     }
 
-    /// <summary>A (6 × m) as the output-gradient transform applies it.</summary>
-    private static unsafe double[,] GradientMatrix(int m)
+    /// <summary>A (α × m) as the output-gradient transform applies it.</summary>
+    private static unsafe double[,] GradientMatrix<TTile>() where TTile : struct, IWinogradTile
     {
-        var a = new double[6, m];
-        float* y = stackalloc float[4];
-        float* v = stackalloc float[6];
+        int side = TTile.Side, m = WinogradConvolution.OutputTile;
+        var a = new double[side, m];
+        float* y = stackalloc float[m], v = stackalloc float[side];
         for (int i = 0; i < m; i++)
         {
-            for (int k = 0; k < 4; k++) y[k] = k == i ? 1f : 0f;
-            WinogradConvolution.GradientLine<ScalarOps, float>(m, y, 1, v, 1);
-            for (int j = 0; j < 6; j++) a[j, i] = v[j];
+            for (int k = 0; k < m; k++) y[k] = k == i ? 1f : 0f;
+            TTile.GradientLine<ScalarOps, float>(y, 1, v, 1);
+            for (int j = 0; j < side; j++) a[j, i] = v[j];
         }
         return a;
     }
 
-    [TestCase(5)]
-    [TestCase(3)]
-    public void TheTransformsComputeTheOneDimensionalCorrelationExactly(int kernel)
+    private static void AssertExactCorrelation<TTile>(int kernel) where TTile : struct, IWinogradTile
     {
-        // y_i = Σ_k d_{i+k}·g_k for all d, g  ⇔  Σ_j Aᵀ[i,j]·G[j,k]·Bᵀ[j,l] = [l = i + k] for every i < m, k < r, l < 6.
-        int m = WinogradConvolution.OutputTile(kernel);
-        Assert.That(m + kernel - 1, Is.EqualTo(WinogradConvolution.TileSide));
-        var bt = InputMatrix();
-        var at = OutputMatrix(m);
+        // y_i = Σ_k d_{i+k}·g_k for all d, g  ⇔  Σ_j Aᵀ[i,j]·G[j,k]·Bᵀ[j,l] = [l = i + k] for every i < m, k < r, l < α.
+        int m = WinogradConvolution.OutputTile, side = TTile.Side;
+        Assert.That(WinogradConvolution.TileSide(kernel), Is.EqualTo(side));
+        Assert.That(m + kernel - 1, Is.EqualTo(side));
+        var bt = InputMatrix<TTile>();
+        var at = OutputMatrix<TTile>();
         var g = WinogradConvolution.G(kernel);
+        Assert.That(g.Length, Is.EqualTo(side * kernel));
         for (int i = 0; i < m; i++)
             for (int k = 0; k < kernel; k++)
-                for (int l = 0; l < 6; l++)
+                for (int l = 0; l < side; l++)
                 {
                     double sum = 0;
-                    for (int j = 0; j < 6; j++) sum += at[i, j] * g[j * kernel + k] * bt[j, l];
+                    for (int j = 0; j < side; j++) sum += at[i, j] * g[j * kernel + k] * bt[j, l];
                     Assert.That(sum, Is.EqualTo(l == i + k ? 1.0 : 0.0).Within(1e-12), $"i={i} k={k} l={l}");
                 }
     }
 
-    [TestCase(2)]
-    [TestCase(4)]
-    public void TheGradientTransformIsTheOutputTransformTransposed(int m)
+    private static void AssertGradientIsOutputTransposed<TTile>() where TTile : struct, IWinogradTile
     {
-        var at = OutputMatrix(m);
-        var a = GradientMatrix(m);
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j < 6; j++)
+        var at = OutputMatrix<TTile>();
+        var a = GradientMatrix<TTile>();
+        for (int i = 0; i < WinogradConvolution.OutputTile; i++)
+            for (int j = 0; j < TTile.Side; j++)
                 Assert.That(a[j, i], Is.EqualTo(at[i, j]), $"A[{j},{i}]");
+    }
+
+    [Test]
+    public void TheTransformsComputeTheOneDimensionalCorrelationExactly()
+    {
+        AssertExactCorrelation<Tile8>(5);
+        AssertExactCorrelation<Tile6>(3);
+    }
+
+    [Test]
+    public void TheGradientTransformIsTheOutputTransformTransposed()
+    {
+        AssertGradientIsOutputTransposed<Tile8>();
+        AssertGradientIsOutputTransposed<Tile6>();
     }
 
     [TestCaseSource(nameof(Cases))]
