@@ -285,6 +285,9 @@ internal readonly unsafe struct Tile6 : IWinogradTile
 /// <summary>One Winograd call's plan and shared inputs; one instance per calling thread is reused, so a call allocates nothing.</summary>
 internal sealed unsafe class WinogradJob : ConvolutionPartsJob
 {
+    /// <summary>The positions of the largest tile (8×8): the per-tile line buffer is sized for it.</summary>
+    private const int MaxPositions = 64;
+
     [ThreadStatic] private static WinogradJob? t_job;
     [ThreadStatic] private static ScratchBuffer? t_image;
 
@@ -429,7 +432,7 @@ internal sealed unsafe class WinogradJob : ConvolutionPartsJob
         Convolution.PadImage(blocks.Padded, _input + (nint)image * s.InputSize, padded);
         float* output = _output + (nint)image * s.OutputSize;
         // One tile's half-transformed vectors (element k at line + k·w), then one output column (m vectors).
-        float* line = stackalloc float[(64 + m) * 16], column = line + positions * w;
+        float* line = stackalloc float[(MaxPositions + m) * 16], column = line + positions * w;
         var overwrite = new TileScale(1f, 0f);
         int vectors = f / w, groups = (vectors + TOps.MaxTileVectors - 1) / TOps.MaxTileVectors;
 
@@ -498,7 +501,7 @@ internal sealed unsafe class WinogradJob : ConvolutionPartsJob
         new Span<float>(du, (int)chunkLength).Clear();
         var blocks = Blocks.For(s, groupImages: true);
         float* padded = Scratch(blocks, positions, f, out float* v, out float* mg); // mg: [p][tile][filter]
-        float* line = stackalloc float[(64 + m) * 16], column = line + positions * w;
+        float* line = stackalloc float[(MaxPositions + m) * 16], column = line + positions * w;
         var accumulate = new TileScale(1f, 1f);
         int vectors = f / w, groups = (vectors + TOps.MaxTileVectors - 1) / TOps.MaxTileVectors;
         int channelStrips = (c + mr - 1) / mr;
