@@ -33,11 +33,18 @@ public sealed class NeuralTrainer(string name, Func<TensorShape, NetworkSpec> ar
     private const int CheckpointVersion = 1;
 
     public string Name { get; } = name;
-    public NeuralTrainerOptions Options { get; } = NeuralTrainerOptions.Schema.Validate(options) is { Winograd: false } && backend == NeuralBackend.Torch
-        ? throw new ArgumentException($"Hyperparameter 'winograd' chooses our engine's convolution kernels; '{name}' runs LibTorch's, so it cannot be false.")
-        : options;
+    public NeuralTrainerOptions Options { get; } = Checked(options, backend, name);
     public IReadOnlyDictionary<string, object> Hyperparameters => NeuralTrainerOptions.Schema.ToDictionary(Options);
     public NeuralBackend Backend { get; } = backend;
+
+    /// <summary>The options, range-checked; 'winograd' chooses our engine's kernels, so LibTorch's trainers refuse it off.</summary>
+    private static NeuralTrainerOptions Checked(NeuralTrainerOptions options, NeuralBackend backend, string name)
+    {
+        NeuralTrainerOptions.Schema.Validate(options);
+        if (!options.Winograd && backend == NeuralBackend.Torch)
+            throw new ArgumentException($"Hyperparameter 'winograd' chooses our engine's convolution kernels; '{name}' runs LibTorch's, so it cannot be false.");
+        return options;
+    }
 
     /// <summary>Builds the network for the images (any size its convolutions and pools fit) and checks that the backend runs here.</summary>
     public void CheckImageSize(int height, int width)
