@@ -26,50 +26,29 @@ internal class WinogradTests
 
     private static IEnumerable<TestCaseData> Cases() => ConvolutionTests.CasesOf(Shapes);
 
-    /// <summary>Bᵀ (α × α) as the code applies it: column l is the transform of the unit vector e_l.</summary>
-    private static unsafe double[,] InputMatrix<TTile>() where TTile : struct, IWinogradTile
+    /// <summary>The rows × columns matrix of a line transform: column l is its image of the unit vector e_l.</summary>
+    private static unsafe double[,] MatrixOf(int rows, int columns, Action<IntPtr, IntPtr> transform)
     {
-        int side = TTile.Side;
-        var bt = new double[side, side];
-        float* d = stackalloc float[side], t = stackalloc float[side];
-        for (int l = 0; l < side; l++)
+        var matrix = new double[rows, columns];
+        float* x = stackalloc float[columns], y = stackalloc float[rows];
+        for (int l = 0; l < columns; l++)
         {
-            for (int k = 0; k < side; k++) d[k] = k == l ? 1f : 0f;
-            TTile.InputLine<ScalarOps, float>(d, 1, t, 1);
-            for (int j = 0; j < side; j++) bt[j, l] = t[j];
+            for (int k = 0; k < columns; k++) x[k] = k == l ? 1f : 0f;
+            transform((IntPtr)x, (IntPtr)y);
+            for (int j = 0; j < rows; j++) matrix[j, l] = y[j];
         }
-        return bt;
+        return matrix;
     }
 
-    /// <summary>Aᵀ (m × α) as the output transform applies it.</summary>
-    private static unsafe double[,] OutputMatrix<TTile>() where TTile : struct, IWinogradTile
-    {
-        int side = TTile.Side, m = WinogradConvolution.OutputTile;
-        var at = new double[m, side];
-        float* v = stackalloc float[side], y = stackalloc float[m];
-        for (int j = 0; j < side; j++)
-        {
-            for (int k = 0; k < side; k++) v[k] = k == j ? 1f : 0f;
-            TTile.OutputLine<ScalarOps, float>(v, 1, y, 1);
-            for (int i = 0; i < m; i++) at[i, j] = y[i];
-        }
-        return at;
-    }
+    /// <summary>Bᵀ (α × α), Aᵀ (m × α) and A (α × m) as the code applies them.</summary>
+    private static unsafe double[,] InputMatrix<TTile>() where TTile : struct, IWinogradTile =>
+        MatrixOf(TTile.Side, TTile.Side, (x, y) => TTile.InputLine<ScalarOps, float>((float*)x, 1, (float*)y, 1));
 
-    /// <summary>A (α × m) as the output-gradient transform applies it.</summary>
-    private static unsafe double[,] GradientMatrix<TTile>() where TTile : struct, IWinogradTile
-    {
-        int side = TTile.Side, m = WinogradConvolution.OutputTile;
-        var a = new double[side, m];
-        float* y = stackalloc float[m], v = stackalloc float[side];
-        for (int i = 0; i < m; i++)
-        {
-            for (int k = 0; k < m; k++) y[k] = k == i ? 1f : 0f;
-            TTile.GradientLine<ScalarOps, float>(y, 1, v, 1);
-            for (int j = 0; j < side; j++) a[j, i] = v[j];
-        }
-        return a;
-    }
+    private static unsafe double[,] OutputMatrix<TTile>() where TTile : struct, IWinogradTile =>
+        MatrixOf(WinogradConvolution.OutputTile, TTile.Side, (x, y) => TTile.OutputLine<ScalarOps, float>((float*)x, 1, (float*)y, 1));
+
+    private static unsafe double[,] GradientMatrix<TTile>() where TTile : struct, IWinogradTile =>
+        MatrixOf(TTile.Side, WinogradConvolution.OutputTile, (x, y) => TTile.GradientLine<ScalarOps, float>((float*)x, 1, (float*)y, 1));
 
     private static void AssertExactCorrelation<TTile>(int kernel) where TTile : struct, IWinogradTile
     {
