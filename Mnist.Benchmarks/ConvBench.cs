@@ -202,8 +202,9 @@ internal static class ConvBench
             if (r >= 0)
             {
                 update = Math.Min(update, (Now() - updateStart));
-                step = Math.Min(step, (Now() - stepStart));
-                stepSum += Now() - stepStart;
+                double stepSeconds = Now() - stepStart;
+                step = Math.Min(step, stepSeconds);
+                stepSum += stepSeconds;
             }
         }
 

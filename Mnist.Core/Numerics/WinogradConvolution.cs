@@ -302,7 +302,11 @@ internal sealed unsafe class WinogradJob : ConvolutionPartsJob
     private float* _input, _u, _bias, _output, _outputGradient;
     private int _batch, _chunks;
 
-    private static int Positions(in ConvolutionShape s) => WinogradConvolution.TileSide(s.Kernel) * WinogradConvolution.TileSide(s.Kernel);
+    private static int Positions(in ConvolutionShape s)
+    {
+        int side = WinogradConvolution.TileSide(s.Kernel);
+        return side * side;
+    }
 
     /// <summary>output = conv(input, weights) + bias (bias may be null); with <paramref name="flip"/>, as <see cref="Convolution"/>'s input gradient.</summary>
     public void Forward(GemmIsa isa, in ConvolutionShape shape, float* input, int batch, float* weights, bool flip, float* bias, float* output, int threads)
@@ -369,7 +373,7 @@ internal sealed unsafe class WinogradJob : ConvolutionPartsJob
             var padded = s with { OutHeight = tileRows * M, OutWidth = tilesX * M };
             int images = groupImages ? blockTiles / (tilesX * tileRows) : 0;
             if (images >= 2) return new Blocks(tilesX, tileRows, tileRows, images, padded);
-            int blocks = (tileRows + Math.Max(1, blockTiles / tilesX) - 1) / Math.Max(1, blockTiles / tilesX);
+            int maxRows = Math.Max(1, blockTiles / tilesX), blocks = (tileRows + maxRows - 1) / maxRows;
             return new Blocks(tilesX, tileRows, (tileRows + blocks - 1) / blocks, 1, padded);
         }
 
