@@ -214,10 +214,11 @@ internal abstract unsafe class ConvolutionPartsJob : IParallelJob
         where TVec : struct
     {
         if (WeightGradientMode) WeightGradientChunk<TOps, TVec>(part);
-        else ForwardImage<TOps, TVec>(part);
+        else ForwardPart<TOps, TVec>(part);
     }
 
-    protected abstract void ForwardImage<TOps, TVec>(int image)
+    /// <summary>One part of the forward (or input gradient): one image, or a few for <see cref="WinogradJob"/>.</summary>
+    protected abstract void ForwardPart<TOps, TVec>(int part)
         where TOps : struct, IVectorOps<TVec>
         where TVec : struct;
 
@@ -291,7 +292,7 @@ internal sealed unsafe class ConvolutionJob : ConvolutionPartsJob
         }
     }
 
-    protected override void ForwardImage<TOps, TVec>(int image)
+    protected override void ForwardPart<TOps, TVec>(int image)
     {
         ref readonly ConvolutionShape s = ref _shape;
         float* padded = ImageScratch.Get(Convolution.PaddedLength(s));

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Mnist.Core.Numerics;
 
@@ -77,30 +78,8 @@ internal static class WinogradConvolution
     /// </summary>
     internal static unsafe void TransformWeights(int kernel, int channels, int filters, float* weights, float* u)
     {
-        ReadOnlySpan<double> g = G(kernel);
-        int r = kernel, side = TileSide(kernel);
-        Span<double> taps = stackalloc double[r * r];
-        Span<double> half = stackalloc double[side * r];
-        for (int c = 0; c < channels; c++)
-            for (int f = 0; f < filters; f++)
-            {
-                for (int tap = 0; tap < r * r; tap++) taps[tap] = weights[((nint)tap * channels + c) * filters + f];
-                // half = G·g (α × r), then U = half·Gᵀ (α × α).
-                for (int a = 0; a < side; a++)
-                    for (int kx = 0; kx < r; kx++)
-                    {
-                        double sum = 0;
-                        for (int ky = 0; ky < r; ky++) sum += g[a * r + ky] * taps[ky * r + kx];
-                        half[a * r + kx] = sum;
-                    }
-                for (int a = 0; a < side; a++)
-                    for (int b = 0; b < side; b++)
-                    {
-                        double sum = 0;
-                        for (int kx = 0; kx < r; kx++) sum += half[a * r + kx] * g[b * r + kx];
-                        u[((nint)(a * side + b) * channels + c) * filters + f] = (float)sum;
-                    }
-            }
+        int side = TileSide(kernel);
+        Sandwich(G(kernel), side, kernel, channels, filters, weights, u);
     }
 
     /// <summary>
@@ -109,28 +88,57 @@ internal static class WinogradConvolution
     /// </summary>
     internal static unsafe void TransformWeightGradient(int kernel, int channels, int filters, float* du, float* weightGradient)
     {
+        int side = TileSide(kernel);
         ReadOnlySpan<double> g = G(kernel);
-        int r = kernel, side = TileSide(kernel);
-        Span<double> positions = stackalloc double[side * side];
-        Span<double> half = stackalloc double[r * side];
+        Span<double> transposed = stackalloc double[kernel * side];
+        for (int a = 0; a < side; a++)
+            for (int k = 0; k < kernel; k++) transposed[k * side + a] = g[a * kernel + k];
+        Sandwich(transposed, kernel, side, channels, filters, du, weightGradient);
+    }
+
+    /// <summary>
+    /// y = M x Mᵀ for every channel c and filter f, M rows × cols (row-major): x is a cols × cols grid and y a rows ×
+    /// rows grid, element (i, j) of each at ((i·side + j)·C + c)·F + f. Eight filters at a time in double, each sum in
+    /// ascending order with separate multiplies and adds, so the result is that of the plain scalar loops.
+    /// </summary>
+    private static unsafe void Sandwich(ReadOnlySpan<double> m, int rows, int cols, int channels, int filters, float* x, float* y)
+    {
+        if (filters % 8 != 0) throw new ArgumentException($"filters must be a multiple of 8, not {filters}", nameof(filters));
+        nint gridStride = (nint)channels * filters;
+        // Each grid element as two vectors of 4 doubles (filters f..f+3 and f+4..f+7).
+        Span<Vector256<double>> xs = stackalloc Vector256<double>[2 * cols * cols];
+        Span<Vector256<double>> half = stackalloc Vector256<double>[2 * rows * cols];
         for (int c = 0; c < channels; c++)
-            for (int f = 0; f < filters; f++)
+            for (int f = 0; f < filters; f += 8)
             {
-                for (int p = 0; p < side * side; p++) positions[p] = du[((nint)p * channels + c) * filters + f];
-                // half = Gᵀ·dU (r × α), then dg = half·G (r × r).
-                for (int ky = 0; ky < r; ky++)
-                    for (int b = 0; b < side; b++)
+                float* xcf = x + (nint)c * filters + f, ycf = y + (nint)c * filters + f;
+                for (int e = 0; e < cols * cols; e++)
+                    (xs[2 * e], xs[2 * e + 1]) = Vector256.Widen(Vector256.Load(xcf + e * gridStride));
+                // half = M·x (rows × cols), then y = half·Mᵀ (rows × rows).
+                for (int i = 0; i < rows; i++)
+                    for (int j = 0; j < cols; j++)
                     {
-                        double sum = 0;
-                        for (int a = 0; a < side; a++) sum += g[a * r + ky] * positions[a * side + b];
-                        half[ky * side + b] = sum;
+                        Vector256<double> lo = Vector256<double>.Zero, hi = Vector256<double>.Zero;
+                        for (int k = 0; k < cols; k++)
+                        {
+                            var mik = Vector256.Create(m[i * cols + k]);
+                            lo += mik * xs[2 * (k * cols + j)];
+                            hi += mik * xs[2 * (k * cols + j) + 1];
+                        }
+                        half[2 * (i * cols + j)] = lo;
+                        half[2 * (i * cols + j) + 1] = hi;
                     }
-                for (int ky = 0; ky < r; ky++)
-                    for (int kx = 0; kx < r; kx++)
+                for (int i = 0; i < rows; i++)
+                    for (int j = 0; j < rows; j++)
                     {
-                        double sum = 0;
-                        for (int b = 0; b < side; b++) sum += half[ky * side + b] * g[b * r + kx];
-                        weightGradient[((nint)(ky * r + kx) * channels + c) * filters + f] = (float)sum;
+                        Vector256<double> lo = Vector256<double>.Zero, hi = Vector256<double>.Zero;
+                        for (int k = 0; k < cols; k++)
+                        {
+                            var mjk = Vector256.Create(m[j * cols + k]);
+                            lo += half[2 * (i * cols + k)] * mjk;
+                            hi += half[2 * (i * cols + k) + 1] * mjk;
+                        }
+                        Vector256.Narrow(lo, hi).Store(ycf + (i * rows + j) * gridStride);
                     }
             }
     }
@@ -322,7 +330,8 @@ internal sealed unsafe class WinogradJob : ConvolutionPartsJob
         }
         _u = _transformed.Get((long)Positions(shape) * shape.Channels * shape.Filters);
         WinogradConvolution.TransformWeights(shape.Kernel, shape.Channels, shape.Filters, weights, _u);
-        ParallelRunner.Run(this, batch, threads);
+        int images = Blocks.For(shape, groupImages: true).Images;
+        ParallelRunner.Run(this, (batch + images - 1) / images, threads);
     }
 
     /// <summary>
@@ -357,9 +366,9 @@ internal sealed unsafe class WinogradJob : ConvolutionPartsJob
 
     /// <summary>
     /// The tiling: m×m output tiles (the last ones may hang over the edge), in blocks of whole tile rows of one image,
-    /// as even as the row count allows, or of <see cref="Images"/> whole images when several fit (the weight
-    /// gradient's GEMMs then sum over more tiles per call); <see cref="Padded"/> is the shape whose zero-padded image
-    /// every tile reads inside.
+    /// as even as the row count allows, or of <see cref="Images"/> whole images when several fit (each U[p] read
+    /// then serves more tiles, and the weight gradient's GEMMs sum over more tiles per call); <see cref="Padded"/> is
+    /// the shape whose zero-padded image every tile reads inside.
     /// </summary>
     private readonly record struct Blocks(int TilesX, int TileRows, int RowsPerBlock, int Images, ConvolutionShape Padded)
     {
@@ -379,6 +388,13 @@ internal sealed unsafe class WinogradJob : ConvolutionPartsJob
 
         public int ImageTiles => RowsPerBlock * TilesX;
         public int Capacity => Images * ImageTiles;
+
+        /// <summary>
+        /// Floats from one position's block to the next, for <paramref name="perTile"/> floats per tile: one cache line
+        /// more than the block, so the α² positions a transform writes at once do not all fall in one L1 set (the
+        /// blocks' sizes are multiples of 4 KiB for the 14×14 layers).
+        /// </summary>
+        public nint PositionStride(int perTile) => (nint)Capacity * perTile + 16;
         public int Tiles(int ty0) => Math.Min(RowsPerBlock, TileRows - ty0) * TilesX;
         public long PaddedLength => Convolution.PaddedLength(Padded);
     }
@@ -390,9 +406,9 @@ internal sealed unsafe class WinogradJob : ConvolutionPartsJob
     private static float* Scratch(in Blocks blocks, int positions, int second, out float* v, out float* other)
     {
         long paddedLength = blocks.Images * blocks.PaddedLength;
-        float* start = ImageScratch.Get(paddedLength + (long)positions * blocks.Capacity * (blocks.Padded.Channels + second));
+        float* start = ImageScratch.Get(paddedLength + (long)positions * (blocks.PositionStride(blocks.Padded.Channels) + blocks.PositionStride(second)));
         v = start + paddedLength;
-        other = v + (long)positions * blocks.Capacity * blocks.Padded.Channels;
+        other = v + (long)positions * blocks.PositionStride(blocks.Padded.Channels);
         return start;
     }
 
@@ -403,7 +419,7 @@ internal sealed unsafe class WinogradJob : ConvolutionPartsJob
         where TTile : struct, IWinogradTile
     {
         int c = blocks.Padded.Channels, w = TOps.Width, side = TTile.Side;
-        nint rowStride = (nint)blocks.Padded.PaddedWidth * c, ps = (nint)blocks.Capacity * c;
+        nint rowStride = (nint)blocks.Padded.PaddedWidth * c, ps = blocks.PositionStride(c);
         for (int t = 0; t < tiles; t++)
         {
             float* corner = padded + (Blocks.M * (ty0 + t / blocks.TilesX)) * rowStride + (nint)(Blocks.M * (t % blocks.TilesX)) * c;
@@ -417,13 +433,14 @@ internal sealed unsafe class WinogradJob : ConvolutionPartsJob
         }
     }
 
-    protected override void ForwardImage<TOps, TVec>(int image)
+    /// <summary>One part of the forward: <see cref="Blocks.Images"/> consecutive images (fewer in the last part).</summary>
+    protected override void ForwardPart<TOps, TVec>(int part)
     {
-        if (_shape.Kernel == 5) ForwardImage<TOps, TVec, Tile8>(image);
-        else ForwardImage<TOps, TVec, Tile6>(image);
+        if (_shape.Kernel == 5) ForwardImages<TOps, TVec, Tile8>(part);
+        else ForwardImages<TOps, TVec, Tile6>(part);
     }
 
-    private void ForwardImage<TOps, TVec, TTile>(int image)
+    private void ForwardImages<TOps, TVec, TTile>(int part)
         where TOps : struct, IVectorOps<TVec>
         where TVec : struct
         where TTile : struct, IWinogradTile
@@ -431,10 +448,12 @@ internal sealed unsafe class WinogradJob : ConvolutionPartsJob
         ref readonly ConvolutionShape s = ref _shape;
         int c = s.Channels, f = s.Filters, w = TOps.Width, mr = GemmKernels<TOps, TVec>.MR, side = TTile.Side, positions = side * side;
         const int m = Blocks.M;
-        var blocks = Blocks.For(s);
+        // Small images go several to a block, so each U[p] read from cache serves more tiles.
+        var blocks = Blocks.For(s, groupImages: true);
+        int first = part * blocks.Images, images = Math.Min(blocks.Images, _batch - first);
         float* padded = Scratch(blocks, positions, f, out float* v, out float* products); // products: [p][tile][filter]
-        Convolution.PadImage(blocks.Padded, _input + (nint)image * s.InputSize, padded);
-        float* output = _output + (nint)image * s.OutputSize;
+        for (int k = 0; k < images; k++)
+            Convolution.PadImage(blocks.Padded, _input + (nint)(first + k) * s.InputSize, padded + k * blocks.PaddedLength);
         // One tile's half-transformed vectors (element k at line + k·w), then one output column (m vectors).
         float* line = stackalloc float[(MaxPositions + m) * 16], column = line + positions * w;
         var overwrite = new TileScale(1f, 0f);
@@ -442,14 +461,16 @@ internal sealed unsafe class WinogradJob : ConvolutionPartsJob
 
         for (int ty0 = 0; ty0 < blocks.TileRows; ty0 += blocks.RowsPerBlock)
         {
-            int tiles = blocks.Tiles(ty0);
-            TransformInput<TOps, TVec, TTile>(padded, blocks, ty0, tiles, v, line);
+            // Image k's tiles fill slots k·imageTiles onwards of the block.
+            int imageTiles = blocks.Tiles(ty0), tiles = images * imageTiles;
+            for (int k = 0; k < images; k++)
+                TransformInput<TOps, TVec, TTile>(padded + k * blocks.PaddedLength, blocks, ty0, imageTiles, v + (nint)k * imageTiles * c, line);
 
             // M[p] = V[p] · U[p]: tiles × channels times channels × filters, for each of the α² positions.
             int strips = (tiles + mr - 1) / mr;
             for (int p = 0; p < positions; p++)
             {
-                float* vp = v + (nint)p * blocks.Capacity * c, mp = products + (nint)p * blocks.Capacity * f, up = _u + (nint)p * c * f;
+                float* vp = v + p * blocks.PositionStride(c), mp = products + p * blocks.PositionStride(f), up = _u + (nint)p * c * f;
                 for (int group = 0; group < groups; group++)
                 {
                     int v0 = vectors * group / groups, tn = vectors * (group + 1) / groups - v0, f0 = v0 * w;
@@ -464,11 +485,13 @@ internal sealed unsafe class WinogradJob : ConvolutionPartsJob
 
             // Output transform: each tile's m×m outputs = Aᵀ M A (+ bias), a vector of filters at a time; the parts of
             // a tile past the image's edge are not written.
-            nint ps = (nint)blocks.Capacity * f, outRow = (nint)s.Width * f;
+            nint ps = blocks.PositionStride(f), outRow = (nint)s.Width * f;
             for (int t = 0; t < tiles; t++)
             {
-                int oy = m * (ty0 + t / blocks.TilesX), ox = m * (t % blocks.TilesX);
+                int k = t / imageTiles, tile = t % imageTiles;
+                int oy = m * (ty0 + tile / blocks.TilesX), ox = m * (tile % blocks.TilesX);
                 int rows = Math.Min(m, s.Height - oy), columns = Math.Min(m, s.Width - ox);
+                float* output = _output + (nint)(first + k) * s.OutputSize;
                 for (int fv = 0; fv < f; fv += w)
                 {
                     float* src = products + (nint)t * f + fv;
@@ -509,7 +532,7 @@ internal sealed unsafe class WinogradJob : ConvolutionPartsJob
         var accumulate = new TileScale(1f, 1f);
         int vectors = f / w, groups = (vectors + TOps.MaxTileVectors - 1) / TOps.MaxTileVectors;
         int channelStrips = (c + mr - 1) / mr;
-        nint ps = (nint)blocks.Capacity * f, outRow = (nint)s.Width * f, rs = (nint)m * w;
+        nint ps = blocks.PositionStride(f), outRow = (nint)s.Width * f, rs = (nint)m * w;
         int first = (int)((long)_batch * chunk / _chunks), last = (int)((long)_batch * (chunk + 1) / _chunks);
         for (int group0 = first; group0 < last; group0 += blocks.Images)
         {
@@ -553,7 +576,7 @@ internal sealed unsafe class WinogradJob : ConvolutionPartsJob
                 // dU[p] += V[p]ᵀ · Mg[p]: channels × tiles times tiles × filters (V read transposed in place).
                 for (int p = 0; p < positions; p++)
                 {
-                    float* vp = v + (nint)p * blocks.Capacity * c, mp = mg + (nint)p * blocks.Capacity * f, dup = du + (nint)p * c * f;
+                    float* vp = v + p * blocks.PositionStride(c), mp = mg + p * blocks.PositionStride(f), dup = du + (nint)p * c * f;
                     for (int group = 0; group < groups; group++)
                     {
                         int v0 = vectors * group / groups, tn = vectors * (group + 1) / groups - v0, f0 = v0 * w;
