@@ -97,9 +97,10 @@ internal static class WinogradConvolution
     }
 
     /// <summary>
-    /// y = M x Mᵀ for every channel c and filter f, M rows × cols (row-major): x is a cols × cols grid and y a rows ×
-    /// rows grid, element (i, j) of each at ((i·side + j)·C + c)·F + f. Eight filters at a time in double, each sum in
-    /// ascending order with separate multiplies and adds, so the result is that of the plain scalar loops.
+    /// y = M x Mᵀ for every channel c and filter f, M rows × cols (row-major): x is a cols × cols grid, element (i, j)
+    /// at ((i·cols + j)·C + c)·F + f, and y a rows × rows grid, element (i, j) at ((i·rows + j)·C + c)·F + f. Eight
+    /// filters at a time in double, each sum in ascending order with separate multiplies and adds, so the result is
+    /// that of the plain scalar loops.
     /// </summary>
     private static unsafe void Sandwich(ReadOnlySpan<double> m, int rows, int cols, int channels, int filters, float* x, float* y)
     {
