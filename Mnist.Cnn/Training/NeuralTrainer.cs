@@ -30,7 +30,7 @@ namespace Mnist.Cnn.Training;
 public sealed class NeuralTrainer(string name, Func<TensorShape, NetworkSpec> architecture, NeuralTrainerOptions options, NeuralBackend backend = NeuralBackend.Own)
     : ICheckpointingTrainer
 {
-    private const int CheckpointVersion = 1;
+    private const int CheckpointVersion = 2;
 
     public string Name { get; } = name;
     public NeuralTrainerOptions Options { get; } = Checked(options, backend, name);
@@ -87,6 +87,7 @@ public sealed class NeuralTrainer(string name, Func<TensorShape, NetworkSpec> ar
 
         var optimizer = Optimizer.Create(Options.Optimizer, Options.LearningRate, Options.Momentum, Options.WeightDecay);
         var state = new TrainingState(model, optimizer);
+        var average = Options.Ema > 0 ? new WeightAverage(model, Options.Ema) : null;
         var callbacks = new List<Callback>();
         if (validation is not null) callbacks.Add(new BestModelCheckpoint());
         if (Options.Patience > 0) callbacks.Add(new EarlyStopping(Options.Patience));
@@ -106,7 +107,7 @@ public sealed class NeuralTrainer(string name, Func<TensorShape, NetworkSpec> ar
         var shape = CheckpointDataShape.Of(train, validation);
         if (checkpoint is { Exists: true })
         {
-            (completedEpochs, step) = checkpoint.Load(reader => ReadCheckpoint(reader, shape, state, callbacks, history));
+            (completedEpochs, step) = checkpoint.Load(reader => ReadCheckpoint(reader, shape, state, average, callbacks, history));
             progress?.Report(new TrainingProgress((double)step / totalSteps, $"resumed after epoch {completedEpochs}/{Options.Epochs}"));
         }
 
@@ -132,6 +133,7 @@ public sealed class NeuralTrainer(string name, Func<TensorShape, NetworkSpec> ar
                 var (loss, right) = SoftmaxCrossEntropy.Compute(logits, batch.Labels, classes, Options.LabelSmoothing, logitGradient);
                 network.Backward(input, logitGradient.AsSpan(0, batch.Count * classes), batch.Count);
                 optimizer.Step(model.Parameters);
+                average?.Update();
                 lossSum += loss;
                 correct += right;
                 step++;
@@ -141,6 +143,8 @@ public sealed class NeuralTrainer(string name, Func<TensorShape, NetworkSpec> ar
             }
 
             double trainSeconds = watch.Elapsed.TotalSeconds;
+            // The average is what gets evaluated and what the best-model checkpoint keeps; training goes on from the live weights.
+            average?.Swap();
             double? validationLoss = null, validationAccuracy = null;
             if (validation is not null)
                 (validationLoss, validationAccuracy) = Measure(network, validation);
@@ -148,18 +152,21 @@ public sealed class NeuralTrainer(string name, Func<TensorShape, NetworkSpec> ar
                 optimizer.LearningRate, watch.Elapsed.TotalSeconds, train.Count / trainSeconds);
             history.Add(record);
             foreach (var callback in callbacks) callback.OnEpochEnd(state, record);
+            average?.Swap();
             // Saved before the "done" report, so whoever sees "epoch N done" can count on its checkpoint.
             int savedEpoch = epoch;
             long savedStep = step;
-            checkpoint?.Save(writer => WriteCheckpoint(writer, shape, savedEpoch, savedStep, state, callbacks, history));
+            checkpoint?.Save(writer => WriteCheckpoint(writer, shape, savedEpoch, savedStep, state, average, callbacks, history));
             progress?.Report(new TrainingProgress((double)step / totalSteps, $"epoch {epoch}/{Options.Epochs} done", record, Milestone: true));
         }
+        average?.Swap();
         foreach (var callback in callbacks) callback.OnTrainEnd(state);
         model.ReleaseScratch();
         return new NeuralModel(Name, spec, Backend, model, network, Options, history, state.StopReason);
     }
 
-    private static void WriteCheckpoint(BinaryWriter writer, CheckpointDataShape shape, int epoch, long step, TrainingState state, List<Callback> callbacks, TrainingHistory history)
+    private static void WriteCheckpoint(BinaryWriter writer, CheckpointDataShape shape, int epoch, long step, TrainingState state, WeightAverage? average,
+        List<Callback> callbacks, TrainingHistory history)
     {
         writer.Write(CheckpointVersion);
         shape.Write(writer);
@@ -169,6 +176,8 @@ public sealed class NeuralTrainer(string name, Func<TensorShape, NetworkSpec> ar
         writer.Write(state.StopReason ?? "");
         StateIO.WriteArrays(writer, ModelWeights.Snapshot(state.Model));
         state.Optimizer.SaveState(writer, state.Model.Parameters.ToList());
+        writer.Write(average is not null);
+        average?.Save(writer);
         writer.Write(callbacks.Count);
         foreach (var callback in callbacks)
         {
@@ -190,7 +199,8 @@ public sealed class NeuralTrainer(string name, Func<TensorShape, NetworkSpec> ar
     }
 
     /// <summary>Restores a checkpoint into the fresh model, optimizer and callbacks; returns (completed epochs, steps).</summary>
-    private (int Epoch, long Step) ReadCheckpoint(BinaryReader reader, CheckpointDataShape shape, TrainingState state, List<Callback> callbacks, TrainingHistory history)
+    private (int Epoch, long Step) ReadCheckpoint(BinaryReader reader, CheckpointDataShape shape, TrainingState state, WeightAverage? average,
+        List<Callback> callbacks, TrainingHistory history)
     {
         int version = reader.ReadInt32();
         if (version != CheckpointVersion) throw new InvalidDataException($"unsupported {Name} checkpoint version {version}");
@@ -203,6 +213,9 @@ public sealed class NeuralTrainer(string name, Func<TensorShape, NetworkSpec> ar
         state.StopReason = reason.Length == 0 ? null : reason;
         ModelWeights.Restore(state.Model, StateIO.ReadArrays(reader, ModelWeights.Snapshot(state.Model)));
         state.Optimizer.LoadState(reader, state.Model.Parameters.ToList());
+        bool averaged = reader.ReadBoolean();
+        if (averaged != average is not null) throw new InvalidDataException(averaged ? "the checkpoint has a weight average; this fit has none" : "the checkpoint has no weight average; this fit has one");
+        average?.Load(reader);
         int count = reader.ReadInt32();
         if (count != callbacks.Count) throw new InvalidDataException($"{count} callback states, this fit has {callbacks.Count} callbacks");
         foreach (var callback in callbacks)

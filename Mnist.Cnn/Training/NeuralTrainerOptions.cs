@@ -35,6 +35,8 @@ public sealed record NeuralTrainerOptions
     public double Zoom { get; init; } = 0.1;
     public double Shift { get; init; } = 0.1;
     public double LabelSmoothing { get; init; }
+    /// <summary>Decay of the moving average of the weights that is evaluated and kept (0 = off, the live weights).</summary>
+    public double Ema { get; init; }
     /// <summary>Early-stopping patience in epochs on validation accuracy; 0 turns early stopping off.</summary>
     public int Patience { get; init; }
     /// <summary>Test-time augmentation: predictions averaged over each image and this many small seeded affine variants (0 = off).</summary>
@@ -58,6 +60,8 @@ public sealed record NeuralTrainerOptions
         .Double("zoom", o => o.Zoom, (o, v) => o with { Zoom = v }, "augmentation: largest relative zoom", min: 0, below: 1)
         .Double("shift", o => o.Shift, (o, v) => o with { Shift = v }, "augmentation: largest shift as a share of the image side", min: 0, below: 1)
         .Double("label-smoothing", o => o.LabelSmoothing, (o, v) => o with { LabelSmoothing = v }, "share of the target spread over all classes", min: 0, below: 1)
+        .Double("ema", o => o.Ema, (o, v) => o with { Ema = v },
+            "decay of an exponential moving average of the weights, evaluated each epoch and kept as the model (0 = off)", min: 0, below: 1)
         .Int("patience", o => o.Patience, (o, v) => o with { Patience = v }, "early stopping after this many epochs without a better validation accuracy (0 = off)", min: 0)
         .Int("tta", o => o.Tta, (o, v) => o with { Tta = v }, "test-time augmentation: predictions averaged over each image and N small seeded affine variants (0 = off)", min: 0, max: 64)
         .Bool("winograd", o => o.Winograd, (o, v) => o with { Winograd = v },

@@ -81,6 +81,8 @@ public sealed class CheckpointTests : TempFolderFixture
         // The same on LibTorch: the shared loop's checkpoint holds the host's weights, so resuming is as exact.
         new object[] { "torch-cnn", new Dictionary<string, string> { ["epochs"] = "2", ["batch-size"] = "50" }, 1 },
         new object[] { "torch-mlp", new Dictionary<string, string> { ["epochs"] = "3", ["batch-size"] = "100", ["schedule"] = "plateau" }, 2 },
+        // The moving average of the weights (and of BatchNorm's statistics) is in the checkpoint.
+        new object[] { "cnn", new Dictionary<string, string> { ["epochs"] = "2", ["batch-size"] = "50", ["ema"] = "0.9" }, 1 },
     ];
 
     [TestCaseSource(nameof(Cases))]
