@@ -167,14 +167,15 @@ public sealed class ReduceLearningRateOnPlateau(double factor = 0.5, int patienc
 /// <summary>Copies of a model's parameters and state, for checkpoints.</summary>
 public static class ModelWeights
 {
-    public static float[][] Snapshot(Sequential model) =>
-        model.Parameters.Select(p => (float[])p.Value.Clone())
-             .Concat(model.Layers.SelectMany(l => l.State).Select(s => (float[])s.Clone()))
-             .ToArray();
+    /// <summary>The model's live arrays: its parameters' values, then its layers' state (BatchNorm's running statistics).</summary>
+    public static float[][] Arrays(Sequential model) =>
+        model.Parameters.Select(p => p.Value).Concat(model.Layers.SelectMany(l => l.State)).ToArray();
+
+    public static float[][] Snapshot(Sequential model) => Arrays(model).Select(a => (float[])a.Clone()).ToArray();
 
     public static void Restore(Sequential model, float[][] snapshot)
     {
-        var targets = model.Parameters.Select(p => p.Value).Concat(model.Layers.SelectMany(l => l.State)).ToArray();
+        var targets = Arrays(model);
         if (targets.Length != snapshot.Length) throw new ArgumentException("The snapshot is of another model.");
         for (int i = 0; i < targets.Length; i++) snapshot[i].CopyTo(targets[i], 0);
     }

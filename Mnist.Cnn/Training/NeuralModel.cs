@@ -1,5 +1,6 @@
 using Mnist.Cnn.Augmentation;
 using Mnist.Cnn.Backends.Own;
+using Mnist.Cnn.Callbacks;
 using Mnist.Cnn.Networks;
 using Mnist.Core.Data;
 using Mnist.Core.Training;
@@ -64,7 +65,7 @@ public sealed class NeuralModel : ITrainedModel
         writer.Write(PayloadVersion);
         NeuralTrainerOptions.Schema.Write(writer, Options);
         _spec.Write(writer);
-        foreach (var values in Network.Parameters.Select(p => p.Value).Concat(Network.Layers.SelectMany(l => l.State)))
+        foreach (var values in ModelWeights.Arrays(Network))
         {
             writer.Write(values.Length);
             foreach (float v in values) writer.Write(v);
@@ -84,7 +85,7 @@ public sealed class NeuralModel : ITrainedModel
         // Each stored value takes 4 bytes: a network needing more than the payload holds is refused before it is allocated.
         long weightBudget = (reader.BaseStream.Length - reader.BaseStream.Position) / sizeof(float);
         var weights = OwnBackend.Build(spec, seed: 0, weightBudget: weightBudget, winograd: options.Winograd);
-        foreach (var values in weights.Parameters.Select(p => p.Value).Concat(weights.Layers.SelectMany(l => l.State)))
+        foreach (var values in ModelWeights.Arrays(weights))
         {
             int length = reader.ReadInt32();
             if (length != values.Length) throw new InvalidDataException($"a tensor of {length} values where the architecture needs {values.Length}");

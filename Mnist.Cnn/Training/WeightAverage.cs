@@ -20,16 +20,12 @@ internal sealed class WeightAverage
     {
         if (!(decay > 0 && decay < 1)) throw new ArgumentOutOfRangeException(nameof(decay), decay, "The decay must be in (0, 1).");
         Decay = decay;
-        _targets = Targets(model);
+        _targets = ModelWeights.Arrays(model);
         _average = _targets.Select(t => (float[])t.Clone()).ToArray();
         _swap = new float[_targets.Length == 0 ? 0 : _targets.Max(t => t.Length)];
     }
 
     public double Decay { get; }
-
-    /// <summary>The model's arrays in <see cref="ModelWeights"/>' order: parameters, then layer state.</summary>
-    private static float[][] Targets(Sequential model) =>
-        model.Parameters.Select(p => p.Value).Concat(model.Layers.SelectMany(l => l.State)).ToArray();
 
     /// <summary>The decay of update number <paramref name="update"/> (0-based).</summary>
     public static double DecayAt(double decay, long update) => Math.Min(decay, (1.0 + update) / (10.0 + update));

@@ -1,5 +1,6 @@
 using Mnist.Cnn;
 using Mnist.Cnn.Backends.Own;
+using Mnist.Cnn.Callbacks;
 using Mnist.Cnn.Layers;
 using Mnist.Cnn.Networks;
 using Mnist.Cnn.Training;
@@ -12,15 +13,12 @@ public class WeightAverageTests
 {
     private static TrainerCatalog Catalog() => new TrainerCatalog().AddNeuralNetworks();
 
-    private static float[][] Arrays(Sequential model) =>
-        model.Parameters.Select(p => p.Value).Concat(model.Layers.SelectMany(l => l.State)).ToArray();
-
     [Test]
     public void UpdatesFollowTheWarmedUpDecayAndSwapIsItsOwnInverse()
     {
         // A dense layer and a BatchNorm: parameters and running statistics are both averaged.
         var model = OwnBackend.Build(new NetworkSpec(new TensorShape(2, 2, 1), new DenseSpec(3), new BatchNormSpec(), new DenseSpec(2)), seed: 5);
-        var arrays = Arrays(model);
+        var arrays = ModelWeights.Arrays(model);
         var w0 = arrays.Select(a => (float[])a.Clone()).ToArray();
         var average = new WeightAverage(model, decay: 0.15);
 

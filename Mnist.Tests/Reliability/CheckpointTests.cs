@@ -1,4 +1,5 @@
 using Mnist.Cnn;
+using Mnist.Cnn.Callbacks;
 using Mnist.Cnn.Training;
 using Mnist.Core.Data;
 using Mnist.Core.Training;
@@ -107,10 +108,10 @@ public sealed class CheckpointTests : TempFolderFixture
         Assert.That(progress[0].Stage, Is.EqualTo($"resumed after epoch {stopAfter}/{parameters["epochs"]}"));
         Assert.That(resumed.StopReason, Is.EqualTo(reference.StopReason));
         Assert.That(WithoutTimings(resumed.History!), Is.EqualTo(WithoutTimings(reference.History!)));
-        var expected = reference.Network.Parameters.Select(p => p.Value).Concat(reference.Network.Layers.SelectMany(l => l.State)).ToList();
-        var actual = resumed.Network.Parameters.Select(p => p.Value).Concat(resumed.Network.Layers.SelectMany(l => l.State)).ToList();
-        Assert.That(actual, Has.Count.EqualTo(expected.Count));
-        for (int i = 0; i < expected.Count; i++) Assert.That(actual[i], Is.EqualTo(expected[i]), $"tensor {i}");
+        var expected = ModelWeights.Arrays(reference.Network);
+        var actual = ModelWeights.Arrays(resumed.Network);
+        Assert.That(actual, Has.Length.EqualTo(expected.Length));
+        for (int i = 0; i < expected.Length; i++) Assert.That(actual[i], Is.EqualTo(expected[i]), $"tensor {i}");
         Assert.That(resumed.PredictProbabilities(validation), Is.EqualTo(reference.PredictProbabilities(validation)));
     }
 
