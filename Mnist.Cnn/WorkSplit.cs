@@ -12,7 +12,11 @@ internal static class WorkSplit
     public static (int Start, int End) Range(int items, int workers, int worker) =>
         ((int)((long)items * worker / workers), (int)((long)items * (worker + 1) / workers));
 
-    /// <summary>Runs body(worker, start, end) for each worker's range; the caller's thread runs the last one.</summary>
+    /// <summary>
+    /// Runs body(worker, start, end) for each worker's range, on the caller and the compute workers that run the
+    /// convolutions and matrix products. One pool for every step: a second one (the .NET thread pool) would wake
+    /// its thread on the core where a compute worker is still spinning after the last product, and lose both.
+    /// </summary>
     public static void Run(int items, Action<int, int, int> body)
     {
         int workers = Workers(items);
@@ -21,10 +25,16 @@ internal static class WorkSplit
             body(0, 0, items);
             return;
         }
-        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
+        ParallelRunner.Run(new RangeJob(items, workers, body), workers, workers);
+    }
+
+    /// <summary>Part w of the job is worker w's range, so per-worker scratch indexed by w is never shared.</summary>
+    private sealed class RangeJob(int items, int workers, Action<int, int, int> body) : IParallelJob
+    {
+        public void Execute(int part)
         {
-            var (start, end) = Range(items, workers, w);
-            body(w, start, end);
-        });
+            var (start, end) = Range(items, workers, part);
+            body(part, start, end);
+        }
     }
 }

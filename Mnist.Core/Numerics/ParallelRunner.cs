@@ -47,7 +47,14 @@ internal sealed class ParallelRunner
             for (int part = 0; part < parts; part++) job.Execute(part);
             return;
         }
-        (t_runner ??= new ParallelRunner()).RunCore(job, parts, Math.Min(threads, parts) - 1);
+        var runner = t_runner ??= new ParallelRunner();
+        if (runner._job is not null)
+        {
+            // A part run on this thread parallelises again: its run is still open, so the inner parts run here, in order.
+            for (int part = 0; part < parts; part++) job.Execute(part);
+            return;
+        }
+        runner.RunCore(job, parts, Math.Min(threads, parts) - 1);
     }
 
     private void RunCore(IParallelJob job, int parts, int helpers)

@@ -61,4 +61,28 @@ public class ParallelRunnerTests
         ParallelRunner.Run(ok, 4, threads: 2);
         Assert.That(ok.Runs, Has.Count.EqualTo(4));
     }
+
+    [Test]
+    public void APartThatRunsAJobItself_RunsThatJobsPartsOnce_AndTheOuterRunCompletes()
+    {
+        int caller = Environment.CurrentManagedThreadId;
+        var inner = new ConcurrentBag<(int Outer, int Inner, int Thread)>();
+        var outer = new RecordingJob(part =>
+        {
+            int thread = Environment.CurrentManagedThreadId;
+            var nested = new RecordingJob(i => inner.Add((part, i, Environment.CurrentManagedThreadId)));
+            ParallelRunner.Run(nested, 3, threads: 2);
+            // On the caller, whose run is still open, the inner parts run in place; a worker may dispatch them.
+            if (thread == caller) Assert.That(nested.Runs.Select(r => r.Thread), Has.All.EqualTo(thread));
+        });
+        for (int round = 0; round < 20; round++)
+        {
+            inner.Clear();
+            var job = new RecordingJob(part => outer.Execute(part));
+            ParallelRunner.Run(job, 4, threads: 2);
+            Assert.That(job.Runs.Select(r => r.Part).Order(), Is.EqualTo(Enumerable.Range(0, 4)), $"round {round}");
+            Assert.That(inner.Select(r => (r.Outer, r.Inner)).Order(),
+                Is.EqualTo(from o in Enumerable.Range(0, 4) from i in Enumerable.Range(0, 3) select (o, i)), $"round {round}");
+        }
+    }
 }
