@@ -5,6 +5,7 @@ using Mnist.Core.IO;
 using Mnist.Core.Numerics;
 using Mnist.Core.Reporting;
 using Mnist.Core.Training;
+using Mnist.Core.Training.Ensembles;
 using Mnist.Runner.Compare;
 
 namespace Mnist.Runner.Common;
@@ -56,9 +57,29 @@ public static class ModelFitting
     public static FittedModel Evaluate(ITrainedModel model, string trainerName, double fitSeconds,
         DigitDataView train, DigitDataView? validation, DigitDataView? test, CancellationToken cancel)
     {
+        // An ensemble's members are evaluated on their own too: each predicts a set once, and the ensemble combines those.
+        var memberProbabilities = new Dictionary<DigitDataView, List<float[]>>(ReferenceEqualityComparer.Instance);
+        List<float[]> MemberProbabilities(DigitDataView view)
+        {
+            if (!memberProbabilities.TryGetValue(view, out var p))
+                memberProbabilities[view] = p = model.Members.Select(member =>
+                {
+                    cancel.ThrowIfCancellationRequested();
+                    return member.PredictProbabilities(view);
+                }).ToList();
+            return p;
+        }
+        float[] Predict(DigitDataView view)
+        {
+            if (model is not ICombinedModel combined || model.Members.Count == 0) return model.PredictProbabilities(view);
+            var combinedProbabilities = new float[view.Count * DigitDataView.ClassCount];
+            combined.Combine(MemberProbabilities(view), combinedProbabilities);
+            return combinedProbabilities;
+        }
+
         var (predictSet, predictView) = test is not null ? (DataSplit.Test, test) : validation is not null ? (DataSplit.Validation, validation) : (DataSplit.Train, train);
         var predictClock = Stopwatch.StartNew();
-        float[] predictProbabilities = model.PredictProbabilities(predictView);
+        float[] predictProbabilities = Predict(predictView);
         double predictSeconds = predictClock.Elapsed.TotalSeconds;
 
         var probabilities = new Dictionary<DigitDataView, float[]>(ReferenceEqualityComparer.Instance) { [predictView] = predictProbabilities };
@@ -67,7 +88,7 @@ public static class ModelFitting
             if (!probabilities.TryGetValue(view, out var p))
             {
                 cancel.ThrowIfCancellationRequested();
-                probabilities[view] = p = model.PredictProbabilities(view);
+                probabilities[view] = p = Predict(view);
             }
             return p;
         }
@@ -79,7 +100,7 @@ public static class ModelFitting
         var validationMetrics = Metrics(validation);
         var testMetrics = Metrics(test);
         var result = ModelResult.Create(trainerName, model.Hyperparameters, trainMetrics, validationMetrics, testMetrics,
-            fitSeconds, predictSeconds, predictSet, predictView.Count, model.History, model.Engine) with { Members = MemberResults(model, validation, test, cancel) };
+            fitSeconds, predictSeconds, predictSet, predictView.Count, model.History, model.Engine) with { Members = MemberResults(model, validation, test, MemberProbabilities) };
 
         var evaluationView = result.EvaluationSet switch { DataSplit.Test => test!, DataSplit.Validation => validation!, _ => train };
         int[] evaluationPredicted = Kernels.ArgMaxRows(Probabilities(evaluationView), DigitDataView.ClassCount);
@@ -92,19 +113,20 @@ public static class ModelFitting
         return new FittedModel(model, result, predictions, testPredicted);
     }
 
-    /// <summary>Each member of a combined model (an ensemble) evaluated on its own on the validation and test sets; null for a single model.</summary>
-    private static List<MemberResult>? MemberResults(ITrainedModel model, DigitDataView? validation, DigitDataView? test, CancellationToken cancel)
+    /// <summary>
+    /// Each member of a combined model (an ensemble) scored on its own on the validation and test sets, from
+    /// <paramref name="memberProbabilities"/> (every member's predictions of a set); null for a single model.
+    /// </summary>
+    private static List<MemberResult>? MemberResults(ITrainedModel model, DigitDataView? validation, DigitDataView? test,
+        Func<DigitDataView, List<float[]>> memberProbabilities)
     {
         if (model.Members.Count == 0) return null;
-        double? Accuracy(ITrainedModel member, DigitDataView? view)
-        {
-            if (view is not { HasLabels: true }) return null;
-            cancel.ThrowIfCancellationRequested();
-            return Evaluator.Evaluate(member, view).Accuracy;
-        }
+        double? Accuracy(int member, DigitDataView? view) =>
+            view is not { HasLabels: true } ? null
+                : Evaluator.FromProbabilities(Labels(view), memberProbabilities(view)[member], model.Members[member].HasCalibratedProbabilities).Accuracy;
         return model.Members.Select((member, i) => new MemberResult(i + 1, member.TrainerName, member.Engine,
             new SortedDictionary<string, object>(member.Hyperparameters.ToDictionary(), StringComparer.Ordinal),
-            Accuracy(member, validation), Accuracy(member, test))).ToList();
+            Accuracy(i, validation), Accuracy(i, test))).ToList();
     }
 
     /// <summary>Fits on <paramref name="train"/> and returns the accuracy on the labelled <paramref name="heldOut"/> set (cross-validation, grid search).</summary>

@@ -7,7 +7,7 @@ namespace Mnist.Core.Training.Ensembles;
 /// A fitted ensemble: its class probabilities are the mean of its members' (<see cref="SoftVote"/>). The model
 /// file's payload nests every member's payload, each framed by its trainer name and length, so one file holds them all.
 /// </summary>
-internal sealed class EnsembleModel : ITrainedModel
+internal sealed class EnsembleModel : ITrainedModel, ICombinedModel
 {
     private const int PayloadVersion = 1;
 
@@ -31,11 +31,12 @@ internal sealed class EnsembleModel : ITrainedModel
     /// <summary>The members' engines, each named once ("own", "own + ML.NET 5.0.1").</summary>
     public string Engine => string.Join(" + ", Members.Select(m => m.Engine).Distinct(StringComparer.Ordinal));
 
-    public void PredictProbabilities(DigitDataView data, Span<float> probabilities)
-    {
-        var memberProbabilities = Members.Select(m => m.PredictProbabilities(data)).ToList();
-        SoftVote.Average(memberProbabilities, probabilities[..(data.Count * DigitDataView.ClassCount)]); // the contract allows a longer buffer
-    }
+    public void PredictProbabilities(DigitDataView data, Span<float> probabilities) =>
+        Combine(Members.Select(m => m.PredictProbabilities(data)).ToList(), probabilities[..(data.Count * DigitDataView.ClassCount)]); // the contract allows a longer buffer
+
+    /// <summary>The soft vote: the mean of the members' probabilities.</summary>
+    public void Combine(IReadOnlyList<float[]> memberProbabilities, Span<float> probabilities) =>
+        SoftVote.Average(memberProbabilities, probabilities);
 
     /// <summary>Every member that has test-time augmentation gets <paramref name="variants"/>; null when none has.</summary>
     public ITrainedModel? WithTestTimeAugmentation(int variants)

@@ -203,6 +203,29 @@ public sealed class EnsembleTests
         Assert.That(progress.Stages, Has.Some.StartsWith("member 2/2 (counting) done, validation "));
     }
 
+    [Test]
+    public void TheReportPredictsEachMemberOncePerSetAndCombinesThose()
+    {
+        var predictions = new List<int>();
+        var catalog = new TrainerCatalog().Add(SeedOnlyTrainer.Registration("counting", onPredict: predictions.Add)).AddEnsemble();
+        var ensemble = (EnsembleTrainer)catalog.Create(EnsembleCatalog.Name, new Dictionary<string, string> { ["members"] = "counting*3" });
+        DigitDataView train = Train(20), validation = TestData.Mnist.Test!.Take(7), test = TestData.Mnist.Test!.Take(5);
+        var model = ensemble.Fit(train, validation);
+
+        var fitted = Mnist.Runner.Common.ModelFitting.Evaluate(model, EnsembleCatalog.Name, 1.0, train, validation, test, CancellationToken.None);
+        Assert.That(predictions.Order(), Is.EqualTo(new[] { 5, 5, 5, 7, 7, 7, 20, 20, 20 }), "each member predicts train, validation and test once");
+
+        predictions.Clear();
+        Assert.Multiple(() =>
+        {
+            Assert.That(fitted.Result.TestAccuracy, Is.EqualTo(Evaluator.Evaluate(model, test).Accuracy));
+            Assert.That(fitted.Result.ValidationAccuracy, Is.EqualTo(Evaluator.Evaluate(model, validation).Accuracy));
+            Assert.That(fitted.Result.TrainAccuracy, Is.EqualTo(Evaluator.Evaluate(model, train).Accuracy));
+            Assert.That(fitted.Result.Members!.Select(m => m.TestAccuracy), Is.EqualTo(model.Members.Select(m => (double?)Evaluator.Evaluate(m, test).Accuracy)));
+            Assert.That(fitted.Result.Members!.Select(m => m.ValidationAccuracy), Is.EqualTo(model.Members.Select(m => (double?)Evaluator.Evaluate(m, validation).Accuracy)));
+        });
+    }
+
     /// <summary>A model that answers the same probabilities for any data (as many rows as it holds).</summary>
     private sealed class FixedModel(float[] probabilities) : ITrainedModel
     {
