@@ -71,7 +71,7 @@ public static class ModelFitting
         }
         float[] Predict(DigitDataView view)
         {
-            if (model is not ICombinedModel combined || model.Members.Count == 0) return model.PredictProbabilities(view);
+            if (model is not ICombinedModel combined) return model.PredictProbabilities(view);
             var combinedProbabilities = new float[view.Count * DigitDataView.ClassCount];
             combined.Combine(MemberProbabilities(view), combinedProbabilities);
             return combinedProbabilities;

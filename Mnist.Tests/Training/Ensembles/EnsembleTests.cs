@@ -215,7 +215,6 @@ public sealed class EnsembleTests
         var fitted = Mnist.Runner.Common.ModelFitting.Evaluate(model, EnsembleCatalog.Name, 1.0, train, validation, test, CancellationToken.None);
         Assert.That(predictions.Order(), Is.EqualTo(new[] { 5, 5, 5, 7, 7, 7, 20, 20, 20 }), "each member predicts train, validation and test once");
 
-        predictions.Clear();
         Assert.Multiple(() =>
         {
             Assert.That(fitted.Result.TestAccuracy, Is.EqualTo(Evaluator.Evaluate(model, test).Accuracy));
