@@ -88,23 +88,17 @@ public sealed class LinearSvmTests
         var data = BaselineTestData.SmallTrain.Take(1500);
         var options = SmallOptions with { MaxEpochs = 10, Multiclass = multiclass };
         var trainer = new LinearSvmTrainer(options);
-        int saved = ComputeSettings.Threads;
-        try
+        LinearSvmModel single, parallel, otherSeed;
+        using (ComputeThreads.Use(1)) single = (LinearSvmModel)trainer.Fit(data);
+        using (ComputeThreads.Use(2))
         {
-            ComputeSettings.Threads = 1;
-            var single = (LinearSvmModel)trainer.Fit(data);
-            ComputeSettings.Threads = 2;
-            var parallel = (LinearSvmModel)trainer.Fit(data);
-            var otherSeed = (LinearSvmModel)new LinearSvmTrainer(options with { Seed = 8 }).Fit(data);
+            parallel = (LinearSvmModel)trainer.Fit(data);
+            otherSeed = (LinearSvmModel)new LinearSvmTrainer(options with { Seed = 8 }).Fit(data);
+        }
 
-            Assert.That(parallel.GetWeights(), Is.EqualTo(single.GetWeights()).AsCollection);
-            Assert.That(parallel.GetBias(), Is.EqualTo(single.GetBias()).AsCollection);
-            Assert.That(otherSeed.GetWeights(), Is.Not.EqualTo(single.GetWeights()).AsCollection, "the seed drives the permutations");
-        }
-        finally
-        {
-            ComputeSettings.Threads = saved;
-        }
+        Assert.That(parallel.GetWeights(), Is.EqualTo(single.GetWeights()).AsCollection);
+        Assert.That(parallel.GetBias(), Is.EqualTo(single.GetBias()).AsCollection);
+        Assert.That(otherSeed.GetWeights(), Is.Not.EqualTo(single.GetWeights()).AsCollection, "the seed drives the permutations");
     }
 
     [Test]

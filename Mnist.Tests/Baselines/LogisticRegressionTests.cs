@@ -2,7 +2,6 @@ using Mnist.Baselines;
 using Mnist.Baselines.LogisticRegression;
 using Mnist.Core.Data;
 using Mnist.Core.Evaluation;
-using Mnist.Core.Numerics;
 using Mnist.Core.Training;
 
 namespace Mnist.Tests.Baselines;
@@ -190,23 +189,17 @@ public sealed class LogisticRegressionTests
     {
         var data = BaselineTestData.SmallTrain.Take(1500);
         var trainer = new LogisticRegressionTrainer(new LogisticRegressionOptions { L2 = 1e-3, MaxIterations = 15 });
-        int saved = ComputeSettings.Threads;
-        try
+        LogisticRegressionModel single, parallel, again;
+        using (ComputeThreads.Use(1)) single = (LogisticRegressionModel)trainer.Fit(data);
+        using (ComputeThreads.Use(2))
         {
-            ComputeSettings.Threads = 1;
-            var single = (LogisticRegressionModel)trainer.Fit(data);
-            ComputeSettings.Threads = 2;
-            var parallel = (LogisticRegressionModel)trainer.Fit(data);
-            var again = (LogisticRegressionModel)trainer.Fit(data);
+            parallel = (LogisticRegressionModel)trainer.Fit(data);
+            again = (LogisticRegressionModel)trainer.Fit(data);
+        }
 
-            Assert.That(parallel.GetWeights(), Is.EqualTo(single.GetWeights()).AsCollection);
-            Assert.That(parallel.GetBias(), Is.EqualTo(single.GetBias()).AsCollection);
-            Assert.That(again.GetWeights(), Is.EqualTo(parallel.GetWeights()).AsCollection);
-        }
-        finally
-        {
-            ComputeSettings.Threads = saved;
-        }
+        Assert.That(parallel.GetWeights(), Is.EqualTo(single.GetWeights()).AsCollection);
+        Assert.That(parallel.GetBias(), Is.EqualTo(single.GetBias()).AsCollection);
+        Assert.That(again.GetWeights(), Is.EqualTo(parallel.GetWeights()).AsCollection);
     }
 
     [Test]

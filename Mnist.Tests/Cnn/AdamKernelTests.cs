@@ -1,6 +1,5 @@
 using Mnist.Cnn.Layers;
 using Mnist.Cnn.Optimizers;
-using Mnist.Core.Numerics;
 
 namespace Mnist.Tests.Cnn;
 
@@ -12,9 +11,7 @@ public class AdamKernelTests
     [TestCase(200_003, true, 3)]          // AdamW
     public void TheVectorUpdateEqualsTheScalarOne(int length, bool decoupled, int threads)
     {
-        int saved = ComputeSettings.Threads;
-        ComputeSettings.Threads = threads;
-        try
+        using (ComputeThreads.Use(threads))
         {
             var random = new Random(length);
             Parameter Make() => new("w", length, decay: true);
@@ -33,10 +30,6 @@ public class AdamKernelTests
                 Assert.That(fast.Value, Is.EqualTo(slow.Value), $"weights after step {step + 1}");
             }
             Assert.That(fast.Value.Zip(initial).Count(p => p.First != p.Second), Is.GreaterThan(length * 9 / 10), "the steps moved the weights");
-        }
-        finally
-        {
-            ComputeSettings.Threads = saved;
         }
     }
 }

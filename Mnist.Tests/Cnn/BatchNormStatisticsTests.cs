@@ -1,5 +1,4 @@
 using Mnist.Cnn.Layers;
-using Mnist.Core.Numerics;
 
 namespace Mnist.Tests.Cnn;
 
@@ -48,20 +47,12 @@ public class BatchNormStatisticsTests
         var input = Enumerable.Range(0, batch * shape.Size).Select(_ => (float)(random.NextDouble() * 4 - 1)).ToArray();
         float[] Run(int threads)
         {
-            int saved = ComputeSettings.Threads;
-            ComputeSettings.Threads = threads;
-            try
-            {
-                var layer = new BatchNorm();
-                layer.Build(shape, new Random(1));
-                var output = new float[input.Length];
-                layer.Forward(input, output, batch, training: true);
-                return output;
-            }
-            finally
-            {
-                ComputeSettings.Threads = saved;
-            }
+            using var _ = ComputeThreads.Use(threads);
+            var layer = new BatchNorm();
+            layer.Build(shape, new Random(1));
+            var output = new float[input.Length];
+            layer.Forward(input, output, batch, training: true);
+            return output;
         }
         Assert.That(Run(2), Is.EqualTo(Run(1)));
         Assert.That(Run(3), Is.EqualTo(Run(1)));

@@ -4,7 +4,6 @@ using Mnist.Cnn.Layers;
 using Mnist.Cnn.Networks;
 using Mnist.Cnn.Optimizers;
 using Mnist.Cnn.Training;
-using Mnist.Core.Numerics;
 
 namespace Mnist.Tests.Cnn;
 
@@ -44,9 +43,7 @@ public class FusedStepsTests
     /// <summary>Three training steps of <see cref="Spec"/>; with <paramref name="separateBuffers"/>, the layers one by one over buffers of their own (no Sequential, nothing in place).</summary>
     private static Run Train(bool fuse, int threads, bool separateBuffers = false)
     {
-        int saved = ComputeSettings.Threads;
-        ComputeSettings.Threads = threads;
-        try
+        using (ComputeThreads.Use(threads))
         {
             var model = OwnBackend.Build(Spec(), seed: 5, fuse);
             var random = new Random(8);
@@ -88,10 +85,6 @@ public class FusedStepsTests
             }
             return new Run(logits, parameters.SelectMany(p => p.Gradient).ToArray(), parameters.SelectMany(p => p.Value).ToArray(),
                 model.Layers.SelectMany(l => l.State).SelectMany(s => s).ToArray(), model.Forward(input, Batch, training: false).ToArray());
-        }
-        finally
-        {
-            ComputeSettings.Threads = saved;
         }
     }
 
@@ -174,9 +167,7 @@ public class FusedStepsTests
             var labels = Enumerable.Range(0, batch).Select(i => i % Classes).ToArray();
             (float[] Logits, float[] Gradients) Step(bool fuse, int threadCount)
             {
-                int saved = ComputeSettings.Threads;
-                ComputeSettings.Threads = threadCount;
-                try
+                using (ComputeThreads.Use(threadCount))
                 {
                     var model = OwnBackend.Build(spec, seed: 2, fuse);
                     var logitGradient = new float[batch * Classes];
@@ -184,10 +175,6 @@ public class FusedStepsTests
                     SoftmaxCrossEntropy.Compute(logits, labels, Classes, 0, logitGradient);
                     model.Backward(input, logitGradient, batch);
                     return (logits, model.Parameters.SelectMany(p => p.Gradient).ToArray());
-                }
-                finally
-                {
-                    ComputeSettings.Threads = saved;
                 }
             }
             string what = $"{height}×{width}, {kernel}×{kernel} {padding}, {filters} filters, pool {pool}, batch {batch}, {threads} threads";

@@ -1,6 +1,5 @@
 using Mnist.Cnn.Layers;
 using Mnist.Cnn.Training;
-using Mnist.Core.Numerics;
 
 namespace Mnist.Tests.Cnn;
 
@@ -86,25 +85,17 @@ public class LayerGradientTests
     [TestCase(2)]
     public void ConvolutionIsTheSameWithOneOrTwoThreads(int threads)
     {
-        int saved = ComputeSettings.Threads;
-        try
+        float[] Run(int t)
         {
-            float[] Run(int t)
-            {
-                ComputeSettings.Threads = t;
-                var layer = new Conv2D(8, 3);
-                layer.Build(new TensorShape(9, 9, 3), new Random(3));
-                var input = Enumerable.Range(0, 5 * 9 * 9 * 3).Select(i => MathF.Sin(i)).ToArray();
-                var output = new float[5 * 9 * 9 * 8];
-                layer.Forward(input, output, 5, training: true);
-                return output;
-            }
-            Assert.That(Run(threads), Is.EqualTo(Run(1)));
+            using var _ = ComputeThreads.Use(t);
+            var layer = new Conv2D(8, 3);
+            layer.Build(new TensorShape(9, 9, 3), new Random(3));
+            var input = Enumerable.Range(0, 5 * 9 * 9 * 3).Select(i => MathF.Sin(i)).ToArray();
+            var output = new float[5 * 9 * 9 * 8];
+            layer.Forward(input, output, 5, training: true);
+            return output;
         }
-        finally
-        {
-            ComputeSettings.Threads = saved;
-        }
+        Assert.That(Run(threads), Is.EqualTo(Run(1)));
     }
 
     [Test]

@@ -1,7 +1,6 @@
 using Mnist.Cnn.Layers;
 using Mnist.Cnn.Optimizers;
 using Mnist.Cnn.Training;
-using Mnist.Core.Numerics;
 
 namespace Mnist.Tests.Cnn;
 
@@ -21,9 +20,7 @@ public class ThreadCountTests
 
     private static float[] Train(int threads)
     {
-        int saved = ComputeSettings.Threads;
-        ComputeSettings.Threads = threads;
-        try
+        using (ComputeThreads.Use(threads))
         {
             const int batch = 21;
             var shape = new TensorShape(12, 12, 1);
@@ -60,10 +57,6 @@ public class ThreadCountTests
                 optimizer.Step(parameters);
             }
             return parameters.SelectMany(p => p.Value).ToArray();
-        }
-        finally
-        {
-            ComputeSettings.Threads = saved;
         }
     }
 

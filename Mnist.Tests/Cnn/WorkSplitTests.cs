@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Mnist.Cnn;
-using Mnist.Core.Numerics;
 
 namespace Mnist.Tests.Cnn;
 
@@ -13,9 +12,7 @@ public class WorkSplitTests
     [TestCase(2, 3)]
     public void EachWorkerRunsItsOwnContiguousRangeOnce(int items, int threads)
     {
-        int saved = ComputeSettings.Threads;
-        ComputeSettings.Threads = threads;
-        try
+        using (ComputeThreads.Use(threads))
         {
             int workers = WorkSplit.Workers(items);
             for (int round = 0; round < 30; round++)
@@ -30,10 +27,6 @@ public class WorkSplitTests
                 Assert.That(ordered.Zip(ordered.Skip(1)).All(p => p.First.End == p.Second.Start), "ranges are contiguous");
                 Assert.That(calls.Select(c => c.Thread).Distinct().Count(), Is.LessThanOrEqualTo(threads));
             }
-        }
-        finally
-        {
-            ComputeSettings.Threads = saved;
         }
     }
 }

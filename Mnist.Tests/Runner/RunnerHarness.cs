@@ -45,16 +45,8 @@ internal static class RunnerHarness
             Variable = name => variables.GetValueOrDefault(name),
         };
         // --threads sets a process-wide value; do not leak it into other tests.
-        int threads = Mnist.Core.Numerics.ComputeSettings.Threads;
         int exitCode;
-        try
-        {
-            exitCode = Cli.Run(args, environment);
-        }
-        finally
-        {
-            Mnist.Core.Numerics.ComputeSettings.Threads = threads;
-        }
+        using (ComputeThreads.Keep()) exitCode = Cli.Run(args, environment);
         return new RunOutcome(exitCode, output.ToString(), error.ToString());
     }
 

@@ -2,7 +2,6 @@ using Mnist.Baselines;
 using Mnist.Baselines.Gbdt;
 using Mnist.Core.Data;
 using Mnist.Core.Evaluation;
-using Mnist.Core.Numerics;
 using Mnist.Core.Training;
 
 namespace Mnist.Tests.Baselines.Gbdt;
@@ -355,27 +354,21 @@ public class GbdtTests
         var train = TestData.Mnist.Train.Take(1500);
         var data = TestData.Mnist.Test!.Take(300);
         var settings = new Dictionary<string, string> { ["rounds"] = "4", ["feature-fraction"] = "0.5", ["seed"] = "5" };
-        int saved = ComputeSettings.Threads;
-        try
+        float[] one, two, again, otherSeed;
+        using (ComputeThreads.Use(1)) one = Fit(train, settings).PredictProbabilities(data);
+        using (ComputeThreads.Use(2))
         {
-            ComputeSettings.Threads = 1;
-            var one = Fit(train, settings).PredictProbabilities(data);
-            ComputeSettings.Threads = 2;
-            var two = Fit(train, settings).PredictProbabilities(data);
-            var again = Fit(train, settings).PredictProbabilities(data);
+            two = Fit(train, settings).PredictProbabilities(data);
+            again = Fit(train, settings).PredictProbabilities(data);
             settings["seed"] = "6";
-            var otherSeed = Fit(train, settings).PredictProbabilities(data);
-            Assert.Multiple(() =>
-            {
-                Assert.That(two, Is.EqualTo(one));
-                Assert.That(again, Is.EqualTo(two));
-                Assert.That(otherSeed, Is.Not.EqualTo(two));
-            });
+            otherSeed = Fit(train, settings).PredictProbabilities(data);
         }
-        finally
+        Assert.Multiple(() =>
         {
-            ComputeSettings.Threads = saved;
-        }
+            Assert.That(two, Is.EqualTo(one));
+            Assert.That(again, Is.EqualTo(two));
+            Assert.That(otherSeed, Is.Not.EqualTo(two));
+        });
     }
 
     [Test]

@@ -198,22 +198,12 @@ public sealed class KernelSvmTests
     {
         var data = BaselineTestData.SmallTrain.Take(1500);
         var test = BaselineTestData.SmallTest.Take(300);
-        int saved = ComputeSettings.Threads;
-        try
-        {
-            ComputeSettings.Threads = 1;
-            var single = new KernelSvmTrainer().Fit(data).PredictProbabilities(test);
-            ComputeSettings.Threads = 2;
-            var parallel = new KernelSvmTrainer().Fit(data).PredictProbabilities(test);
-            ComputeSettings.Threads = 3;
-            var three = new KernelSvmTrainer().Fit(data).PredictProbabilities(test);
-            Assert.That(parallel, Is.EqualTo(single).AsCollection);
-            Assert.That(three, Is.EqualTo(single).AsCollection);
-        }
-        finally
-        {
-            ComputeSettings.Threads = saved;
-        }
+        float[] single, parallel, three;
+        using (ComputeThreads.Use(1)) single = new KernelSvmTrainer().Fit(data).PredictProbabilities(test);
+        using (ComputeThreads.Use(2)) parallel = new KernelSvmTrainer().Fit(data).PredictProbabilities(test);
+        using (ComputeThreads.Use(3)) three = new KernelSvmTrainer().Fit(data).PredictProbabilities(test);
+        Assert.That(parallel, Is.EqualTo(single).AsCollection);
+        Assert.That(three, Is.EqualTo(single).AsCollection);
     }
 
     [Test]

@@ -193,21 +193,15 @@ public sealed class KnnTests
     public void ResultsDoNotDependOnTheThreadCountOrOnSubsetViews()
     {
         var test = BaselineTestData.SmallTest.Take(600);
-        int saved = ComputeSettings.Threads;
-        try
+        float[] single, parallel, subset;
+        using (ComputeThreads.Use(1)) single = _model.PredictProbabilities(test);
+        using (ComputeThreads.Use(2))
         {
-            ComputeSettings.Threads = 1;
-            var single = _model.PredictProbabilities(test);
-            ComputeSettings.Threads = 2;
-            var parallel = _model.PredictProbabilities(test);
-            var subset = _model.PredictProbabilities(BaselineTestData.FullTest.Take(600));
-            Assert.That(parallel, Is.EqualTo(single).AsCollection);
-            Assert.That(subset, Is.EqualTo(single).AsCollection, "a non-contiguous view gives the same result");
+            parallel = _model.PredictProbabilities(test);
+            subset = _model.PredictProbabilities(BaselineTestData.FullTest.Take(600));
         }
-        finally
-        {
-            ComputeSettings.Threads = saved;
-        }
+        Assert.That(parallel, Is.EqualTo(single).AsCollection);
+        Assert.That(subset, Is.EqualTo(single).AsCollection, "a non-contiguous view gives the same result");
     }
 
     [Test]

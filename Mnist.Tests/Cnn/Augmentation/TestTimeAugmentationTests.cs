@@ -3,7 +3,6 @@ using Mnist.Cnn.Augmentation;
 using Mnist.Cnn.Networks;
 using Mnist.Cnn.Training;
 using Mnist.Core.Data;
-using Mnist.Core.Numerics;
 using Mnist.Core.Training;
 
 namespace Mnist.Tests.Cnn.Augmentation;
@@ -58,18 +57,9 @@ public sealed class TestTimeAugmentationTests
     [Test]
     public void ThreadsDoNotChangeTheResult()
     {
-        int threads = ComputeSettings.Threads;
-        try
-        {
-            ComputeSettings.Threads = 1;
-            float[] one = Predict(2, 9, Images, FirstPixels);
-            ComputeSettings.Threads = 2;
-            Assert.That(Predict(2, 9, Images, FirstPixels), Is.EqualTo(one));
-        }
-        finally
-        {
-            ComputeSettings.Threads = threads;
-        }
+        float[] one;
+        using (ComputeThreads.Use(1)) one = Predict(2, 9, Images, FirstPixels);
+        using (ComputeThreads.Use(2)) Assert.That(Predict(2, 9, Images, FirstPixels), Is.EqualTo(one));
     }
 
     [Test]

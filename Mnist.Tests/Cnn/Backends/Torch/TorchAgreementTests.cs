@@ -4,7 +4,6 @@ using Mnist.Cnn.Backends.Torch;
 using Mnist.Cnn.Layers;
 using Mnist.Cnn.Networks;
 using Mnist.Cnn.Training;
-using Mnist.Core.Numerics;
 using Mnist.Core.Training;
 using TorchSharp;
 using Padding = Mnist.Cnn.Layers.Padding;
@@ -126,20 +125,22 @@ public class TorchAgreementTests
     [Test]
     public void IntraOpThreadsFollowComputeSettings()
     {
-        int saved = ComputeSettings.Threads;
         try
         {
-            ComputeSettings.Threads = 1;
-            Assert.That(TorchRuntime.EnsureLoaded().IsAvailable, Is.True);
-            Assert.That(torch.get_num_threads(), Is.EqualTo(1));
-            ComputeSettings.Threads = 2;
-            TorchRuntime.EnsureLoaded();
-            Assert.That(torch.get_num_threads(), Is.EqualTo(2));
+            using (ComputeThreads.Use(1))
+            {
+                Assert.That(TorchRuntime.EnsureLoaded().IsAvailable, Is.True);
+                Assert.That(torch.get_num_threads(), Is.EqualTo(1));
+            }
+            using (ComputeThreads.Use(2))
+            {
+                TorchRuntime.EnsureLoaded();
+                Assert.That(torch.get_num_threads(), Is.EqualTo(2));
+            }
         }
         finally
         {
-            ComputeSettings.Threads = saved;
-            TorchRuntime.EnsureLoaded();
+            TorchRuntime.EnsureLoaded(); // torch back to the restored thread count
         }
     }
 
