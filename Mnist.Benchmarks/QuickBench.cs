@@ -39,6 +39,10 @@ internal static class QuickBench
         cases.Add(new Case("Xᵀ·G 784×60000ᵀ · 60000×10", true, false, 784, 10, 60000));
         cases.Add(new Case("conv im2col 50176×800 · 800×32", false, false, 64 * 28 * 28, 32, 800));
         cases.Add(new Case("k-NN 2000×784 · (60000×784)ᵀ", false, true, 2000, 60000, 784));
+        // The cnn's Dense 256 on a batch of 128: forward, weight gradient, input gradient.
+        cases.Add(new Case("dense X·W 128×3136 · 3136×256", false, false, 128, 256, 3136));
+        cases.Add(new Case("dense Xᵀ·dY 3136×128ᵀ · 128×256", true, false, 3136, 256, 128));
+        cases.Add(new Case("dense dY·Wᵀ 128×256 · (3136×256)ᵀ", false, true, 128, 3136, 256));
         if (args.FirstOrDefault(a => a.StartsWith("--only=", StringComparison.Ordinal)) is { } only)
             cases = cases.Where(c => c.Name.Contains(only["--only=".Length..], StringComparison.OrdinalIgnoreCase)).ToList();
         int[] threadCounts = args.Contains("--t1") ? [1] : args.Contains("--t2") ? [2] : [1, 2];

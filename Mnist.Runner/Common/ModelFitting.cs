@@ -58,40 +58,24 @@ public static class ModelFitting
         DigitDataView train, DigitDataView? validation, DigitDataView? test, CancellationToken cancel)
     {
         // An ensemble's members are evaluated on their own too: each predicts a set once, and the ensemble combines those.
-        var memberProbabilities = new Dictionary<DigitDataView, List<float[]>>(ReferenceEqualityComparer.Instance);
-        List<float[]> MemberProbabilities(DigitDataView view)
+        var predicted = new Dictionary<DigitDataView, (float[] Probabilities, IReadOnlyList<float[]> Members)>(ReferenceEqualityComparer.Instance);
+        (float[] Probabilities, IReadOnlyList<float[]> Members) Predicted(DigitDataView view)
         {
-            if (!memberProbabilities.TryGetValue(view, out var p))
-                memberProbabilities[view] = p = model.Members.Select(member =>
-                {
-                    cancel.ThrowIfCancellationRequested();
-                    return member.PredictProbabilities(view);
-                }).ToList();
-            return p;
-        }
-        float[] Predict(DigitDataView view)
-        {
-            if (model is not ICombinedModel combined) return model.PredictProbabilities(view);
-            var combinedProbabilities = new float[view.Count * DigitDataView.ClassCount];
-            combined.Combine(MemberProbabilities(view), combinedProbabilities);
-            return combinedProbabilities;
-        }
-
-        var (predictSet, predictView) = test is not null ? (DataSplit.Test, test) : validation is not null ? (DataSplit.Validation, validation) : (DataSplit.Train, train);
-        var predictClock = Stopwatch.StartNew();
-        float[] predictProbabilities = Predict(predictView);
-        double predictSeconds = predictClock.Elapsed.TotalSeconds;
-
-        var probabilities = new Dictionary<DigitDataView, float[]>(ReferenceEqualityComparer.Instance) { [predictView] = predictProbabilities };
-        float[] Probabilities(DigitDataView view)
-        {
-            if (!probabilities.TryGetValue(view, out var p))
+            if (!predicted.TryGetValue(view, out var p))
             {
                 cancel.ThrowIfCancellationRequested();
-                probabilities[view] = p = Predict(view);
+                predicted[view] = p = PredictWithMembers(model, view, cancel);
             }
             return p;
         }
+        float[] Probabilities(DigitDataView view) => Predicted(view).Probabilities;
+        IReadOnlyList<float[]> MemberProbabilities(DigitDataView view) => Predicted(view).Members;
+
+        var (predictSet, predictView) = test is not null ? (DataSplit.Test, test) : validation is not null ? (DataSplit.Validation, validation) : (DataSplit.Train, train);
+        var predictClock = Stopwatch.StartNew();
+        Predicted(predictView);
+        double predictSeconds = predictClock.Elapsed.TotalSeconds;
+
         ClassificationMetrics? Metrics(DigitDataView? view) =>
             view is null || !view.HasLabels ? null
                 : Evaluator.FromProbabilities(Labels(view), Probabilities(view), model.HasCalibratedProbabilities);
@@ -118,7 +102,7 @@ public static class ModelFitting
     /// <paramref name="memberProbabilities"/> (every member's predictions of a set); null for a single model.
     /// </summary>
     private static List<MemberResult>? MemberResults(ITrainedModel model, DigitDataView? validation, DigitDataView? test,
-        Func<DigitDataView, List<float[]>> memberProbabilities)
+        Func<DigitDataView, IReadOnlyList<float[]>> memberProbabilities)
     {
         if (model.Members.Count == 0) return null;
         double? Accuracy(int member, DigitDataView? view) =>
@@ -127,6 +111,23 @@ public static class ModelFitting
         return model.Members.Select((member, i) => new MemberResult(i + 1, member.TrainerName, member.Engine,
             new SortedDictionary<string, object>(member.Hyperparameters.ToDictionary(), StringComparer.Ordinal),
             Accuracy(i, validation), Accuracy(i, test))).ToList();
+    }
+
+    /// <summary>
+    /// The class probabilities of <paramref name="view"/> and, for a combined model (an ensemble), each member's
+    /// (empty for a single model): every member predicts once and the model combines those.
+    /// </summary>
+    public static (float[] Probabilities, IReadOnlyList<float[]> Members) PredictWithMembers(ITrainedModel model, DigitDataView view, CancellationToken cancel)
+    {
+        if (model is not ICombinedModel combined) return (model.PredictProbabilities(view), []);
+        var members = model.Members.Select(member =>
+        {
+            cancel.ThrowIfCancellationRequested();
+            return member.PredictProbabilities(view);
+        }).ToList();
+        var probabilities = new float[view.Count * DigitDataView.ClassCount];
+        combined.Combine(members, probabilities);
+        return (probabilities, members);
     }
 
     /// <summary>Fits on <paramref name="train"/> and returns the accuracy on the labelled <paramref name="heldOut"/> set (cross-validation, grid search).</summary>

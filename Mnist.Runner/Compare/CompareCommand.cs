@@ -210,7 +210,7 @@ public sealed class CompareCommand(RunnerEnvironment environment)
 
     private static string Quote(string path) => path.Any(c => char.IsWhiteSpace(c) || c is '\'' or '"' or '$') ? "'" + path.Replace("'", "'\\''") + "'" : path;
 
-    /// <summary>trainer | train acc | validation acc | test acc | fit time | predict time.</summary>
+    /// <summary>trainer | train acc | validation acc | test acc | fit time | predict time; a combined model's members in rows under it.</summary>
     public static Table SummaryTable(ExperimentResults results)
     {
         var table = new Table().Border(TableBorder.Rounded);
@@ -218,6 +218,7 @@ public sealed class CompareCommand(RunnerEnvironment environment)
         foreach (string header in new[] { "Train acc", "Validation acc", "Test acc", "Fit time", "Predict time" })
             table.AddColumn(new TableColumn(header).RightAligned());
         foreach (var m in results.Models)
+        {
             table.AddRow(
                 new Text(m.Trainer),
                 new Text(MarkdownReportWriter.Percent(m.TrainAccuracy)),
@@ -225,6 +226,15 @@ public sealed class CompareCommand(RunnerEnvironment environment)
                 new Text(MarkdownReportWriter.Percent(m.TestAccuracy)),
                 new Text(MarkdownReportWriter.Seconds(m.FitSeconds)),
                 new Text(MarkdownReportWriter.Seconds(m.PredictSeconds)));
+            foreach (var member in m.Members ?? [])
+                table.AddRow(
+                    new Text($"  member {member.Index}: {member.Trainer}"),
+                    new Text(""),
+                    new Text(MarkdownReportWriter.Percent(member.ValidationAccuracy)),
+                    new Text(MarkdownReportWriter.Percent(member.TestAccuracy)),
+                    new Text(""),
+                    new Text(""));
+        }
         return table;
     }
 }

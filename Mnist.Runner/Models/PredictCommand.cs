@@ -13,7 +13,7 @@ namespace Mnist.Runner.Models;
 /// <summary>
 /// <c>mnist predict</c>: loads a model file and predicts a Kaggle CSV (labelled or not) or an MNIST
 /// IDX images file, writing <c>ImageId,Label</c> rows (ImageId 1..N in input order); prints the
-/// accuracy when the input has labels.
+/// accuracy when the input has labels (and an ensemble's members' accuracies).
 /// </summary>
 public static class PredictCommand
 {
@@ -70,9 +70,10 @@ public static class PredictCommand
         environment.Cancellation.ThrowIfCancellationRequested();
 
         float[] probabilities;
+        IReadOnlyList<float[]> memberProbabilities;
         try
         {
-            probabilities = trained.PredictProbabilities(images);
+            (probabilities, memberProbabilities) = ModelFitting.PredictWithMembers(trained, images, environment.Cancellation);
         }
         catch (IncompatibleDataException e)
         {
@@ -88,7 +89,14 @@ public static class PredictCommand
         if (tta is int n) console.WriteLine(n == 0 ? "Test-time augmentation: off" : $"Test-time augmentation: each image and {n} seeded affine variants");
         if (images.HasLabels)
         {
-            var metrics = Evaluator.FromPredictions(ModelFitting.Labels(images), predicted);
+            int[] truth = ModelFitting.Labels(images);
+            // An ensemble's members alone first, from the predictions it combined.
+            for (int i = 0; i < memberProbabilities.Count; i++)
+            {
+                var member = Evaluator.FromPredictions(truth, Kernels.ArgMaxRows(memberProbabilities[i], DigitDataView.ClassCount));
+                console.WriteLine($"Member {i + 1} ({trained.Members[i].TrainerName}): {MarkdownReportWriter.Percent(member.Accuracy)} ({member.Correct} of {member.Count})");
+            }
+            var metrics = Evaluator.FromPredictions(truth, predicted);
             console.WriteLine($"Accuracy: {MarkdownReportWriter.Percent(metrics.Accuracy)} ({metrics.Correct} of {metrics.Count})");
         }
         console.WriteLine($"Wrote {outPath} ({predicted.Length} rows)");

@@ -1,5 +1,6 @@
 using Mnist.Core.Data;
 using Mnist.Core.Training;
+using Mnist.Core.Training.Ensembles;
 
 namespace Mnist.Tests.Runner;
 
@@ -151,6 +152,35 @@ public sealed class TrainPredictTests : SharedTempFolderFixture
         int[] expected = network.WithTestTimeAugmentation(3)!.Predict(KaggleCsvReader.Read(_kaggleTrain));
         Assert.That(File.ReadAllLines(output).Skip(1).Select(l => int.Parse(l.Split(',')[1], System.Globalization.CultureInfo.InvariantCulture)), Is.EqualTo(expected));
         Assert.That(expected, Is.Not.EqualTo(network.Predict(KaggleCsvReader.Read(_kaggleTrain))), "the variants change some predictions");
+    }
+
+    [Test]
+    public void TrainAndPredictShowAnEnsemblesMembersBesideIt()
+    {
+        var catalog = TestCatalogs.Centroids().AddEnsemble();
+        string modelPath = Path.Combine(Folder, "ensemble.model");
+        var trained = RunnerHarness.Run(catalog, Folder, "train", "--trainer", "ensemble", "--data", RunnerHarness.RealDataFolder(),
+            "--train-limit", "1000", "--test-limit", "200", "--model-out", modelPath,
+            "--param", "members=centroid(max-per-class=2)+centroid(max-per-class=20)+centroid");
+        Assert.That(trained.ExitCode, Is.Zero, trained.Error);
+        Assert.That(trained.Output, Does.Contain("member 1: centroid").And.Contain("member 3: centroid"));
+
+        string output = Path.Combine(Folder, "ensemble.csv");
+        var outcome = RunnerHarness.Run(catalog, Folder, "predict", "--model", modelPath, "--input", _kaggleTrain, "--out", output);
+
+        Assert.That(outcome.ExitCode, Is.Zero, outcome.Error);
+        var model = ModelFile.Load(modelPath, catalog);
+        var images = KaggleCsvReader.Read(_kaggleTrain);
+        int[] truth = Mnist.Runner.Common.ModelFitting.Labels(images);
+        string Line(string name, int[] predicted)
+        {
+            int correct = predicted.Where((label, i) => label == truth[i]).Count();
+            return $"{name}: {Mnist.Core.Reporting.MarkdownReportWriter.Percent(correct / 300.0)} ({correct} of 300)";
+        }
+        var memberLines = model.Members.Select((member, i) => Line($"Member {i + 1} (centroid)", member.Predict(images))).ToList();
+        Assert.That(memberLines.Distinct().Count(), Is.EqualTo(3), "members averaging 2, 20 and all images per class score differently");
+        Assert.That(outcome.Output.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.StartsWith("Member ", StringComparison.Ordinal)), Is.EqualTo(memberLines));
+        Assert.That(outcome.Output, Does.Contain(Line("Accuracy", model.Predict(images))));
     }
 
     [TestCase("2", "has no test-time augmentation")]
