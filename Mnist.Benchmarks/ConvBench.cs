@@ -13,7 +13,7 @@ namespace Mnist.Benchmarks;
 /// `-- conv [--threads N] [--batch B] [--reps R] [--kernels | --step] [--cpu-time] [--unfused]`: the cnn's speed on synthetic 28×28 batches, best of R.
 /// 1. Each convolution product of the cnn's four layers, the direct kernels (<see cref="Convolution"/>) alternated
 ///    in one process with the im2col + GEMM lowering they replaced (<see cref="LoweredConvolution"/>) and, where it
-///    applies (conv2–conv4), Winograd (F(4×4, 5×5) or F(5×5, 3×3)), which the layers use there.
+///    applies (conv2–conv4), Winograd (F(4×4, 5×5) or F(4×4, 3×3)), which the layers use there.
 /// 2. One training step of the cnn (forward, loss, backward, Adam), step by step as the own backend schedules it (fused
 ///    BatchNorm + ReLU (+ MaxPool) steps; with --unfused, every layer on its own), and images/s without augmentation.
 /// 3. The default augmentation (<see cref="RandomAffine"/>) of one batch, as a share of a step.

@@ -132,7 +132,7 @@ internal static class Convolution
     {
         ConvolutionAlgorithm.Direct => false,
         ConvolutionAlgorithm.Winograd => WinogradConvolution.Supports(shape)
-            ? true : throw new ArgumentException($"Winograd (F(4×4, 5×5) or F(5×5, 3×3)) does not fit the convolution {shape}.", nameof(algorithm)),
+            ? true : throw new ArgumentException($"Winograd (F(4×4, 5×5) or F(4×4, 3×3)) does not fit the convolution {shape}.", nameof(algorithm)),
         _ => WinogradConvolution.Supports(shape),
     };
 

@@ -13,15 +13,13 @@ internal enum ConvolutionAlgorithm
 }
 
 /// <summary>
-/// Winograd convolution (Lavin and Gray, 2015) for stride-1 'same' convolutions: F(4×4, 5×5) on 8×8 input tiles for
-/// 5×5 kernels and F(5×5, 3×3) on 7×7 tiles for 3×3. Each m×m block of outputs is Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A of its α×α
-/// input tile d, so a 5×5 kernel's 25 multiplies per output and channel pair become 4, a 3×3's 9 become 1.96, plus
-/// the tile transforms. Summed over input channels, the element-wise products are α² GEMMs (tiles × channels ·
-/// channels × filters) on the GEMM micro-kernel. The 8×8 transforms use the points 0, ±1, ±2, ±1/2, ∞; the 7×7 ones
-/// the same without 0, so their line transforms are the 8×8 ones' rows 1–7 on the tile shifted by one. Every entry
-/// of Aᵀ is a power of two and Bᵀ's are multiples of 1/4, which keeps fp32 rounding within a few times the direct
-/// sum's (Mnist.Tests/Numerics/WinogradTests bounds it). For the 14×14 layers, 5×5 output tiles cover 15×15 with
-/// 9 tiles of 49 products (441 per channel pair) where 4×4 tiles covered 16×16 with 16 tiles of 36 (576).
+/// Winograd convolution (Lavin and Gray, 2015) for stride-1 'same' convolutions, on 4×4 output tiles: F(4×4, 5×5) on
+/// 8×8 input tiles for 5×5 kernels and F(4×4, 3×3) on 6×6 tiles for 3×3. Each 4×4 block of outputs is
+/// Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A of its α×α input tile d, so a 5×5 kernel's 25 multiplies per output and channel pair
+/// become 4, a 3×3's 9 become 2.25, plus the tile transforms. Summed over input channels, the element-wise products
+/// are α² GEMMs (tiles × channels · channels × filters) on the GEMM micro-kernel. The 6×6 transforms use the points
+/// 0, ±1, ±2, ∞; the 8×8 ones add ±1/2. Every entry of Aᵀ is a power of two and Bᵀ's are multiples of 1/4, which
+/// keeps fp32 rounding within a few times the direct sum's (Mnist.Tests/Numerics/WinogradTests bounds it).
 /// </summary>
 /// <remarks>
 /// Images go to at most <c>threads</c> threads, each image computed whole by one (the weight gradient: fixed image
@@ -31,16 +29,16 @@ internal enum ConvolutionAlgorithm
 /// 8×8: Bᵀ = [1 0 −21/4 0 21/4 0 −1 0; 0 1 1 −17/4 −17/4 1 1 0; 0 −1 1 17/4 −17/4 −1 1 0; 0 2 1 −10 −5 8 4 0;
 /// 0 −2 1 10 −5 −8 4 0; 0 4 8 −5 −10 1 2 0; 0 −4 8 5 −10 −1 2 0; 0 −1 0 21/4 0 −21/4 0 1],
 /// Aᵀ = [1 1 1 1 1 1 1 0; 0 1 −1 2 −2 1/2 −1/2 0; 0 1 1 4 4 1/4 1/4 0; 0 1 −1 8 −8 1/8 −1/8 1];
-/// 7×7: Bᵀ = the 8×8 one's rows 1–7 without their first column,
-/// Aᵀ = [1 1 1 1 1 1 0; 1 −1 2 −2 1/2 −1/2 0; 1 1 4 4 1/4 1/4 0; 1 −1 8 −8 1/8 −1/8 0; 1 1 16 16 1/16 1/16 1].
+/// 6×6: Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1],
+/// Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1].
 /// </remarks>
 internal static class WinogradConvolution
 {
-    /// <summary>The output tile side m: 4 for 5×5, 5 for 3×3.</summary>
-    internal static int OutputTile(int kernel) => kernel == 5 ? 4 : 5;
+    /// <summary>The output tile side m, the same for both kernels.</summary>
+    internal const int OutputTile = 4;
 
-    /// <summary>The input tile side α = m + r − 1: 8 for 5×5, 7 for 3×3.</summary>
-    internal static int TileSide(int kernel) => OutputTile(kernel) + kernel - 1;
+    /// <summary>The input tile side α = m + r − 1: 8 for 5×5, 6 for 3×3.</summary>
+    internal static int TileSide(int kernel) => OutputTile + kernel - 1;
 
     /// <summary>G, row-major α × r: the filter transform of a 5×5 or 3×3 kernel.</summary>
     internal static ReadOnlySpan<double> G(int kernel) => kernel == 5
@@ -57,12 +55,11 @@ internal static class WinogradConvolution
         ]
         :
         [
-            -2.0 / 9, -2.0 / 9, -2.0 / 9,
-            2.0 / 9, -2.0 / 9, 2.0 / 9,
-            1.0 / 180, 1.0 / 90, 1.0 / 45,
-            -1.0 / 180, 1.0 / 90, -1.0 / 45,
-            8.0 / 45, 4.0 / 45, 2.0 / 45,
-            -8.0 / 45, 4.0 / 45, -2.0 / 45,
+            1.0 / 4, 0, 0,
+            -1.0 / 6, -1.0 / 6, -1.0 / 6,
+            -1.0 / 6, 1.0 / 6, -1.0 / 6,
+            1.0 / 24, 1.0 / 12, 1.0 / 6,
+            1.0 / 24, -1.0 / 12, 1.0 / 6,
             0, 0, 1,
         ];
 
@@ -157,20 +154,17 @@ internal unsafe interface IWinogradTile
     /// <summary>α, the input tile side.</summary>
     static abstract int Side { get; }
 
-    /// <summary>m, the output tile side: α − r + 1.</summary>
-    static abstract int OutputSide { get; }
-
     /// <summary>t = Bᵀ·d: α vectors to α.</summary>
     static abstract void InputLine<TOps, TVec>(float* d, nint dStride, float* t, nint tStride)
         where TOps : struct, IVectorOps<TVec>
         where TVec : struct;
 
-    /// <summary>y = Aᵀ·v: α vectors to the m outputs.</summary>
+    /// <summary>y = Aᵀ·v: α vectors to the m = 4 outputs.</summary>
     static abstract void OutputLine<TOps, TVec>(float* v, nint vStride, float* y, nint yStride)
         where TOps : struct, IVectorOps<TVec>
         where TVec : struct;
 
-    /// <summary>v = A·y, A = (Aᵀ)ᵀ: m output gradients to α, how an output block's gradient reaches the transformed products.</summary>
+    /// <summary>v = A·y, A = (Aᵀ)ᵀ: 4 output gradients to α, how an output block's gradient reaches the transformed products.</summary>
     static abstract void GradientLine<TOps, TVec>(float* y, nint yStride, float* v, nint vStride)
         where TOps : struct, IVectorOps<TVec>
         where TVec : struct;
@@ -180,7 +174,6 @@ internal unsafe interface IWinogradTile
 internal readonly unsafe struct Tile8 : IWinogradTile
 {
     public static int Side => 8;
-    public static int OutputSide => 4;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void InputLine<TOps, TVec>(float* d, nint ds, float* t, nint ts)
@@ -245,11 +238,10 @@ internal readonly unsafe struct Tile8 : IWinogradTile
     }
 }
 
-/// <summary>F(5×5, 3×3): 7×7 tiles, points ±1, ±2, ±1/2, ∞ (Tile8's rows 1–7, shifted by one).</summary>
-internal readonly unsafe struct Tile7 : IWinogradTile
+/// <summary>F(4×4, 3×3): 6×6 tiles, points 0, ±1, ±2, ∞.</summary>
+internal readonly unsafe struct Tile6 : IWinogradTile
 {
-    public static int Side => 7;
-    public static int OutputSide => 5;
+    public static int Side => 6;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void InputLine<TOps, TVec>(float* d, nint ds, float* t, nint ts)
@@ -257,21 +249,15 @@ internal readonly unsafe struct Tile7 : IWinogradTile
         where TVec : struct
     {
         TVec d0 = TOps.Load(d), d1 = TOps.Load(d + ds), d2 = TOps.Load(d + 2 * ds), d3 = TOps.Load(d + 3 * ds);
-        TVec d4 = TOps.Load(d + 4 * ds), d5 = TOps.Load(d + 5 * ds), d6 = TOps.Load(d + 6 * ds);
-        TVec c525 = TOps.Broadcast(5.25f), m425 = TOps.Broadcast(-4.25f), m5 = TOps.Broadcast(-5f), four = TOps.Broadcast(4f), two = TOps.Broadcast(2f);
-        // Rows 0–5 in pairs (points ±1, ±2, ±1/2): even part (d1, d3, d5) ± odd part (d0, d2, d4).
-        TVec even = TOps.MultiplyAdd(m425, d3, TOps.Add(d1, d5)), odd = TOps.MultiplyAdd(m425, d2, TOps.Add(d0, d4));
-        TOps.Store(t, TOps.Add(even, odd));
-        TOps.Store(t + ts, TOps.Subtract(even, odd));
-        even = TOps.MultiplyAdd(m5, d3, TOps.MultiplyAdd(four, d5, d1));
-        odd = TOps.Multiply(two, TOps.MultiplyAdd(m5, d2, TOps.MultiplyAdd(four, d4, d0)));
-        TOps.Store(t + 2 * ts, TOps.Add(even, odd));
+        TVec d4 = TOps.Load(d + 4 * ds), d5 = TOps.Load(d + 5 * ds);
+        TVec four = TOps.Broadcast(4f), minusFour = TOps.Broadcast(-4f), minusFive = TOps.Broadcast(-5f), two = TOps.Broadcast(2f);
+        TOps.Store(t, TOps.MultiplyAdd(minusFive, d2, TOps.MultiplyAdd(four, d0, d4)));
+        TOps.Store(t + ts, TOps.MultiplyAdd(minusFour, TOps.Add(d1, d2), TOps.Add(d3, d4)));
+        TOps.Store(t + 2 * ts, TOps.MultiplyAdd(four, TOps.Subtract(d1, d2), TOps.Subtract(d4, d3)));
+        TVec odd = TOps.Multiply(two, TOps.Subtract(d1, d3)), even = TOps.Subtract(d4, d2);
         TOps.Store(t + 3 * ts, TOps.Subtract(even, odd));
-        even = TOps.Multiply(two, TOps.MultiplyAdd(m5, d3, TOps.MultiplyAdd(four, d1, d5)));
-        odd = TOps.MultiplyAdd(m5, d2, TOps.MultiplyAdd(four, d0, d4));
         TOps.Store(t + 4 * ts, TOps.Add(even, odd));
-        TOps.Store(t + 5 * ts, TOps.Subtract(even, odd));
-        TOps.Store(t + 6 * ts, TOps.MultiplyAdd(c525, TOps.Subtract(d2, d4), TOps.Subtract(d6, d0)));
+        TOps.Store(t + 5 * ts, TOps.MultiplyAdd(minusFive, d3, TOps.MultiplyAdd(four, d1, d5)));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -279,17 +265,13 @@ internal readonly unsafe struct Tile7 : IWinogradTile
         where TOps : struct, IVectorOps<TVec>
         where TVec : struct
     {
-        TVec v0 = TOps.Load(v), v1 = TOps.Load(v + vs), v2 = TOps.Load(v + 2 * vs), v3 = TOps.Load(v + 3 * vs);
-        TVec v4 = TOps.Load(v + 4 * vs), v5 = TOps.Load(v + 5 * vs);
-        TVec plus1 = TOps.Add(v0, v1), minus1 = TOps.Subtract(v0, v1);
-        TVec plus2 = TOps.Add(v2, v3), minus2 = TOps.Subtract(v2, v3);
-        TVec plus3 = TOps.Add(v4, v5), minus3 = TOps.Subtract(v4, v5);
-        TOps.Store(y, TOps.Add(TOps.Add(plus1, plus2), plus3));
-        TOps.Store(y + ys, TOps.MultiplyAdd(TOps.Broadcast(0.5f), minus3, TOps.MultiplyAdd(TOps.Broadcast(2f), minus2, minus1)));
-        TOps.Store(y + 2 * ys, TOps.MultiplyAdd(TOps.Broadcast(0.25f), plus3, TOps.MultiplyAdd(TOps.Broadcast(4f), plus2, plus1)));
-        TOps.Store(y + 3 * ys, TOps.MultiplyAdd(TOps.Broadcast(0.125f), minus3, TOps.MultiplyAdd(TOps.Broadcast(8f), minus2, minus1)));
-        TOps.Store(y + 4 * ys, TOps.Add(TOps.MultiplyAdd(TOps.Broadcast(0.0625f), plus3, TOps.MultiplyAdd(TOps.Broadcast(16f), plus2, plus1)),
-            TOps.Load(v + 6 * vs)));
+        TVec v1 = TOps.Load(v + vs), v2 = TOps.Load(v + 2 * vs), v3 = TOps.Load(v + 3 * vs), v4 = TOps.Load(v + 4 * vs);
+        TVec plus = TOps.Add(v1, v2), minus = TOps.Subtract(v1, v2);
+        TVec plus2 = TOps.Add(v3, v4), minus2 = TOps.Subtract(v3, v4);
+        TOps.Store(y, TOps.Add(TOps.Add(TOps.Load(v), plus), plus2));
+        TOps.Store(y + ys, TOps.MultiplyAdd(TOps.Broadcast(2f), minus2, minus));
+        TOps.Store(y + 2 * ys, TOps.MultiplyAdd(TOps.Broadcast(4f), plus2, plus));
+        TOps.Store(y + 3 * ys, TOps.Add(TOps.MultiplyAdd(TOps.Broadcast(8f), minus2, minus), TOps.Load(v + 5 * vs)));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -297,27 +279,23 @@ internal readonly unsafe struct Tile7 : IWinogradTile
         where TOps : struct, IVectorOps<TVec>
         where TVec : struct
     {
-        TVec y0 = TOps.Load(y), y1 = TOps.Load(y + ys), y2 = TOps.Load(y + 2 * ys), y3 = TOps.Load(y + 3 * ys), y4 = TOps.Load(y + 4 * ys);
-        TVec even = TOps.Add(TOps.Add(y0, y2), y4), odd = TOps.Add(y1, y3);
-        TOps.Store(v, TOps.Add(even, odd));
-        TOps.Store(v + vs, TOps.Subtract(even, odd));
-        even = TOps.MultiplyAdd(TOps.Broadcast(16f), y4, TOps.MultiplyAdd(TOps.Broadcast(4f), y2, y0));
-        odd = TOps.MultiplyAdd(TOps.Broadcast(8f), y3, TOps.Multiply(TOps.Broadcast(2f), y1));
-        TOps.Store(v + 2 * vs, TOps.Add(even, odd));
-        TOps.Store(v + 3 * vs, TOps.Subtract(even, odd));
-        even = TOps.MultiplyAdd(TOps.Broadcast(0.0625f), y4, TOps.MultiplyAdd(TOps.Broadcast(0.25f), y2, y0));
-        odd = TOps.MultiplyAdd(TOps.Broadcast(0.125f), y3, TOps.Multiply(TOps.Broadcast(0.5f), y1));
-        TOps.Store(v + 4 * vs, TOps.Add(even, odd));
-        TOps.Store(v + 5 * vs, TOps.Subtract(even, odd));
-        TOps.Store(v + 6 * vs, y4);
+        TVec y0 = TOps.Load(y), y1 = TOps.Load(y + ys), y2 = TOps.Load(y + 2 * ys), y3 = TOps.Load(y + 3 * ys);
+        TVec even = TOps.Add(y0, y2), odd = TOps.Add(y1, y3);
+        TVec even4 = TOps.MultiplyAdd(TOps.Broadcast(4f), y2, y0), odd8 = TOps.MultiplyAdd(TOps.Broadcast(8f), y3, TOps.Multiply(TOps.Broadcast(2f), y1));
+        TOps.Store(v, y0);
+        TOps.Store(v + vs, TOps.Add(even, odd));
+        TOps.Store(v + 2 * vs, TOps.Subtract(even, odd));
+        TOps.Store(v + 3 * vs, TOps.Add(even4, odd8));
+        TOps.Store(v + 4 * vs, TOps.Subtract(even4, odd8));
+        TOps.Store(v + 5 * vs, y3);
     }
 }
 
 /// <summary>One Winograd call's plan and shared inputs; one instance per calling thread is reused, so a call allocates nothing.</summary>
 internal sealed unsafe class WinogradJob : ConvolutionPartsJob
 {
-    /// <summary>The positions and output side of the largest tiles (8×8, 5×5): the per-tile line buffer is sized for them.</summary>
-    private const int MaxPositions = 64, MaxOutputSide = 5;
+    /// <summary>The positions of the largest tile (8×8): the per-tile line buffer is sized for it.</summary>
+    private const int MaxPositions = 64;
 
     [ThreadStatic] private static WinogradJob? t_job;
     [ThreadStatic] private static ScratchBuffer? t_image;
@@ -393,18 +371,20 @@ internal sealed unsafe class WinogradJob : ConvolutionPartsJob
     /// then serves more tiles, and the weight gradient's GEMMs sum over more tiles per call); <see cref="Padded"/> is
     /// the shape whose zero-padded image every tile reads inside.
     /// </summary>
-    private readonly record struct Blocks(int M, int TilesX, int TileRows, int RowsPerBlock, int Images, ConvolutionShape Padded)
+    private readonly record struct Blocks(int TilesX, int TileRows, int RowsPerBlock, int Images, ConvolutionShape Padded)
     {
+        public const int M = WinogradConvolution.OutputTile;
+
         public static Blocks For(in ConvolutionShape s, bool groupImages = false)
         {
             // Tiles per GEMM: up to about this many, so the transformed blocks (α² per tile) stay in L2.
-            int m = WinogradConvolution.OutputTile(s.Kernel), blockTiles = WinogradConvolution.TileSide(s.Kernel) == 8 ? 32 : 36;
-            int tilesX = (s.Width + m - 1) / m, tileRows = (s.Height + m - 1) / m;
-            var padded = s with { OutHeight = tileRows * m, OutWidth = tilesX * m };
+            int blockTiles = WinogradConvolution.TileSide(s.Kernel) == 8 ? 32 : 48;
+            int tilesX = (s.Width + M - 1) / M, tileRows = (s.Height + M - 1) / M;
+            var padded = s with { OutHeight = tileRows * M, OutWidth = tilesX * M };
             int images = groupImages ? blockTiles / (tilesX * tileRows) : 0;
-            if (images >= 2) return new Blocks(m, tilesX, tileRows, tileRows, images, padded);
+            if (images >= 2) return new Blocks(tilesX, tileRows, tileRows, images, padded);
             int maxRows = Math.Max(1, blockTiles / tilesX), blocks = (tileRows + maxRows - 1) / maxRows;
-            return new Blocks(m, tilesX, tileRows, (tileRows + blocks - 1) / blocks, 1, padded);
+            return new Blocks(tilesX, tileRows, (tileRows + blocks - 1) / blocks, 1, padded);
         }
 
         public int ImageTiles => RowsPerBlock * TilesX;
@@ -443,7 +423,7 @@ internal sealed unsafe class WinogradJob : ConvolutionPartsJob
         nint rowStride = (nint)blocks.Padded.PaddedWidth * c, ps = blocks.PositionStride(c);
         for (int t = 0; t < tiles; t++)
         {
-            float* corner = padded + (blocks.M * (ty0 + t / blocks.TilesX)) * rowStride + (nint)(blocks.M * (t % blocks.TilesX)) * c;
+            float* corner = padded + (Blocks.M * (ty0 + t / blocks.TilesX)) * rowStride + (nint)(Blocks.M * (t % blocks.TilesX)) * c;
             for (int cv = 0; cv < c; cv += w)
             {
                 // Along each row i of the tile (element k at line + (i·α + k)·w), then down each column b; position (a, b) is p = α·a + b.
@@ -458,7 +438,7 @@ internal sealed unsafe class WinogradJob : ConvolutionPartsJob
     protected override void ForwardPart<TOps, TVec>(int part)
     {
         if (_shape.Kernel == 5) ForwardImages<TOps, TVec, Tile8>(part);
-        else ForwardImages<TOps, TVec, Tile7>(part);
+        else ForwardImages<TOps, TVec, Tile6>(part);
     }
 
     private void ForwardImages<TOps, TVec, TTile>(int part)
@@ -468,7 +448,7 @@ internal sealed unsafe class WinogradJob : ConvolutionPartsJob
     {
         ref readonly ConvolutionShape s = ref _shape;
         int c = s.Channels, f = s.Filters, w = TOps.Width, mr = GemmKernels<TOps, TVec>.MR, side = TTile.Side, positions = side * side;
-        int m = TTile.OutputSide;
+        const int m = Blocks.M;
         // Small images go several to a block, so each U[p] read from cache serves more tiles.
         var blocks = Blocks.For(s, groupImages: true);
         int first = part * blocks.Images, images = Math.Min(blocks.Images, _batch - first);
@@ -476,7 +456,7 @@ internal sealed unsafe class WinogradJob : ConvolutionPartsJob
         for (int k = 0; k < images; k++)
             Convolution.PadImage(blocks.Padded, _input + (nint)(first + k) * s.InputSize, padded + k * blocks.PaddedLength);
         // One tile's half-transformed vectors (element k at line + k·w), then one output column (m vectors).
-        float* line = stackalloc float[(MaxPositions + MaxOutputSide) * 16], column = line + positions * w;
+        float* line = stackalloc float[(MaxPositions + m) * 16], column = line + positions * w;
         var overwrite = new TileScale(1f, 0f);
         int vectors = f / w, groups = (vectors + TOps.MaxTileVectors - 1) / TOps.MaxTileVectors;
 
@@ -533,7 +513,7 @@ internal sealed unsafe class WinogradJob : ConvolutionPartsJob
     protected override void WeightGradientChunk<TOps, TVec>(int chunk)
     {
         if (_shape.Kernel == 5) WeightGradientChunk<TOps, TVec, Tile8>(chunk);
-        else WeightGradientChunk<TOps, TVec, Tile7>(chunk);
+        else WeightGradientChunk<TOps, TVec, Tile6>(chunk);
     }
 
     private void WeightGradientChunk<TOps, TVec, TTile>(int chunk)
@@ -543,13 +523,13 @@ internal sealed unsafe class WinogradJob : ConvolutionPartsJob
     {
         ref readonly ConvolutionShape s = ref _shape;
         int c = s.Channels, f = s.Filters, w = TOps.Width, mr = GemmKernels<TOps, TVec>.MR, side = TTile.Side, positions = side * side;
-        int m = TTile.OutputSide;
+        const int m = Blocks.M;
         long chunkLength = ChunkLength(s);
         float* du = _output + chunk * chunkLength, biasRow = du + chunkLength - f;
         new Span<float>(du, (int)chunkLength).Clear();
         var blocks = Blocks.For(s, groupImages: true);
         float* padded = Scratch(blocks, positions, f, out float* v, out float* mg); // mg: [p][tile][filter]
-        float* line = stackalloc float[(MaxPositions + MaxOutputSide) * 16], column = line + positions * w;
+        float* line = stackalloc float[(MaxPositions + m) * 16], column = line + positions * w;
         var accumulate = new TileScale(1f, 1f);
         int vectors = f / w, groups = (vectors + TOps.MaxTileVectors - 1) / TOps.MaxTileVectors;
         int channelStrips = (c + mr - 1) / mr;
