@@ -27,18 +27,21 @@ public static class NeuralNetworkCatalog
             catalog
                 .Add(Registration(prefix + "mlp", "Multilayer perceptron pixels-256-256-10, ReLU, dropout" + suffix, input => Architectures.Mlp(input), MlpDefaults, backend))
                 .Add(Registration(prefix + "cnn", "Kaggle CNN: 2×Conv32 5×5, 2×Conv64 3×3, Dense 256, BatchNorm, dropout, augmentation" + suffix, input => Architectures.Cnn(input), CnnDefaults, backend))
+                .Add(Registration(prefix + "cnn-vgg", "VGG-style CNN: 2×Conv32 3×3, 2×Conv64 3×3, Conv128 3×3, Dense 256, BatchNorm, dropout, augmentation" + suffix,
+                    input => Architectures.CnnVgg(input), CnnDefaults, backend, runsByDefault: false))
                 .Add(Registration(prefix + "cnn-small", "Small CNN: Conv32 3×3, Conv64 3×3, Dense 128, for quick runs" + suffix, input => Architectures.CnnSmall(input), CnnSmallDefaults, backend));
         }
         return catalog;
     }
 
-    private static TrainerRegistration Registration(string name, string description, Func<TensorShape, NetworkSpec> architecture, NeuralTrainerOptions defaults, NeuralBackend backend)
+    private static TrainerRegistration Registration(string name, string description, Func<TensorShape, NetworkSpec> architecture, NeuralTrainerOptions defaults, NeuralBackend backend,
+        bool runsByDefault = true)
     {
         var schema = NeuralTrainerOptions.Schema.WithDefaults(defaults);
         return TrainerRegistration.For(name, description, schema,
             options => new NeuralTrainer(name, architecture, options, backend),
             reader => NeuralModel.Load(name, schema, backend, reader), backend.EngineName(),
             // The LibTorch twins repeat our networks on another engine (torch-cnn alone is ~20 min): run when named.
-            runsByDefault: backend == NeuralBackend.Own);
+            runsByDefault: runsByDefault && backend == NeuralBackend.Own);
     }
 }

@@ -14,8 +14,8 @@ public sealed class ImageSizeTests
     private static readonly string[] QuickParams =
     [
         "logreg.max-iterations=5", "linear-svm.max-epochs=3", "gbdt.rounds=2", "gbdt.min-samples-leaf=2",
-        "mlp.epochs=1", "cnn.epochs=1", "cnn-small.epochs=1", "knn.pca-components=30",
-        "torch-mlp.epochs=1", "torch-cnn.epochs=1", "torch-cnn-small.epochs=1",
+        "mlp.epochs=1", "cnn.epochs=1", "cnn-vgg.epochs=1", "cnn-small.epochs=1", "knn.pca-components=30",
+        "torch-mlp.epochs=1", "torch-cnn.epochs=1", "torch-cnn-vgg.epochs=1", "torch-cnn-small.epochs=1",
         "mlnet-maxent.max-iterations=5", "mlnet-sdca.max-iterations=2", "mlnet-fasttree.trees=2", "mlnet-lightgbm.iterations=2",
         "ensemble.members=logreg(max-iterations=5)+cnn-small(epochs=1)",
     ];
@@ -55,6 +55,7 @@ public sealed class ImageSizeTests
 
     [TestCase("cnn-small")]
     [TestCase("cnn")]
+    [TestCase("cnn-vgg")]
     [TestCase("torch-cnn-small")]
     public void ImagesTooSmallForANetworkAreRefusedBeforeAnyTraining(string network)
     {

@@ -20,7 +20,7 @@ public sealed class TrainerSelectionTests
         var catalog = new TrainerCatalog().AddNeuralNetworks();
         Assert.Multiple(() =>
         {
-            Assert.That(TrainerSelection.ResolveNames(catalog, []), Is.EqualTo(new[] { "mlp", "cnn", "cnn-small" }), "the LibTorch twins run when named");
+            Assert.That(TrainerSelection.ResolveNames(catalog, []), Is.EqualTo(new[] { "mlp", "cnn", "cnn-small" }), "the LibTorch twins and cnn-vgg run when named");
             Assert.That(TrainerSelection.ResolveNames(catalog, ["ALL"]), Is.EqualTo(catalog.Names));
             Assert.That(TrainerSelection.ResolveNames(catalog, ["torch-cnn-small"]), Is.EqualTo(new[] { "torch-cnn-small" }));
         });

@@ -103,6 +103,7 @@ public class TorchAgreementTests
     /// </summary>
     [TestCase("mlp", 512, 3, 1e-4)]
     [TestCase("cnn", 128, 2, 1e-2)]
+    [TestCase("cnn-vgg", 128, 2, 1e-2)]
     public void TheSameRecipeTrainsTheSameOnBothBackends(string network, int images, int epochs, double relative)
     {
         var train = TestData.Mnist.Train.Take(images).Materialize();
