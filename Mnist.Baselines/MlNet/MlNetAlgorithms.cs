@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using Microsoft.ML.Calibrators;
 using Microsoft.ML.Trainers;
 using Microsoft.ML.Trainers.FastTree;
 using Microsoft.ML.Trainers.LightGbm;
@@ -178,7 +179,7 @@ internal sealed class FastTreeAlgorithm : MlNetAlgorithm
     ];
 
     public override IEstimator<ITransformer> Build(MLContext ml, MlNetHyperparameters v, int threads) =>
-        ml.MulticlassClassification.Trainers.OneVersusAll(ml.BinaryClassification.Trainers.FastTree(new FastTreeBinaryTrainer.Options
+        new OneVersusAllFittingEachDigitOnce<CalibratedModelParametersBase<FastTreeBinaryModelParameters, PlattCalibrator>>(ml, () => ml.BinaryClassification.Trainers.FastTree(new FastTreeBinaryTrainer.Options
         {
             NumberOfTrees = v.Int("trees"),
             NumberOfLeaves = v.Int("leaves"),
