@@ -32,6 +32,7 @@ public sealed class OnnxExportTests
         yield return Case("mlp", 2000, 1e-4, "epochs=1");
         yield return Case("cnn-small", 1000, 1e-4, "epochs=1");
         yield return Case("cnn", 500, 1e-4, "epochs=1", "batch-size=50");
+        yield return Case("cnn-vgg", 500, 1e-4, "epochs=1", "batch-size=50");
     }
 
     [TestCaseSource(nameof(Trainers))]
