@@ -6,8 +6,8 @@ using Mnist.Core.Training;
 namespace Mnist.Cnn;
 
 /// <summary>
-/// Registers the neural trainers in a <see cref="TrainerCatalog"/>: mlp, cnn and cnn-small on our engine, and
-/// torch-mlp, torch-cnn and torch-cnn-small, the same networks with the same recipe on LibTorch.
+/// Registers the neural trainers in a <see cref="TrainerCatalog"/>: mlp, cnn, cnn-vgg and cnn-small on our engine, and
+/// torch-mlp, torch-cnn, torch-cnn-vgg and torch-cnn-small, the same networks with the same recipe on LibTorch.
 /// </summary>
 public static class NeuralNetworkCatalog
 {
@@ -41,7 +41,8 @@ public static class NeuralNetworkCatalog
         return TrainerRegistration.For(name, description, schema,
             options => new NeuralTrainer(name, architecture, options, backend),
             reader => NeuralModel.Load(name, schema, backend, reader), backend.EngineName(),
-            // The LibTorch twins repeat our networks on another engine (torch-cnn alone is ~20 min): run when named.
+            // The LibTorch twins repeat our networks on another engine (torch-cnn alone is ~20 min), and cnn-vgg is a
+            // second ~10-minute CNN for ensembles: they run when named.
             runsByDefault: runsByDefault && backend == NeuralBackend.Own);
     }
 }
