@@ -40,7 +40,16 @@ internal static class ConvBench
         if (kernels) KernelTable(batch, reps, peak);
         if (!step) return;
         Console.WriteLine();
-        double stepSeconds = StepTable(batch, reps, peak, fuse: !args.Contains("--unfused"));
+        // --network cnn-vgg: the step table of that architecture instead of the cnn's.
+        int network = Array.IndexOf(args, "--network");
+        string name = network >= 0 && network + 1 < args.Length ? args[network + 1] : "cnn";
+        var spec = name switch
+        {
+            "cnn" => Architectures.Cnn(),
+            "cnn-vgg" => Architectures.CnnVgg(),
+            _ => throw new ArgumentException($"--network: '{name}' is not one of cnn, cnn-vgg."),
+        };
+        double stepSeconds = StepTable(spec, name, batch, reps, peak, fuse: !args.Contains("--unfused"));
         Console.WriteLine();
         AugmentationRow(batch, reps, stepSeconds);
     }
@@ -156,9 +165,9 @@ internal static class ConvBench
 
     // ---------------------------------------------------------------- 2. one training step
 
-    private static double StepTable(int batch, int reps, double peak, bool fuse)
+    private static double StepTable(Mnist.Cnn.Networks.NetworkSpec spec, string networkName, int batch, int reps, double peak, bool fuse)
     {
-        var model = Mnist.Cnn.Backends.Own.OwnBackend.Build(Architectures.Cnn(), seed: 1, fuse);
+        var model = Mnist.Cnn.Backends.Own.OwnBackend.Build(spec, seed: 1, fuse);
         // Step by step through the model's own buffers, as Forward and Backward run them: fused steps, views (Flatten)
         // sharing their input's buffer and not run, backward passes in place where a step allows it.
         var steps = model.Steps;
@@ -212,7 +221,7 @@ internal static class ConvBench
         }
 
         double sumParts = forward.Sum() + backward.Sum() + loss + update;
-        Console.WriteLine($"One training step of the cnn, batch {batch} (best of {reps} per part):");
+        Console.WriteLine($"One training step of the {networkName}, batch {batch} (best of {reps} per part):");
         Console.WriteLine();
         Console.WriteLine("| layer | forward ms | backward ms | share |");
         Console.WriteLine("|---|--:|--:|--:|");

@@ -28,8 +28,8 @@ public static class Architectures
 
     /// <summary>
     /// A VGG-style CNN, all 3×3: (Conv32)×2 → pool → dropout → (Conv64)×2 → pool → dropout → Conv128 → dropout →
-    /// Dense 256 → dropout → 10, with BatchNorm. A second architecture for ensembles: about 2/3 of <see cref="Cnn"/>'s
-    /// multiply-adds and other receptive fields (measured: as accurate as cnn, and its errors overlap cnn's about as
+    /// Dense 256 → dropout → 10, with BatchNorm. A second architecture for ensembles: about 3/4 of <see cref="Cnn"/>'s
+    /// arithmetic and other receptive fields (measured: as accurate as cnn, and its errors overlap cnn's about as
     /// much as another seed's do; README, "Ensembles").
     /// </summary>
     public static NetworkSpec CnnVgg(TensorShape? input = null) => new(input ?? Mnist,
