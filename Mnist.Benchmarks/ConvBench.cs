@@ -32,6 +32,14 @@ internal static class ConvBench
         ComputeSettings.Threads = threads;
         s_cpuTime = args.Contains("--cpu-time");
         if (s_cpuTime && threads != 1) throw new ArgumentException("--cpu-time measures the calling thread only: use it with --threads 1.");
+        // --network cnn-vgg: the step table of that architecture instead of the cnn's.
+        string network = Option(args, "--network", "cnn");
+        var spec = network switch
+        {
+            "cnn" => Architectures.Cnn(),
+            "cnn-vgg" => Architectures.CnnVgg(),
+            _ => throw new ArgumentException($"--network: '{network}' is not one of cnn, cnn-vgg."),
+        };
         double peak = threads * QuickBench.PeakGflopsPerCore;
         Console.WriteLine($"cnn convolution benchmark: {threads} threads, batch {batch}, best of {reps}, ISA {Gemm.DefaultIsa}, peak {peak:F0} GFLOP/s");
         Console.WriteLine();
@@ -40,25 +48,19 @@ internal static class ConvBench
         if (kernels) KernelTable(batch, reps, peak);
         if (!step) return;
         Console.WriteLine();
-        // --network cnn-vgg: the step table of that architecture instead of the cnn's.
-        int network = Array.IndexOf(args, "--network");
-        string name = network >= 0 && network + 1 < args.Length ? args[network + 1] : "cnn";
-        var spec = name switch
-        {
-            "cnn" => Architectures.Cnn(),
-            "cnn-vgg" => Architectures.CnnVgg(),
-            _ => throw new ArgumentException($"--network: '{name}' is not one of cnn, cnn-vgg."),
-        };
-        double stepSeconds = StepTable(spec, name, batch, reps, peak, fuse: !args.Contains("--unfused"));
+        double stepSeconds = StepTable(spec, network, batch, reps, peak, fuse: !args.Contains("--unfused"));
         Console.WriteLine();
         AugmentationRow(batch, reps, stepSeconds);
     }
 
-    private static int Option(string[] args, string name, int fallback)
+    private static string Option(string[] args, string name, string fallback)
     {
         int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
     }
+
+    private static int Option(string[] args, string name, int fallback) =>
+        int.Parse(Option(args, name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
 
     private static float[] Random(Random random, int length) =>
         Enumerable.Range(0, length).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
