@@ -21,7 +21,15 @@ var tables = new Dictionary<string, Action<string[]>>
 };
 if (args.Length > 0 && tables.TryGetValue(args[0], out var table))
 {
-    table(args[1..]);
+    try
+    {
+        table(args[1..]);
+    }
+    catch (ArgumentException e) // a table's option check (--network, --cpu-time with --threads): one line, not a trace
+    {
+        Console.Error.WriteLine($"error: {args[0]}: {e.Message}");
+        Environment.ExitCode = 2;
+    }
     return;
 }
 var config = DefaultConfig.Instance
