@@ -10,19 +10,22 @@ namespace Mnist.Tests.Cnn;
 /// <summary>The neural trainers' <c>winograd</c> hyperparameter: false puts every convolution of our engine on the direct kernels.</summary>
 public class WinogradSwitchTests
 {
-    private static readonly Func<NetworkSpec>[] Networks = [() => Architectures.Cnn(), () => Architectures.CnnVgg()];
-
     /// <summary>cnn's 5×5 and 3×3 layers on 28×28 and 14×14 maps, and cnn-vgg's 3×3 ones on 28×28, 14×14 and 7×7.</summary>
-    [TestCase(0)]
-    [TestCase(1)]
-    public void WinogradFalseRunsEveryConvolutionDirectAndAgreesWithWinogradOnRealImages(int network)
+    private static IEnumerable<TestCaseData> Networks()
+    {
+        yield return new TestCaseData(Architectures.Cnn()).SetArgDisplayNames("cnn");
+        yield return new TestCaseData(Architectures.CnnVgg()).SetArgDisplayNames("cnn-vgg");
+    }
+
+    [TestCaseSource(nameof(Networks))]
+    public void WinogradFalseRunsEveryConvolutionDirectAndAgreesWithWinogradOnRealImages(NetworkSpec network)
     {
         const int Batch = 16;
         var images = new float[Batch * 784];
         TestData.Mnist.Test!.CopyPixels(0, Batch, images);
         float[] Logits(bool winograd)
         {
-            var model = OwnBackend.Build(Networks[network](), seed: 3, winograd: winograd);
+            var model = OwnBackend.Build(network, seed: 3, winograd: winograd);
             Assert.That(model.Layers.OfType<Conv2D>().Select(c => c.Algorithm),
                 Has.All.EqualTo(winograd ? ConvolutionAlgorithm.Auto : ConvolutionAlgorithm.Direct));
             model.EnsureCapacity(Batch);
