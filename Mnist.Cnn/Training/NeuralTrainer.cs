@@ -95,7 +95,9 @@ public sealed class NeuralTrainer(string name, Func<TensorShape, NetworkSpec> ar
         foreach (var callback in callbacks) callback.OnTrainBegin(state);
 
         var history = new TrainingHistory();
-        var augmentation = Options.Augment ? new RandomAffine(Options.Rotation, Options.Zoom, Options.Shift) : null;
+        var augmentation = Options.Augment
+            ? new RandomAffine(Options.Rotation, Options.Zoom, Options.Shift, Options.Elastic > 0 ? new ElasticDistortion(Options.Elastic, Options.ElasticSigma) : null)
+            : null;
         var augmented = new float[batchSize * train.PixelCount];
         var logitGradient = new float[batchSize * classes];
         var dropouts = model.Layers.OfType<Dropout>().ToArray();

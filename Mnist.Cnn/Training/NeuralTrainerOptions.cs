@@ -34,6 +34,9 @@ public sealed record NeuralTrainerOptions
     public double Rotation { get; init; } = 10;
     public double Zoom { get; init; } = 0.1;
     public double Shift { get; init; } = 0.1;
+    /// <summary>Scale of the elastic distortion in pixels (0 = off); see <see cref="Augmentation.ElasticDistortion"/>.</summary>
+    public double Elastic { get; init; }
+    public double ElasticSigma { get; init; } = 4;
     public double LabelSmoothing { get; init; }
     /// <summary>Decay of the moving average of the weights that is evaluated and kept (0 = off, the live weights).</summary>
     public double Ema { get; init; }
@@ -59,6 +62,9 @@ public sealed record NeuralTrainerOptions
         .Double("rotation", o => o.Rotation, (o, v) => o with { Rotation = v }, "augmentation: largest rotation in degrees", min: 0, max: 180)
         .Double("zoom", o => o.Zoom, (o, v) => o with { Zoom = v }, "augmentation: largest relative zoom", min: 0, below: 1)
         .Double("shift", o => o.Shift, (o, v) => o with { Shift = v }, "augmentation: largest shift as a share of the image side", min: 0, below: 1)
+        .Double("elastic", o => o.Elastic, (o, v) => o with { Elastic = v },
+            "augmentation: scale in pixels of an elastic distortion after the affine one (Simard et al.: 34 with elastic-sigma 4; 0 = off)", min: 0, max: 1000)
+        .Double("elastic-sigma", o => o.ElasticSigma, (o, v) => o with { ElasticSigma = v }, "augmentation: smoothing of the elastic distortion, in pixels", above: 0, max: 64)
         .Double("label-smoothing", o => o.LabelSmoothing, (o, v) => o with { LabelSmoothing = v }, "share of the target spread over all classes", min: 0, below: 1)
         .Double("ema", o => o.Ema, (o, v) => o with { Ema = v },
             "decay of an exponential moving average of the weights, evaluated each epoch and kept as the model (0 = off)", min: 0, below: 1)

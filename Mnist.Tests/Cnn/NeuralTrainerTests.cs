@@ -154,3 +154,83 @@ public class RandomAffineTests
         });
     }
 }
+
+public class ElasticDistortionTests
+{
+    [TestCase(28, 28, 4.0, 34.0)]
+    [TestCase(32, 20, 2.5, 8.0)]
+    [TestCase(6, 9, 4.0, 34.0)] // the Gaussian is wider than the image
+    public void FastFieldsEqualTheDirectTwoDimensionalSmoothing(int height, int width, double sigma, double alpha)
+    {
+        var elastic = new ElasticDistortion(alpha, sigma);
+        int pixels = height * width;
+        float[] dx = new float[pixels], dy = new float[pixels], dxReference = new float[pixels], dyReference = new float[pixels];
+        elastic.Fill(dx, dy, height, width, seed: 77, firstDraw: 4);
+        elastic.FillReference(dxReference, dyReference, height, width, seed: 77, firstDraw: 4);
+        Assert.Multiple(() =>
+        {
+            Assert.That(dx, Is.EqualTo(dxReference).Within(1e-5 * alpha));
+            Assert.That(dy, Is.EqualTo(dyReference).Within(1e-5 * alpha));
+            Assert.That(dx, Is.Not.EqualTo(dy));
+            Assert.That(dx.Select(Math.Abs).Max(), Is.GreaterThan(0));
+        });
+    }
+
+    [Test]
+    public void SimardsSettingsMoveStrokesAboutOnePixelAndKeepTheInk()
+    {
+        // Uniform [−1, 1) noise has SD 1/√3; a normalised 2-D Gaussian of σ = 4 divides it by about √(4π)·σ ≈ 14.2,
+        // so α = 34 gives a root-mean-square displacement near 1.4 pixels per axis in the image's interior.
+        var elastic = new ElasticDistortion(34, 4);
+        float[] dx = new float[784], dy = new float[784];
+        elastic.Fill(dx, dy, 28, 28, seed: 5, firstDraw: 4);
+        double interiorRms = Math.Sqrt(Enumerable.Range(10, 8).SelectMany(y => Enumerable.Range(10, 8).Select(x => (double)dx[y * 28 + x] * dx[y * 28 + x])).Average());
+        Assert.That(interiorRms, Is.InRange(0.5, 3.0));
+
+        var image = TestData.Mnist.Train.GetImage(7).ToArray();
+        var distorted = new float[784];
+        new RandomAffine(0, 0, 0, elastic).Apply(image, distorted, 28, 28, seed: 5);
+        Assert.Multiple(() =>
+        {
+            Assert.That(distorted, Is.Not.EqualTo(image));
+            Assert.That(distorted, Has.All.InRange(0f, 1f));
+            Assert.That(distorted.Sum(), Is.EqualTo(image.Sum()).Within(image.Sum() * 0.25));
+        });
+    }
+
+    [Test]
+    public void WithoutAffinePartTheImageSamplesItsDisplacedPositions()
+    {
+        // Whole-pixel displacement fields reproduce a shift exactly, so Transform reads the fields where the test expects.
+        var image = TestData.Mnist.Train.GetImage(0).ToArray();
+        float[] dx = Enumerable.Repeat(-2f, 784).ToArray(), dy = Enumerable.Repeat(1f, 784).ToArray();
+        float[] displaced = new float[784], shifted = new float[784];
+        RandomAffine.Transform(image, displaced, 28, 28, angle: 0, scale: 1, shiftX: 0, shiftY: 0, dx, dy);
+        RandomAffine.Transform(image, shifted, 28, 28, angle: 0, scale: 1, shiftX: 2, shiftY: -1);
+        Assert.That(displaced, Is.EqualTo(shifted).Within(1e-6f));
+    }
+
+    [Test]
+    public void ElasticAugmentationIsReproducibleAndDiffersFromAffineAlone()
+    {
+        var image = TestData.Mnist.Train.GetImage(3).ToArray();
+        float[] a = new float[784], b = new float[784], affineOnly = new float[784];
+        var augmentation = new RandomAffine(elastic: new ElasticDistortion(34, 4));
+        augmentation.Apply(image, a, 28, 28, seed: 9);
+        augmentation.Apply(image, b, 28, 28, seed: 9);
+        new RandomAffine().Apply(image, affineOnly, 28, 28, seed: 9);
+        Assert.Multiple(() =>
+        {
+            Assert.That(a, Is.EqualTo(b));
+            Assert.That(a, Is.Not.EqualTo(affineOnly));
+        });
+    }
+
+    [TestCase(0.0, 4.0)]
+    [TestCase(-1.0, 4.0)]
+    [TestCase(34.0, 0.0)]
+    [TestCase(34.0, double.NaN)]
+    public void BadSettingsAreRefused(double alpha, double sigma) =>
+        Assert.That(() => new ElasticDistortion(alpha, sigma), Throws.InstanceOf<ArgumentOutOfRangeException>());
+}
+
