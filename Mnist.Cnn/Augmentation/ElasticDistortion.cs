@@ -35,7 +35,7 @@ public sealed class ElasticDistortion
     /// Writes the displacement fields of one image (height × width each, in pixels) for <paramref name="seed"/>; the noise is
     /// draws <paramref name="firstDraw"/> onwards of the image's counter stream (x field first, then y).
     /// </summary>
-    public void Fill(Span<float> dx, Span<float> dy, int height, int width, int seed, int firstDraw)
+    internal void Fill(Span<float> dx, Span<float> dy, int height, int width, int seed, int firstDraw)
     {
         int pixels = height * width;
         int stride = width + 2 * Radius;
