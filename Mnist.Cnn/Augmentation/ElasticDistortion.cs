@@ -10,13 +10,16 @@ namespace Mnist.Cnn.Augmentation;
 /// </summary>
 public sealed class ElasticDistortion
 {
+    /// <summary>The widest smoothing accepted, in pixels (the Gaussian spans 6σ).</summary>
+    public const double MaxSigma = 64;
+
     [ThreadStatic] private static float[]? t_scratch;
     private readonly float[] _weights;
 
     public ElasticDistortion(double alpha, double sigma)
     {
         if (!(alpha > 0) || double.IsInfinity(alpha)) throw new ArgumentOutOfRangeException(nameof(alpha), "The displacement scale must be positive and finite.");
-        if (!(sigma > 0) || sigma > 64) throw new ArgumentOutOfRangeException(nameof(sigma), "The smoothing must be in (0, 64] pixels.");
+        if (!(sigma > 0) || sigma > MaxSigma) throw new ArgumentOutOfRangeException(nameof(sigma), $"The smoothing must be in (0, {MaxSigma}] pixels.");
         Alpha = alpha;
         Sigma = sigma;
         _weights = GaussianWeights(sigma);

@@ -64,7 +64,7 @@ public sealed record NeuralTrainerOptions
         .Double("shift", o => o.Shift, (o, v) => o with { Shift = v }, "augmentation: largest shift as a share of the image side", min: 0, below: 1)
         .Double("elastic", o => o.Elastic, (o, v) => o with { Elastic = v },
             "augmentation: scale in pixels of an elastic distortion applied after the affine one (0 = off)", min: 0, max: 1000)
-        .Double("elastic-sigma", o => o.ElasticSigma, (o, v) => o with { ElasticSigma = v }, "augmentation: smoothing of the elastic distortion, in pixels", above: 0, max: 64)
+        .Double("elastic-sigma", o => o.ElasticSigma, (o, v) => o with { ElasticSigma = v }, "augmentation: smoothing of the elastic distortion, in pixels", above: 0, max: Augmentation.ElasticDistortion.MaxSigma)
         .Double("label-smoothing", o => o.LabelSmoothing, (o, v) => o with { LabelSmoothing = v }, "share of the target spread over all classes", min: 0, below: 1)
         .Double("ema", o => o.Ema, (o, v) => o with { Ema = v },
             "decay of an exponential moving average of the weights, evaluated each epoch and kept as the model (0 = off)", min: 0, below: 1)
