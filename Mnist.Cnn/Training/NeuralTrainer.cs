@@ -121,14 +121,16 @@ public sealed class NeuralTrainer(string name, Func<TensorShape, NetworkSpec> ar
             double lossSum = 0;
             long correct = 0;
             int batchIndex = 0;
+            // The last CleanEpochs epochs fit the original images, as the test set shows them.
+            var epochAugmentation = epoch <= Options.Epochs - Options.CleanEpochs ? augmentation : null;
             foreach (var batch in train.ShuffledBatches(batchSize, new Random(epochSeed)))
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 if (Options.Schedule != LearningRateSchedule.Plateau) optimizer.LearningRate = Options.ScheduledRate((double)step / totalSteps);
                 ReadOnlySpan<float> input = batch.Pixels;
-                if (augmentation is not null)
+                if (epochAugmentation is not null)
                 {
-                    Augment(augmentation, batch, augmented, train.Height, train.Width, epochSeed);
+                    Augment(epochAugmentation, batch, augmented, train.Height, train.Width, epochSeed);
                     input = augmented.AsSpan(0, batch.Count * train.PixelCount);
                 }
                 ReadOnlySpan<float> logits = network.Forward(input, batch.Count, training: true);

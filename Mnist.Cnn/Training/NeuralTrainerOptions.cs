@@ -37,6 +37,8 @@ public sealed record NeuralTrainerOptions
     /// <summary>Scale of the elastic distortion in pixels (0 = off); see <see cref="Augmentation.ElasticDistortion"/>.</summary>
     public double Elastic { get; init; }
     public double ElasticSigma { get; init; } = 4;
+    /// <summary>The last this many epochs train on the original images, without augmentation (0 = augment every epoch).</summary>
+    public int CleanEpochs { get; init; }
     public double LabelSmoothing { get; init; }
     /// <summary>Decay of the moving average of the weights that is evaluated and kept (0 = off, the live weights).</summary>
     public double Ema { get; init; }
@@ -65,6 +67,7 @@ public sealed record NeuralTrainerOptions
         .Double("elastic", o => o.Elastic, (o, v) => o with { Elastic = v },
             "augmentation: scale in pixels of an elastic distortion applied after the affine one (0 = off)", min: 0, max: 1000)
         .Double("elastic-sigma", o => o.ElasticSigma, (o, v) => o with { ElasticSigma = v }, "augmentation: smoothing of the elastic distortion, in pixels", above: 0, max: Augmentation.ElasticDistortion.MaxSigma)
+        .Int("clean-epochs", o => o.CleanEpochs, (o, v) => o with { CleanEpochs = v }, "augmentation: the last N epochs train on the original images (0 = augment every epoch)", min: 0)
         .Double("label-smoothing", o => o.LabelSmoothing, (o, v) => o with { LabelSmoothing = v }, "share of the target spread over all classes", min: 0, below: 1)
         .Double("ema", o => o.Ema, (o, v) => o with { Ema = v },
             "decay of an exponential moving average of the weights, evaluated each epoch and kept as the model (0 = off)", min: 0, below: 1)

@@ -83,6 +83,29 @@ public class NeuralTrainerTests
     }
 
     [Test]
+    public void CleanEpochsTrainTheLastEpochsOnTheOriginalImages()
+    {
+        var train = TestData.Mnist.Train.Take(256);
+        NeuralModel Fit(string augment, string cleanEpochs) => (NeuralModel)Catalog().Create("cnn-small", new Dictionary<string, string>
+        {
+            ["epochs"] = "3", ["batch-size"] = "64", ["augment"] = augment, ["clean-epochs"] = cleanEpochs,
+        }).Fit(train);
+        var augmented = Fit("true", "0");
+        var lastClean = Fit("true", "1");
+        var allClean = Fit("true", "3");
+        var plain = Fit("false", "0");
+        var data = TestData.Mnist.Test!.Take(50);
+        double[] Losses(NeuralModel m) => m.History!.Epochs.Select(e => e.TrainLoss).ToArray();
+        Assert.Multiple(() =>
+        {
+            Assert.That(Losses(lastClean)[..2], Is.EqualTo(Losses(augmented)[..2]), "the first two epochs augment as usual");
+            Assert.That(Losses(lastClean)[2], Is.Not.EqualTo(Losses(augmented)[2]), "the last one does not");
+            Assert.That(Losses(lastClean)[2], Is.Not.EqualTo(Losses(plain)[2]), "it starts from the augmented epochs' weights");
+            Assert.That(allClean.PredictProbabilities(data), Is.EqualTo(plain.PredictProbabilities(data)), "every epoch clean is augment=false");
+        });
+    }
+
+    [Test]
     public void AFittedModelKeepsNoBatchBuffersAfterFitOrABulkPrediction()
     {
         var model = (NeuralModel)Catalog().Create("cnn", new Dictionary<string, string> { ["epochs"] = "1", ["batch-size"] = "32" })
