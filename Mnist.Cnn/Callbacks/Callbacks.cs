@@ -87,16 +87,33 @@ public abstract class MonitorCallback(string monitor, double minDelta) : Callbac
     }
 }
 
-/// <summary>Keeps a copy of the weights of the best epoch and restores them when training ends (Keras' ModelCheckpoint with save_best_only).</summary>
+/// <summary>
+/// Keeps a copy of the weights of the best epoch and restores them when training ends (Keras' ModelCheckpoint with
+/// save_best_only). An accuracy tie goes to the epoch with the lower loss of the same set: 6,000 validation images resolve
+/// 0.017 points, so an annealed last epoch often ties an earlier one, and Keras' strict rule would keep the earlier.
+/// </summary>
 public sealed class BestModelCheckpoint(string monitor = "val_accuracy") : MonitorCallback(monitor, 0)
 {
     private float[][]? _bestWeights;
+    private double _bestLoss = double.NaN;
+
+    /// <summary>The loss that breaks a tie of an accuracy monitor (val_loss for val_accuracy, loss for accuracy); null for a loss monitor.</summary>
+    private string? TieBreaker => Monitor switch
+    {
+        "val_accuracy" => "val_loss",
+        "accuracy" => "loss",
+        _ => null,
+    };
 
     public override void OnEpochEnd(TrainingState state, EpochRecord epoch)
     {
-        if (!Observe(epoch)) return;
-        var current = ModelWeights.Snapshot(state.Model);
-        _bestWeights = current;
+        double previousBest = Best;
+        double? loss = TieBreaker is { } tieBreaker ? Read(tieBreaker, epoch) : null;
+        bool improved = Observe(epoch);
+        bool tieWithLowerLoss = !improved && Read(Monitor, epoch) == previousBest && loss < _bestLoss;
+        if (!improved && !tieWithLowerLoss) return;
+        _bestLoss = loss ?? double.NaN;
+        _bestWeights = ModelWeights.Snapshot(state.Model);
     }
 
     public override void OnTrainEnd(TrainingState state)
@@ -107,6 +124,7 @@ public sealed class BestModelCheckpoint(string monitor = "val_accuracy") : Monit
     public override void SaveState(BinaryWriter writer)
     {
         base.SaveState(writer);
+        writer.Write(_bestLoss);
         writer.Write(_bestWeights is not null);
         if (_bestWeights is not null) StateIO.WriteArrays(writer, _bestWeights);
     }
@@ -114,6 +132,7 @@ public sealed class BestModelCheckpoint(string monitor = "val_accuracy") : Monit
     public override void LoadState(BinaryReader reader, TrainingState state)
     {
         base.LoadState(reader, state);
+        _bestLoss = reader.ReadDouble();
         _bestWeights = reader.ReadBoolean() ? StateIO.ReadArrays(reader, ModelWeights.Snapshot(state.Model)) : null;
     }
 }
