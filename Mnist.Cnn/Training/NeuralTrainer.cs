@@ -30,7 +30,7 @@ namespace Mnist.Cnn.Training;
 public sealed class NeuralTrainer(string name, Func<TensorShape, NetworkSpec> architecture, NeuralTrainerOptions options, NeuralBackend backend = NeuralBackend.Own)
     : ICheckpointingTrainer
 {
-    private const int CheckpointVersion = 2;
+    private const int CheckpointVersion = 3; // 3: the best-model checkpoint keeps its epoch's loss, for ties
 
     public string Name { get; } = name;
     public NeuralTrainerOptions Options { get; } = Checked(options, backend, name);
