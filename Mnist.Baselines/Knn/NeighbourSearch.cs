@@ -11,11 +11,14 @@ namespace Mnist.Baselines.Knn;
 /// distance tile plus the k-best lists of its block.
 /// </summary>
 /// <remarks>
-/// Per query the k best are kept in a sorted insertion list; candidates are scanned in increasing reference index
+/// <para>Per query the k best are kept in a sorted insertion list; candidates are scanned in increasing reference index
 /// and only a strictly smaller distance enters, so at equal distance the smaller reference index ranks first.
 /// Query blocks run in parallel (bounded by <see cref="ComputeSettings"/>), each GEMM on one thread; every value
 /// depends only on the data (the GEMM is deterministic and its shapes do not depend on the thread count), so
-/// results are identical for any thread count.
+/// results are identical for any thread count.</para>
+/// <para>That plain sweep (<see cref="SearchPlain"/>) is the definition. For large raw-pixel reference sets
+/// <see cref="Search"/> prunes it with projection lower bounds (<see cref="BoundedSearch"/>, built on the first
+/// large search) and returns the same indices and bit-identical distances.</para>
 /// </remarks>
 internal sealed class NeighbourSearch
 {
@@ -26,6 +29,9 @@ internal sealed class NeighbourSearch
     private readonly float[] _norms;
     private readonly int _count;
     private readonly int _dims;
+    private readonly Lock _boundsGate = new();
+    private BoundedSearch? _bounds;
+    private bool _boundsTried;
 
     public NeighbourSearch(float[] reference, int count, int dims)
     {
@@ -38,17 +44,56 @@ internal sealed class NeighbourSearch
 
     public int Count => _count;
     public int Dimensions => _dims;
+    internal float[] Reference => _reference;
+    /// <summary>‖t‖² of every reference row, as the plain search adds them.</summary>
+    internal float[] Norms => _norms;
+
+    /// <summary>Whether searches prune with projection bounds (after <see cref="PrepareBounds"/> or a large search).</summary>
+    internal bool HasBounds => _bounds is not null;
+
+    /// <summary>The pruning bounds once built, for tests.</summary>
+    internal BoundedSearch? Bounds => _bounds;
+
+    /// <summary>
+    /// Builds the pruning bounds now if they apply (raw-pixel-sized rows, at least two reference chunks, a CPU whose
+    /// GEMM fuses its multiply-adds: AVX2 + FMA or AVX-512); returns whether searches can use them (for k not too
+    /// large, <see cref="BoundedSearch.Supports"/>). <see cref="Search"/> calls it for large query sets.
+    /// </summary>
+    internal bool PrepareBounds(int threads = 0)
+    {
+        lock (_boundsGate)
+        {
+            if (!_boundsTried)
+            {
+                _bounds = BoundedSearch.TryCreate(this, threads);
+                _boundsTried = true;
+            }
+            return _bounds is not null;
+        }
+    }
 
     /// <summary>
     /// For each of the <paramref name="queryCount"/> contiguous query rows, the indices and squared distances of
     /// its min(k, Count) nearest reference rows, nearest first (row-major queryCount × k; unused slots −1 / +∞).
     /// </summary>
-    public unsafe void Search(ReadOnlySpan<float> queries, int queryCount, int k, Span<int> indices, Span<float> distances, int threads = 0)
+    public void Search(ReadOnlySpan<float> queries, int queryCount, int k, Span<int> indices, Span<float> distances, int threads = 0)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
-        if (queries.Length < (long)queryCount * _dims) throw new ArgumentException("queries is smaller than queryCount × dims.", nameof(queries));
-        if (indices.Length < (long)queryCount * k || distances.Length < (long)queryCount * k)
-            throw new ArgumentException("The output buffers are smaller than queryCount × k.");
+        Check(queries, queryCount, k, indices, distances);
+        if (queryCount == 0) return;
+        // Building the bounds costs about as much as a thousand plain queries.
+        if (queryCount >= BoundedSearch.MinQueries && !_boundsTried) PrepareBounds(threads);
+        var bounds = _bounds;
+        if (bounds is not null && bounds.Supports(k)) bounds.Search(queries, queryCount, k, indices, distances, threads);
+        else SearchPlain(queries, queryCount, k, indices, distances, threads);
+    }
+
+    /// <summary>
+    /// <see cref="Search"/> without pruning: every query against every reference row. The definition the pruned
+    /// search reproduces, and the path for small or low-dimensional reference sets.
+    /// </summary>
+    internal unsafe void SearchPlain(ReadOnlySpan<float> queries, int queryCount, int k, Span<int> indices, Span<float> distances, int threads = 0)
+    {
+        Check(queries, queryCount, k, indices, distances);
         if (queryCount == 0) return;
         int blocks = (queryCount + QueryBlock - 1) / QueryBlock;
         // The workers' lambda cannot capture spans: it gets the pinned addresses instead of copies of the queries
@@ -60,7 +105,7 @@ internal sealed class NeighbourSearch
             nint queryAddress = (nint)queryPointer, indexAddress = (nint)indexPointer, distanceAddress = (nint)distancePointer;
             int dims = _dims;
             WorkerLoop.For(blocks,
-                () => new float[QueryBlock * Math.Min(ReferenceChunk, Math.Max(_count, 1))],
+                NewTile,
                 (block, tile) =>
                 {
                     int start = block * QueryBlock;
@@ -71,7 +116,19 @@ internal sealed class NeighbourSearch
         }
     }
 
-    private void SearchBlock(ReadOnlySpan<float> queries, int rows, int k, float[] tile, Span<int> bestIndex, Span<float> bestDistance)
+    /// <summary>The plain search's distance tile for one worker.</summary>
+    internal float[] NewTile() => new float[QueryBlock * Math.Min(ReferenceChunk, Math.Max(_count, 1))];
+
+    private void Check(ReadOnlySpan<float> queries, int queryCount, int k, Span<int> indices, Span<float> distances)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
+        if (queries.Length < (long)queryCount * _dims) throw new ArgumentException("queries is smaller than queryCount × dims.", nameof(queries));
+        if (indices.Length < (long)queryCount * k || distances.Length < (long)queryCount * k)
+            throw new ArgumentException("The output buffers are smaller than queryCount × k.");
+    }
+
+    /// <summary>The plain search of up to <see cref="QueryBlock"/> contiguous queries.</summary>
+    internal void SearchBlock(ReadOnlySpan<float> queries, int rows, int k, float[] tile, Span<int> bestIndex, Span<float> bestDistance)
     {
         bestIndex.Fill(-1);
         bestDistance.Fill(float.PositiveInfinity);
