@@ -12,7 +12,8 @@ namespace Mnist.Cnn;
 public static class NeuralNetworkCatalog
 {
     public static readonly NeuralTrainerOptions MlpDefaults = new() { Epochs = 20, BatchSize = 128, LearningRate = 1e-3, Schedule = LearningRateSchedule.Cosine };
-    public static readonly NeuralTrainerOptions CnnDefaults = new() { Epochs = 20, BatchSize = 128, LearningRate = 2e-3, Schedule = LearningRateSchedule.OneCycle, Augment = true };
+    /// <summary>Twelve epochs, the last on the original images: 99.62 % over seeds 42–44 in about 5.5 minutes (README, "Time to accuracy").</summary>
+    public static readonly NeuralTrainerOptions CnnDefaults = new() { Epochs = 12, CleanEpochs = 1, BatchSize = 128, LearningRate = 2e-3, Schedule = LearningRateSchedule.OneCycle, Augment = true };
     public static readonly NeuralTrainerOptions CnnSmallDefaults = new() { Epochs = 6, BatchSize = 128, LearningRate = 2e-3, Schedule = LearningRateSchedule.OneCycle };
 
     /// <summary>The prefix of the LibTorch trainers' names.</summary>
@@ -40,7 +41,7 @@ public static class NeuralNetworkCatalog
         var schema = NeuralTrainerOptions.Schema.WithDefaults(defaults);
         return TrainerRegistration.For(name, description, schema,
             options => new NeuralTrainer(name, architecture, options, backend),
-            reader => NeuralModel.Load(name, schema, backend, reader), backend.EngineName(),
+            reader => NeuralModel.Load(name, backend, reader), backend.EngineName(),
             // The LibTorch twins repeat our networks on another engine (torch-cnn alone is ~20 min), and cnn-vgg is a
             // second ~10-minute CNN for ensembles: they run when named.
             runsByDefault: runsByDefault && backend == NeuralBackend.Own);

@@ -73,14 +73,16 @@ public sealed class NeuralModel : ITrainedModel
     }
 
     /// <summary>
-    /// Reads a payload written by <see cref="WritePayload"/>, the hyperparameters through <paramref name="schema"/>
-    /// (the trainer's, with its defaults), for <paramref name="backend"/>; malformed content raises <see cref="InvalidDataException"/>.
+    /// Reads a payload written by <see cref="WritePayload"/> for <paramref name="backend"/>; malformed content raises
+    /// <see cref="InvalidDataException"/>. A file holds every hyperparameter of its day; one declared since then takes the
+    /// base default of <see cref="NeuralTrainerOptions"/>, its "off" value, which is how that model was trained (not the
+    /// trainer's current default: cnn's clean-epochs=1 would misdescribe a model saved before the option existed).
     /// </summary>
-    internal static NeuralModel Load(string trainerName, HyperparameterSchema<NeuralTrainerOptions> schema, NeuralBackend backend, BinaryReader reader)
+    internal static NeuralModel Load(string trainerName, NeuralBackend backend, BinaryReader reader)
     {
         int version = reader.ReadInt32();
         if (version != PayloadVersion) throw new InvalidDataException($"unsupported network payload version {version}");
-        var options = schema.Read(reader);
+        var options = NeuralTrainerOptions.Schema.Read(reader);
         var spec = NetworkSpec.Read(reader);
         // Each stored value takes 4 bytes: a network needing more than the payload holds is refused before it is allocated.
         long weightBudget = (reader.BaseStream.Length - reader.BaseStream.Position) / sizeof(float);

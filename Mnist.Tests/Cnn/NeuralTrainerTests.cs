@@ -70,6 +70,41 @@ public class NeuralTrainerTests
         }
     }
 
+    [Test]
+    public void AModelSavedBeforeCleanEpochsExistedLoadsAsTrainedWithout()
+    {
+        var registration = Catalog().Find("cnn");
+        Assert.That(registration.Create().Hyperparameters["clean-epochs"], Is.EqualTo(1.0), "cnn's default");
+        var model = registration.Create(new Dictionary<string, string> { ["epochs"] = "1", ["batch-size"] = "50", ["clean-epochs"] = "0" })
+            .Fit(TestData.Mnist.Train.Take(100));
+        using var payload = new MemoryStream();
+        using (var writer = new BinaryWriter(payload, System.Text.Encoding.UTF8, leaveOpen: true)) model.WritePayload(writer);
+
+        // The payload as an older build wrote it: the same bytes, without "clean-epochs" in the hyperparameters.
+        payload.Position = 0;
+        using var reader = new BinaryReader(payload);
+        int version = reader.ReadInt32();
+        var hyperparameters = System.Text.Json.Nodes.JsonNode.Parse(reader.ReadString())!.AsObject();
+        Assert.That(hyperparameters.Remove("clean-epochs"), Is.True);
+        byte[] rest = reader.ReadBytes((int)(payload.Length - payload.Position));
+        using var older = new MemoryStream();
+        using (var writer = new BinaryWriter(older, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write(version);
+            writer.Write(hyperparameters.ToJsonString());
+            writer.Write(rest);
+        }
+        older.Position = 0;
+        var loaded = registration.LoadModel(new BinaryReader(older));
+        var data = TestData.Mnist.Test!.Take(20);
+        Assert.Multiple(() =>
+        {
+            Assert.That(loaded.Hyperparameters["clean-epochs"], Is.EqualTo(0.0), "the off value, not today's default");
+            Assert.That(loaded.Hyperparameters["epochs"], Is.EqualTo(1.0));
+            Assert.That(loaded.PredictProbabilities(data), Is.EqualTo(model.PredictProbabilities(data)));
+        });
+    }
+
     [TestCase("cnn-small")]
     [TestCase("torch-cnn-small")]
     public void SameSeedGivesIdenticalModels(string network)
