@@ -488,7 +488,7 @@ internal sealed unsafe class BoundedSearch
             for (int l = (p >> 3 & 1) * 4, last = l + 4; l < last; l++)
                 if (following[l] != null) Sse.Prefetch1(following[l] + (p >> 4 << 4));
             int steps = Math.Min(Lanes, dims - p);
-            if (steps == Lanes) Transpose8(r0 + p, r1 + p, r2 + p, r3 + p, r4 + p, r5 + p, r6 + p, r7 + p, block);
+            if (steps == Lanes) RegisterTranspose.Transpose8x8(r0 + p, r1 + p, r2 + p, r3 + p, r4 + p, r5 + p, r6 + p, r7 + p, block, Lanes);
             else
                 for (int e = 0; e < steps; e++)
                     for (int l = 0; l < Lanes; l++) block[e * Lanes + l] = rows[l][p + e];
@@ -507,30 +507,6 @@ internal sealed unsafe class BoundedSearch
         }
         Vector256<float> distance = Vector256.Max((sum + Vector256.Load(norms)) + Vector256.Create(queryNorm), Vector256<float>.Zero);
         for (int l = 0; l < candidates.Length; l++) result[l] = distance[l];
-    }
-
-    /// <summary>dst[8·k + l] = row l[k] for 8 floats of 8 rows (an 8×8 transpose in registers).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8(float* s0, float* s1, float* s2, float* s3, float* s4, float* s5, float* s6, float* s7, float* dst)
-    {
-        Vector256<float> r0 = Avx.LoadVector256(s0), r1 = Avx.LoadVector256(s1), r2 = Avx.LoadVector256(s2), r3 = Avx.LoadVector256(s3);
-        Vector256<float> r4 = Avx.LoadVector256(s4), r5 = Avx.LoadVector256(s5), r6 = Avx.LoadVector256(s6), r7 = Avx.LoadVector256(s7);
-        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1);
-        Vector256<float> t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
-        Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5);
-        Vector256<float> t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
-        Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE);
-        Vector256<float> u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
-        Vector256<float> u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE);
-        Vector256<float> u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
-        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
-        Avx.Store(dst + 8, Avx.Permute2x128(u1, u5, 0x20));
-        Avx.Store(dst + 16, Avx.Permute2x128(u2, u6, 0x20));
-        Avx.Store(dst + 24, Avx.Permute2x128(u3, u7, 0x20));
-        Avx.Store(dst + 32, Avx.Permute2x128(u0, u4, 0x31));
-        Avx.Store(dst + 40, Avx.Permute2x128(u1, u5, 0x31));
-        Avx.Store(dst + 48, Avx.Permute2x128(u2, u6, 0x31));
-        Avx.Store(dst + 56, Avx.Permute2x128(u3, u7, 0x31));
     }
 
     /// <summary>Inserts into a k-best list ordered by (distance, index), whatever order candidates arrive in.</summary>
@@ -557,7 +533,7 @@ internal sealed unsafe class BoundedSearch
     private static void SelectSmallest(ReadOnlySpan<float> row, int offset, Span<float> bestKey, Span<int> bestIndex, ref int filled)
     {
         int m = bestKey.Length, j = 0, n = row.Length;
-        for (; j < n && filled < m; j++) InsertSmallest(row[j], offset + j, bestKey, bestIndex, ref filled);
+        for (; j < n && filled < m; j++) NeighbourSearch.Insert(row[j], offset + j, bestKey, bestIndex, ref filled);
         ref float r = ref MemoryMarshal.GetReference(row);
         if (Vector512.IsHardwareAccelerated)
         {
@@ -567,7 +543,7 @@ internal sealed unsafe class BoundedSearch
                 for (; mask != 0; mask &= mask - 1)
                 {
                     int lane = j + BitOperations.TrailingZeroCount(mask);
-                    InsertSmallest(row[lane], offset + lane, bestKey, bestIndex, ref filled);
+                    NeighbourSearch.Insert(row[lane], offset + lane, bestKey, bestIndex, ref filled);
                 }
             }
         }
@@ -577,26 +553,12 @@ internal sealed unsafe class BoundedSearch
             for (; mask != 0; mask &= mask - 1)
             {
                 int lane = j + BitOperations.TrailingZeroCount(mask);
-                InsertSmallest(row[lane], offset + lane, bestKey, bestIndex, ref filled);
+                NeighbourSearch.Insert(row[lane], offset + lane, bestKey, bestIndex, ref filled);
             }
         }
-        for (; j < n; j++) InsertSmallest(row[j], offset + j, bestKey, bestIndex, ref filled);
+        for (; j < n; j++) NeighbourSearch.Insert(row[j], offset + j, bestKey, bestIndex, ref filled);
     }
 
-    private static void InsertSmallest(float value, int index, Span<float> bestKey, Span<int> bestIndex, ref int filled)
-    {
-        int m = bestKey.Length;
-        if (filled == m && !(value < bestKey[m - 1])) return;
-        int position = filled < m ? filled++ : m - 1;
-        while (position > 0 && bestKey[position - 1] > value)
-        {
-            bestKey[position] = bestKey[position - 1];
-            bestIndex[position] = bestIndex[position - 1];
-            position--;
-        }
-        bestKey[position] = value;
-        bestIndex[position] = index;
-    }
 
     /// <summary>The indices j with row[j] ≤ limit, in increasing order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: skip tier-0 code

@@ -183,7 +183,8 @@ internal sealed class NeighbourSearch
         return filled;
     }
 
-    private static void Insert(float distance, int index, Span<float> listDistance, Span<int> listIndex, ref int filled)
+    /// <summary>Inserts (distance, index) into a sorted k-best list unless it does not beat the k-th; an equal distance goes after.</summary>
+    internal static void Insert(float distance, int index, Span<float> listDistance, Span<int> listIndex, ref int filled)
     {
         int k = listDistance.Length;
         // Re-check: an earlier insertion from the same vector may have lowered the threshold.
