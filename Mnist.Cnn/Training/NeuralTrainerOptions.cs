@@ -19,6 +19,7 @@ public enum LearningRateSchedule
 /// <summary>
 /// Hyperparameters of a neural trainer, declared once in <see cref="Schema"/>; each catalog network has
 /// its own defaults (<see cref="Schema"/>.<see cref="HyperparameterSchema{TOptions}.WithDefaults"/>).
+/// A hyperparameter added later defaults to "off" here: model files written before it read it from these defaults.
 /// </summary>
 public sealed record NeuralTrainerOptions
 {
