@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 using Mnist.Baselines.Pca;
 using Mnist.Core.Numerics;
 
@@ -50,7 +48,7 @@ internal static class PrincipalBasis
         var z = new float[b * dims];
         var random = new Random(seed);
         for (int i = 0; i < v.Length; i++)
-            v[i] = (float)(Math.Sqrt(-2 * Math.Log(1.0 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble()));
+            v[i] = (float)SymmetricEigen.Gaussian(random);
         Orthonormalise(v, b, dims);
         for (int iteration = 0; iteration < Iterations; iteration++)
         {
@@ -79,66 +77,6 @@ internal static class PrincipalBasis
         return (mean, basis);
     }
 
-    /// <summary>
-    /// Modified Gram–Schmidt on the rows, twice (re-orthogonalisation); a row that vanishes (dependent on the earlier
-    /// ones) is replaced by the next unit vector e₀, e₁, … that does not.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Orthonormalise(float[] rows, int count, int dims)
-    {
-        int nextUnit = 0;
-        for (int r = 0; r < count; r++)
-        {
-            Span<float> row = rows.AsSpan(r * dims, dims);
-            while (true)
-            {
-                float before = MathF.Sqrt(Dot(row, row));
-                for (int pass = 0; pass < 2; pass++)
-                    for (int p = 0; p < r; p++)
-                    {
-                        ReadOnlySpan<float> earlier = rows.AsSpan(p * dims, dims);
-                        SubtractScaled(row, earlier, Dot(earlier, row));
-                    }
-                float norm = MathF.Sqrt(Dot(row, row));
-                if ((norm > 1e-4f * before && norm > 1e-30f) || nextUnit >= dims)
-                {
-                    Scale(row, 1f / norm);
-                    break;
-                }
-                row.Clear();
-                row[nextUnit++] = 1f;
-            }
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        Vector256<float> s0 = Vector256<float>.Zero, s1 = Vector256<float>.Zero;
-        int i = 0;
-        for (; i + 16 <= a.Length; i += 16)
-        {
-            s0 = Vector256.FusedMultiplyAdd(Vector256.Create(a.Slice(i, 8)), Vector256.Create(b.Slice(i, 8)), s0);
-            s1 = Vector256.FusedMultiplyAdd(Vector256.Create(a.Slice(i + 8, 8)), Vector256.Create(b.Slice(i + 8, 8)), s1);
-        }
-        float sum = Vector256.Sum(s0 + s1);
-        for (; i < a.Length; i++) sum += a[i] * b[i];
-        return sum;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void SubtractScaled(Span<float> row, ReadOnlySpan<float> other, float factor)
-    {
-        var f = Vector256.Create(-factor);
-        int i = 0;
-        for (; i + 8 <= row.Length; i += 8)
-            Vector256.FusedMultiplyAdd(f, Vector256.Create(other.Slice(i, 8)), Vector256.Create(row.Slice(i, 8))).CopyTo(row.Slice(i, 8));
-        for (; i < row.Length; i++) row[i] -= factor * other[i];
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Scale(Span<float> row, float factor)
-    {
-        for (int i = 0; i < row.Length; i++) row[i] *= factor;
-    }
+    /// <summary>Gram–Schmidt twice, as the PCA's; float is plenty for a basis that only has to be good (its departure from orthonormality is measured and covered by the margin).</summary>
+    private static void Orthonormalise(float[] rows, int count, int dims) => SymmetricEigen.Orthonormalise(rows, count, dims, 1e-4f, 1e-30f);
 }

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 
 namespace Mnist.Baselines.Pca;
@@ -187,29 +188,36 @@ public static class SymmetricEigen
     /// Modified Gram–Schmidt, twice (re-orthogonalisation), on the rows; a row that vanishes (dependent on the
     /// earlier ones) is replaced by the next unit vector e₀, e₁, … that is not.
     /// </summary>
-    private static void Orthonormalise(double[] rows, int count, int n)
+    private static void Orthonormalise(double[] rows, int count, int n) => Orthonormalise(rows, count, n, 1e-9, 1e-300);
+
+    /// <summary>
+    /// <see cref="Orthonormalise(double[], int, int)"/> in any precision: a row counts as vanished when Gram–Schmidt leaves
+    /// less than <paramref name="relativeFloor"/> of its length or less than <paramref name="absoluteFloor"/>.
+    /// </summary>
+    internal static void Orthonormalise<T>(T[] rows, int count, int n, T relativeFloor, T absoluteFloor)
+        where T : IFloatingPointIeee754<T>
     {
         int nextUnit = 0;
         for (int r = 0; r < count; r++)
         {
-            Span<double> v = rows.AsSpan(r * n, n);
+            Span<T> v = rows.AsSpan(r * n, n);
             while (true)
             {
-                double before = Math.Sqrt(TensorPrimitives.Dot<double>(v, v));
+                T before = T.Sqrt(TensorPrimitives.Dot<T>(v, v));
                 for (int pass = 0; pass < 2; pass++)
                     for (int p = 0; p < r; p++)
                     {
-                        ReadOnlySpan<double> u = rows.AsSpan(p * n, n);
+                        ReadOnlySpan<T> u = rows.AsSpan(p * n, n);
                         TensorPrimitives.MultiplyAdd(u, -TensorPrimitives.Dot(u, v), v, v);
                     }
-                double norm = Math.Sqrt(TensorPrimitives.Dot<double>(v, v));
-                if ((norm > 1e-9 * before && norm > 1e-300) || nextUnit >= n)
+                T norm = T.Sqrt(TensorPrimitives.Dot<T>(v, v));
+                if ((norm > relativeFloor * before && norm > absoluteFloor) || nextUnit >= n)
                 {
                     TensorPrimitives.Divide(v, norm, v);
                     break;
                 }
                 v.Clear();
-                v[nextUnit++] = 1;
+                v[nextUnit++] = T.One;
             }
         }
     }
@@ -231,7 +239,8 @@ public static class SymmetricEigen
         if (vector.Length > 0 && vector[best] < 0) TensorPrimitives.Negate(vector, vector);
     }
 
-    private static double Gaussian(Random random)
+    /// <summary>A standard normal draw (Box–Muller).</summary>
+    internal static double Gaussian(Random random)
     {
         double u1 = 1.0 - random.NextDouble(), u2 = random.NextDouble();
         return Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
